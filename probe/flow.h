@@ -1,0 +1,142 @@
+/*
+ * flow.h - the flow key and the flow record every module shares.
+ *
+ * A flow lives in a fixed-size slot of the flow table's pool. The slot is a struct flow followed
+ * by optional extensions whose offsets the meter computes once at start (SPLT arrays, L7 state,
+ * plugin state): no per-flow allocation, and a flow can be copied as one block of
+ * ft_flow_size() bytes (what the exporter's rings carry).
+ */
+#ifndef NFPROBE_FLOW_H
+#define NFPROBE_FLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Canonical, memcmp-able key: the lower (address, port) endpoint first. Addresses are 16 bytes,
+ * IPv4 in the first 4. Zero-padded, so a key can be hashed and compared as raw bytes.
+ */
+struct flow_key {
+    uint8_t lo_ip[16];
+    uint8_t hi_ip[16];
+    uint16_t lo_port;
+    uint16_t hi_port;
+    uint16_t vlan_id;
+    uint8_t protocol;
+    uint8_t ip_version;
+    uint8_t tunnel_id;
+    uint8_t pad[3];
+};
+_Static_assert(sizeof(struct flow_key) == 44, "flow_key must stay packed and memcmp-able");
+
+/* NFStream's expiration_id values. */
+enum flow_expiration {
+    FLOW_EXP_IDLE = 0,    /* idle timeout, or end of input (NFStream cannot tell them apart) */
+    FLOW_EXP_ACTIVE = 1,  /* active timeout */
+    FLOW_EXP_CUSTOM = -1, /* a plugin ended the flow */
+};
+
+/* Why a flow ended, IPFIX flowEndReason (IE 136) values. */
+enum flow_end_reason {
+    FLOW_END_IDLE = 1,
+    FLOW_END_ACTIVE = 2,
+    FLOW_END_EOF = 3,       /* end of flow detected (used for end of input) */
+    FLOW_END_FORCED = 4,    /* forced end: plugin, shutdown */
+    FLOW_END_RESOURCES = 5, /* lack of resources: evicted from a full table */
+};
+
+/* Counters of one direction (bidirectional, src2dst, dst2src). */
+struct flow_dir {
+    uint64_t first_seen_ms;
+    uint64_t last_seen_ms;
+    uint64_t packets;
+    uint64_t bytes;
+};
+
+/* NFStream's per-direction statistics (--statistical-analysis), Welford running state. */
+struct flow_stats {
+    double mean_ps;
+    double m2_ps;
+    double mean_piat;
+    double m2_piat;
+    uint64_t min_piat;
+    uint64_t max_piat;
+    uint16_t min_ps;
+    uint16_t max_ps;
+    /* packets with syn, cwr, ece, urg, ack, psh, rst, fin set (NFStream's column order) */
+    uint32_t flag_count[8];
+};
+
+enum { FLOW_BIDI = 0, FLOW_S2D = 1, FLOW_D2S = 2 };
+
+/*
+ * Layer-7 labels of a flow (nDPI), NFStream's columns. Lives in the flow's ext[] when DPI is on;
+ * strings are NUL-terminated and truncated to fit, sizes as NFStream's.
+ */
+struct flow_l7 {
+    uint16_t master_id;   /* nDPI master protocol id */
+    uint16_t app_id;      /* nDPI app protocol id */
+    uint16_t category_id; /* nDPI category id */
+    uint8_t guessed;      /* application_is_guessed */
+    uint8_t confidence;   /* application_confidence (nDPI enum) */
+    char application_name[40];
+    char category_name[40];
+    char requested_server_name[80];
+    char client_fingerprint[48];
+    char server_fingerprint[48];
+    char user_agent[256];
+    char content_type[64];
+};
+
+struct flow {
+    struct flow_key key;
+    uint32_t hash;
+    uint32_t order_prev; /* creation-order list links (pool indices), owned by the table */
+    uint32_t order_next;
+    uint32_t aux;        /* owned by the expiry policy (e.g. timer-wheel links) */
+    uint32_t aux2;
+    struct flow_dir dir[3];
+    struct flow_stats st[3];
+    uint16_t splt_len;   /* SPLT entries recorded so far (<= configured N) */
+    uint8_t src_is_hi;   /* the first packet's source is key.hi_* */
+    int8_t expiration_id;
+    uint8_t end_reason;  /* enum flow_end_reason, set when the flow leaves the table */
+    uint8_t tcp_flags_or[3]; /* cumulative TCP flags: bidirectional, src2dst, dst2src */
+    uint8_t src_mac[6];
+    uint8_t dst_mac[6];
+    uint64_t id;         /* emission id, assigned when the flow leaves the meter */
+    unsigned char ext[]; /* optional extensions, see mtr_layout */
+};
+
+/* The first packet's source and destination, as NFStream reports them. */
+static inline const uint8_t *
+flow_src_ip(const struct flow *f)
+{
+    return f->src_is_hi ? f->key.hi_ip : f->key.lo_ip;
+}
+
+static inline const uint8_t *
+flow_dst_ip(const struct flow *f)
+{
+    return f->src_is_hi ? f->key.lo_ip : f->key.hi_ip;
+}
+
+static inline uint16_t
+flow_src_port(const struct flow *f)
+{
+    return f->src_is_hi ? f->key.hi_port : f->key.lo_port;
+}
+
+static inline uint16_t
+flow_dst_port(const struct flow *f)
+{
+    return f->src_is_hi ? f->key.lo_port : f->key.hi_port;
+}
+
+static inline uint64_t
+flow_duration(const struct flow_dir *d)
+{
+    return d->last_seen_ms - d->first_seen_ms;
+}
+
+#endif

@@ -1,0 +1,278 @@
+/*
+ * meter.c - NFStream's meter (meter.py consume/meter_scan/meter_cleanup) over a fixed table.
+ */
+#include "meter.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow_table.h"
+
+/* NFStream scans for idle flows every 10 ms of packet time, at most 1000 flows per scan. */
+#define MTR_SCAN_INTERVAL_MS 10
+#define MTR_SCAN_BUDGET 1000
+
+struct meter {
+    struct mtr_config cfg;
+    struct feat_config feat;
+    struct ft_table *tab;
+    mtr_emit_fn emit;
+    void *emit_ctx;
+    struct mtr_ext ext[MTR_MAX_EXT];
+    size_t n_ext;
+    uint64_t tick;      /* monotonic packet clock (max time seen) */
+    uint64_t scan_tick; /* clock at the last idle scan */
+    uint64_t next_id;
+    struct mtr_stats st;
+};
+
+struct meter *
+mtr_new(const struct mtr_config *c, const struct mtr_ext *exts, size_t n_ext, mtr_emit_fn emit,
+        void *emit_ctx, char *err, size_t errlen)
+{
+    struct meter *mt;
+    size_t off = 0;
+
+    if (n_ext > MTR_MAX_EXT) {
+        snprintf(err, errlen, "meter: too many flow extensions (%zu > %d)", n_ext, MTR_MAX_EXT);
+        return NULL;
+    }
+    mt = calloc(1, sizeof(*mt));
+    if (mt == NULL) {
+        snprintf(err, errlen, "meter: out of memory");
+        return NULL;
+    }
+    mt->cfg = *c;
+    mt->emit = emit;
+    mt->emit_ctx = emit_ctx;
+    mt->feat.accounting_mode = c->accounting_mode;
+    mt->feat.statistics = c->statistics;
+    mt->feat.splt_n = c->splt_n;
+    mt->feat.splt_off = off;
+    off += feat_splt_size(c->splt_n);
+    for (size_t i = 0; i < n_ext; i++) {
+        off = (off + 7) & ~(size_t)7;
+        mt->ext[i] = exts[i];
+        mt->ext[i].ext_off = off;
+        off += exts[i].ext_size;
+    }
+    mt->n_ext = n_ext;
+    mt->tab = ft_new(c->max_flows, sizeof(struct flow) + off, c->seed, err, errlen);
+    if (mt->tab == NULL) {
+        free(mt);
+        return NULL;
+    }
+    return mt;
+}
+
+void
+mtr_free(struct meter *mt)
+{
+    if (mt == NULL)
+        return;
+    ft_free(mt->tab);
+    free(mt);
+}
+
+/* Builds the canonical key and tells whether the packet's source is the key's hi endpoint. */
+static int
+make_key(const struct pkt_meta *m, struct flow_key *k)
+{
+    int c = memcmp(m->src_ip, m->dst_ip, 16);
+    int src_hi = c > 0 || (c == 0 && m->src_port > m->dst_port);
+
+    memset(k, 0, sizeof(*k));
+    if (src_hi) {
+        memcpy(k->lo_ip, m->dst_ip, 16);
+        memcpy(k->hi_ip, m->src_ip, 16);
+        k->lo_port = m->dst_port;
+        k->hi_port = m->src_port;
+    } else {
+        memcpy(k->lo_ip, m->src_ip, 16);
+        memcpy(k->hi_ip, m->dst_ip, 16);
+        k->lo_port = m->src_port;
+        k->hi_port = m->dst_port;
+    }
+    k->vlan_id = m->vlan_id;
+    k->protocol = m->protocol;
+    k->ip_version = m->ip_version;
+    k->tunnel_id = m->tunnel_id;
+    return src_hi;
+}
+
+static void *
+ext_state(const struct meter *mt, size_t i, struct flow *f)
+{
+    return f->ext + mt->ext[i].ext_off;
+}
+
+/* Hands f to the sink and frees its slot. */
+static void
+emit_flow(struct meter *mt, struct flow *f, int8_t expiration_id, uint8_t end_reason)
+{
+    for (size_t i = 0; i < mt->n_ext; i++)
+        if (mt->ext[i].on_expire != NULL)
+            mt->ext[i].on_expire(mt->ext[i].ctx, f, ext_state(mt, i, f));
+    f->expiration_id = expiration_id;
+    f->end_reason = end_reason;
+    f->id = mt->next_id++;
+    switch (end_reason) {
+    case FLOW_END_IDLE:
+        mt->st.flows_idle++;
+        break;
+    case FLOW_END_ACTIVE:
+        mt->st.flows_active++;
+        break;
+    case FLOW_END_RESOURCES:
+        mt->st.flows_evicted++;
+        break;
+    default:
+        if (expiration_id == FLOW_EXP_CUSTOM)
+            mt->st.flows_custom++;
+        else
+            mt->st.flows_flushed++;
+        break;
+    }
+    /* A flow past --max-nflows is dropped, not emitted: NFStream stops iterating there. */
+    if (mt->cfg.max_nflows == 0 || f->id < mt->cfg.max_nflows)
+        mt->emit(mt->emit_ctx, f);
+    ft_remove(mt->tab, f);
+}
+
+/* A custom expiration requested by an extension during this packet. */
+static int
+custom_end(const struct flow *f)
+{
+    return f->expiration_id == FLOW_EXP_CUSTOM;
+}
+
+static void
+create_flow(struct meter *mt, const struct flow_key *k, uint32_t hash, int src_hi,
+            struct pkt_meta *m)
+{
+    struct flow *f = ft_insert(mt->tab, k, hash);
+    if (f == NULL) {
+        /* Table full: export the oldest flow early rather than lose this one. */
+        struct flow *victim = ft_oldest(mt->tab);
+        emit_flow(mt, victim, FLOW_EXP_IDLE, FLOW_END_RESOURCES);
+        f = ft_insert(mt->tab, k, hash);
+    }
+    mt->st.flows_created++;
+    f->src_is_hi = (uint8_t)src_hi;
+    memcpy(f->src_mac, m->src_mac, 6);
+    memcpy(f->dst_mac, m->dst_mac, 6);
+    m->direction = 0;
+    m->delta_time = 0;
+    feat_init(&mt->feat, f, m);
+    for (size_t i = 0; i < mt->n_ext; i++)
+        if (mt->ext[i].on_init != NULL)
+            mt->ext[i].on_init(mt->ext[i].ctx, f, ext_state(mt, i, f), m);
+    if (custom_end(f))
+        emit_flow(mt, f, FLOW_EXP_CUSTOM, FLOW_END_FORCED);
+}
+
+/* NFStream meter_scan(): expire idle flows from the oldest on, stop at the first live one. */
+static void
+idle_scan(struct meter *mt)
+{
+    uint64_t idle = mt->cfg.idle_ms;
+
+    for (unsigned n = 0; n < MTR_SCAN_BUDGET; n++) {
+        struct flow *f = ft_oldest(mt->tab);
+        /* tick - idle >= last_seen, without unsigned underflow */
+        if (f == NULL || mt->tick < idle || mt->tick - idle < f->dir[FLOW_BIDI].last_seen_ms)
+            return;
+        emit_flow(mt, f, FLOW_EXP_IDLE, FLOW_END_IDLE);
+    }
+}
+
+void
+mtr_packet(struct meter *mt, struct pkt_meta *m)
+{
+    struct flow_key k;
+    int go_scan;
+
+    if (m->time_ms > mt->tick) {
+        mt->tick = m->time_ms;
+    } else {
+        if (m->time_ms < mt->tick)
+            mt->st.ts_backwards++;
+        m->time_ms = mt->tick;
+    }
+    mt->st.packets++;
+    mt->st.bytes += m->raw_size;
+    go_scan = mt->tick - mt->scan_tick >= MTR_SCAN_INTERVAL_MS;
+    if (go_scan)
+        mt->scan_tick = mt->tick;
+
+    int src_hi = make_key(m, &k);
+    uint32_t hash = ft_hash(mt->tab, &k);
+    m->hash = hash;
+    struct flow *f = ft_lookup(mt->tab, &k, hash);
+    if (f == NULL) {
+        create_flow(mt, &k, hash, src_hi, m);
+    } else if (m->time_ms - f->dir[FLOW_BIDI].last_seen_ms >= mt->cfg.idle_ms) {
+        emit_flow(mt, f, FLOW_EXP_IDLE, FLOW_END_IDLE);
+        create_flow(mt, &k, hash, src_hi, m);
+    } else if (m->time_ms - f->dir[FLOW_BIDI].first_seen_ms >= mt->cfg.active_ms) {
+        emit_flow(mt, f, FLOW_EXP_ACTIVE, FLOW_END_ACTIVE);
+        create_flow(mt, &k, hash, src_hi, m);
+    } else {
+        feat_update(&mt->feat, f, m);
+        for (size_t i = 0; i < mt->n_ext; i++)
+            if (mt->ext[i].on_update != NULL)
+                mt->ext[i].on_update(mt->ext[i].ctx, f, ext_state(mt, i, f), m);
+        if (custom_end(f))
+            emit_flow(mt, f, FLOW_EXP_CUSTOM, FLOW_END_FORCED);
+    }
+    if (go_scan)
+        idle_scan(mt);
+}
+
+void
+mtr_flush(struct meter *mt)
+{
+    struct flow *f;
+
+    while ((f = ft_oldest(mt->tab)) != NULL)
+        emit_flow(mt, f, FLOW_EXP_IDLE, FLOW_END_FORCED);
+}
+
+bool
+mtr_done(const struct meter *mt)
+{
+    return mt->cfg.max_nflows != 0 && mt->next_id >= mt->cfg.max_nflows;
+}
+
+void
+mtr_end_flow(struct meter *mt, struct flow *f)
+{
+    (void)mt;
+    f->expiration_id = FLOW_EXP_CUSTOM;
+}
+
+void
+mtr_stats(const struct meter *mt, struct mtr_stats *out)
+{
+    *out = mt->st;
+    out->flows_active_now = ft_count(mt->tab);
+}
+
+const struct feat_config *
+mtr_features(const struct meter *mt)
+{
+    return &mt->feat;
+}
+
+size_t
+mtr_flow_size(const struct meter *mt)
+{
+    return ft_flow_size(mt->tab);
+}
+
+size_t
+mtr_memory(const struct meter *mt)
+{
+    return sizeof(*mt) + ft_memory(mt->tab);
+}

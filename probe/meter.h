@@ -1,0 +1,98 @@
+/*
+ * meter.h - turns decoded packets into flows: lookup, creation, update, expiry, emission.
+ *
+ * One meter per worker thread, owning one flow table. Finished flows are handed to an emit
+ * callback (which must copy what it keeps: the flow's memory is reused right after).
+ *
+ * Expiry is a policy behind struct mtr_policy: MTR_POLICY_NFSTREAM reproduces NFStream's cache
+ * exactly (packet-driven, creation-ordered idle scan every 10 ms of packet time, spec section 6),
+ * which offline output depends on; a live policy shares the same table and flows.
+ */
+#ifndef NFPROBE_METER_H
+#define NFPROBE_METER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "features.h"
+#include "flow.h"
+#include "pkt.h"
+
+struct meter;
+
+/* A flow left the meter. f is valid only during the call. */
+typedef void (*mtr_emit_fn)(void *ctx, const struct flow *f);
+
+/*
+ * A per-flow extension (DPI, plugins): called after the meter's own update of each packet, and
+ * once before a flow is emitted. Any of the callbacks may be NULL. ext_size bytes of per-flow
+ * state are reserved in struct flow's ext[] at ext_off (filled in by mtr_new()).
+ */
+struct mtr_ext {
+    void *ctx;
+    size_t ext_size;
+    size_t ext_off;
+    void (*on_init)(void *ctx, struct flow *f, void *state, const struct pkt_meta *m);
+    void (*on_update)(void *ctx, struct flow *f, void *state, const struct pkt_meta *m);
+    void (*on_expire)(void *ctx, struct flow *f, void *state);
+};
+
+#define MTR_MAX_EXT 16
+
+struct mtr_config {
+    uint64_t idle_ms;        /* --idle-timeout * 1000 */
+    uint64_t active_ms;      /* --active-timeout * 1000 */
+    uint8_t accounting_mode;
+    bool statistics;
+    uint16_t splt_n;
+    uint32_t max_flows;      /* table size; when full the oldest flow is evicted */
+    uint64_t max_nflows;     /* stop after this many flows were emitted (0 = no limit) */
+    uint64_t seed;           /* hash seed */
+};
+
+/* Meter counters; a snapshot is taken with mtr_stats(). */
+struct mtr_stats {
+    uint64_t packets;          /* metered packets */
+    uint64_t bytes;            /* their wire bytes */
+    uint64_t ts_backwards;     /* packets whose time was clamped to the meter clock */
+    uint64_t flows_created;
+    uint64_t flows_idle;       /* emitted on idle timeout (packet or scan) */
+    uint64_t flows_active;     /* emitted on active timeout */
+    uint64_t flows_flushed;    /* emitted at end of input */
+    uint64_t flows_evicted;    /* emitted early because the table was full */
+    uint64_t flows_custom;     /* ended by an extension (plugin) */
+    uint64_t flows_active_now; /* flows in the table */
+};
+
+/*
+ * Creates a meter. exts (n_ext entries, may be 0) are copied; their ext_off is assigned.
+ * Returns NULL and writes err on failure.
+ */
+struct meter *mtr_new(const struct mtr_config *c, const struct mtr_ext *exts, size_t n_ext,
+                      mtr_emit_fn emit, void *emit_ctx, char *err, size_t errlen);
+void mtr_free(struct meter *mt);
+
+/*
+ * Meters one decoded packet. m->time_ms is the packet's own time; the meter clamps it to its
+ * monotonic clock (NFStream) and may emit flows (expiry on arrival, then the idle scan).
+ */
+void mtr_packet(struct meter *mt, struct pkt_meta *m);
+
+/* Emits every remaining flow in creation order (end of input / shutdown). */
+void mtr_flush(struct meter *mt);
+
+/* True once max_nflows flows were emitted: the caller stops reading. */
+bool mtr_done(const struct meter *mt);
+
+/* Asks the meter to end f after the current callback (a plugin's custom expiration). */
+void mtr_end_flow(struct meter *mt, struct flow *f);
+
+void mtr_stats(const struct meter *mt, struct mtr_stats *out);
+
+/* Feature layout (for readers of SPLT arrays), flow slot size, and per-flow bytes in use. */
+const struct feat_config *mtr_features(const struct meter *mt);
+size_t mtr_flow_size(const struct meter *mt);
+size_t mtr_memory(const struct meter *mt);
+
+#endif

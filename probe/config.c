@@ -20,6 +20,14 @@ cfg_defaults(struct prb_config *c)
     c->active_timeout = 1800;
     c->n_dissections = 20;
     c->max_flows = 1u << 20;
+    c->collector_mode = "all";
+    c->observation_domain = 1;
+    c->pen = 32473; /* RFC 5612 documentation PEN until the project has its own */
+    c->mtu = 1400;
+    c->template_refresh = 60;
+    c->template_refresh_packets = 20;
+    c->workers = 1;
+    c->log = "stderr";
 }
 
 /* Parses a whole unsigned decimal number in [min, max]. */
@@ -96,6 +104,32 @@ cfg_set(struct prb_config *c, const char *key, const char *v, char *err, size_t 
     if (strcmp(key, "collector") == 0)
         return add_to_list(key, c->collectors, &c->n_collectors, CFG_MAX_COLLECTORS, v, err,
                            errlen);
+    if (strcmp(key, "plugin") == 0)
+        return add_to_list(key, c->plugins, &c->n_plugins, 16, v, err, errlen);
+    if (strcmp(key, "collector-mode") == 0) {
+        if (v == NULL || (strcmp(v, "all") != 0 && strcmp(v, "round-robin") != 0)) {
+            snprintf(err, errlen, "--collector-mode: expected 'all' or 'round-robin'");
+            return -EINVAL;
+        }
+        c->collector_mode = v;
+        return 0;
+    }
+    NUM("observation-domain", 0, UINT32_MAX, observation_domain)
+    NUM("pen", 1, UINT32_MAX, pen)
+    NUM("mtu", 512, 65000, mtu)
+    NUM("template-refresh", 1, 86400, template_refresh)
+    NUM("template-refresh-packets", 1, 1000000, template_refresh_packets)
+    STR("ipfix-template", ipfix_template)
+    FLAG("ntop-compat", ntop_compat, true)
+    STR("tls-ca", tls_ca)
+    STR("tls-cert", tls_cert)
+    STR("tls-key", tls_key)
+    NUM("workers", 1, 64, workers)
+    NUM("stats-interval", 0, 86400, stats_interval)
+    STR("metrics", metrics)
+    STR("pid-file", pid_file)
+    STR("user", user)
+    STR("log", log)
     STR("bpf-filter", bpf_filter)
     FLAG("decode-tunnels", decode_tunnels, true)
     FLAG("no-decode-tunnels", decode_tunnels, false)

@@ -44,8 +44,28 @@ struct prb_config {
     const char *json_path;
     const char *anonymize;
     /* export */
-    const char *collectors[CFG_MAX_COLLECTORS];
+    const char *collectors[CFG_MAX_COLLECTORS]; /* -c ipfix+udp://HOST:PORT, v9+udp://... */
     size_t n_collectors;
+    const char *collector_mode;     /* "all" or "round-robin" */
+    uint32_t observation_domain;
+    uint32_t pen;                   /* our private enterprise number */
+    uint32_t mtu;                   /* largest UDP export message, octets */
+    uint32_t template_refresh;      /* seconds */
+    uint32_t template_refresh_packets; /* NetFlow v9: also every N export packets */
+    const char *ipfix_template;     /* template spec file choosing the exported fields */
+    bool ntop_compat;               /* add ntop's PEN 35632 elements */
+    const char *tls_ca;
+    const char *tls_cert;
+    const char *tls_key;
+    /* daemon */
+    uint32_t workers;
+    uint32_t stats_interval;        /* seconds, 0 = off */
+    const char *metrics;            /* Prometheus endpoint ADDR:PORT */
+    const char *pid_file;
+    const char *user;
+    const char *log;                /* "stderr" or "syslog" */
+    const char *plugins[16];
+    size_t n_plugins;
     bool verbose;
 };
 

@@ -259,6 +259,12 @@ mtr_stats(const struct meter *mt, struct mtr_stats *out)
     out->flows_active_now = ft_count(mt->tab);
 }
 
+size_t
+mtr_ext_offset(const struct meter *mt, size_t i)
+{
+    return mt->ext[i].ext_off;
+}
+
 const struct feat_config *
 mtr_features(const struct meter *mt)
 {

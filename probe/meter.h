@@ -90,6 +90,9 @@ void mtr_end_flow(struct meter *mt, struct flow *f);
 
 void mtr_stats(const struct meter *mt, struct mtr_stats *out);
 
+/* Offset in struct flow's ext[] of the state of extension i (as passed to mtr_new()). */
+size_t mtr_ext_offset(const struct meter *mt, size_t i);
+
 /* Feature layout (for readers of SPLT arrays), flow slot size, and per-flow bytes in use. */
 const struct feat_config *mtr_features(const struct meter *mt);
 size_t mtr_flow_size(const struct meter *mt);

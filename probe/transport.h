@@ -1,0 +1,89 @@
+/*
+ * transport.h - sending export messages to one collector over UDP, TCP or TLS.
+ *
+ * The only module that includes OpenSSL's TLS headers. Nothing here blocks: connects are
+ * non-blocking with exponential backoff, TCP/TLS output goes through a bounded buffer drained
+ * by tx_poll(). The transport carries whole messages; it knows nothing of IPFIX or NetFlow,
+ * except that each message carries a number of records, so that loss can be counted in
+ * records (notSent*) as well as messages and octets.
+ */
+#ifndef NFPROBE_TRANSPORT_H
+#define NFPROBE_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum tx_proto { TX_UDP, TX_TCP, TX_TLS };
+
+struct tx_config {
+    enum tx_proto proto;
+    const char *host;          /* name or address literal */
+    const char *port;          /* service or number */
+    const char *tls_ca;        /* CA file the collector's chain must verify against */
+    const char *tls_cert;      /* our client certificate (mutual authentication) */
+    const char *tls_key;       /* its private key */
+    size_t queue_bytes;        /* TCP/TLS output buffer bound (default 4 MiB if 0) */
+    uint32_t backoff_min_ms;   /* first reconnect delay (default 1000 if 0) */
+    uint32_t backoff_max_ms;   /* cap of the doubling delay (default 60000 if 0) */
+};
+
+struct tx_stats {
+    uint64_t messages_sent;
+    uint64_t octets_sent;
+    uint64_t records_sent;
+    uint64_t messages_lost;    /* not sent: queue full, send error, connection lost mid-queue */
+    uint64_t octets_lost;
+    uint64_t records_lost;
+    uint64_t send_errors;      /* failed sendto/write calls */
+    uint64_t connects;         /* sessions established */
+    uint64_t connect_failures; /* failed connects and TLS handshakes (verification included) */
+    uint64_t tls_verify_failures;
+};
+
+/* Events tx_poll() reports. */
+enum {
+    TX_EV_UP = 1,   /* a new transport session is up: send templates before any data */
+    TX_EV_DOWN = 2, /* the session went down (its unsent queue was counted as lost) */
+};
+
+struct tx_peer;
+
+/*
+ * Prepares a peer (resolves the name, loads TLS material, opens the UDP socket). Does not wait
+ * for TCP/TLS to connect. Returns NULL with a one-line err naming the peer or file.
+ */
+struct tx_peer *tx_open(const struct tx_config *c, char *err, size_t errlen);
+
+/* Human-readable peer name, e.g. "ipfix+tls://127.0.0.1:4740". */
+const char *tx_name(const struct tx_peer *p);
+
+/* True when a message of len bytes can be handed over now (session up and room queued). */
+bool tx_can_send(const struct tx_peer *p, size_t len);
+
+/*
+ * Hands over one whole message carrying `records` records. UDP sends it at once; TCP/TLS
+ * queue it. Never blocks. Returns 0, or a negative errno when it was not accepted (counted as
+ * lost).
+ */
+int tx_send(struct tx_peer *p, const uint8_t *msg, size_t len, uint32_t records);
+
+/*
+ * Makes progress: connects, handshakes, writes queued bytes, reconnects after backoff.
+ * now_ms is a monotonic clock. Returns a mask of TX_EV_* that happened.
+ */
+int tx_poll(struct tx_peer *p, uint64_t now_ms);
+
+/* Bytes still queued (TCP/TLS). */
+size_t tx_pending(const struct tx_peer *p);
+
+/*
+ * Closes gracefully: flushes the queue for at most timeout_ms, then shuts down writing and
+ * drains the peer (TLS close_notify, TCP FIN) so the collector gets the whole stream.
+ * Frees p. What could not be sent is counted as lost in *final (may be NULL).
+ */
+void tx_close(struct tx_peer *p, int timeout_ms, struct tx_stats *final);
+
+void tx_stats(const struct tx_peer *p, struct tx_stats *out);
+
+#endif

@@ -141,6 +141,7 @@ main(int argc, char **argv)
     cfg_defaults(&cfg);
     /* Until DPI is wired in, the default is NFStream's with dissection off. */
     cfg.n_dissections = 0;
+    opterr = 0;
     while ((opt = getopt_long(argc, argv, "r:vhV", longopts, &idx)) != -1) {
         const char *key;
         switch (opt) {
@@ -160,7 +161,13 @@ main(int argc, char **argv)
             printf("nfprobe %s\n", NFPROBE_VERSION);
             return EXIT_OK;
         default:
-            usage(stderr);
+            /* One line naming the flag; getopt's own messages are off (opterr = 0). */
+            if (optopt != 0 && optopt != '?')
+                fprintf(stderr, "nfprobe: option -%c: unrecognized option or missing value "
+                                "(see nfprobe --help)\n", optopt);
+            else
+                fprintf(stderr, "nfprobe: unrecognized option or missing value '%s' (see "
+                                "nfprobe --help)\n", argv[optind - 1]);
             return EXIT_USAGE;
         }
         if (cfg_set(&cfg, key, optarg, err, sizeof(err)) != 0) {

@@ -1,0 +1,100 @@
+#!/bin/sh
+# The command line as a user meets it: errors that name the flag or file, the multi-file source,
+# --bpf-filter, --max-nflows, --json, --anonymize, the counter summary.
+. "$(dirname "$0")/lib.sh"
+need_shared
+scratch
+P="$SHARED/data/nfstream/pcaps"
+fails=0
+check() { # check NAME COMMAND...: runs a shell condition, reports
+    name=$1; shift
+    if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fails=$((fails + 1)); fi
+}
+expect_error() { # expect_error WORD ARGS...: exit 1 and a one-line message naming WORD
+    word=$1; shift
+    "$NFPROBE" "$@" >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    [ $rc -eq 1 ] && grep -q -- "$word" "$TMP/err" && [ "$(wc -l <"$TMP/err")" -eq 1 ]
+}
+
+check "unknown flag"          expect_error "unrecognized option" -r "$P/1kxun.pcap" --frobnicate
+check "bad number"            expect_error "accounting-mode" -r "$P/1kxun.pcap" --accounting-mode 7
+check "negative timeout"      expect_error "idle-timeout" -r "$P/1kxun.pcap" --idle-timeout -1
+check "missing file"          expect_error "/nonexistent.pcap" -r /nonexistent.pcap
+check "no input"              expect_error "no input" --csv -
+check "bad bpf"               expect_error "bpf-filter" -r "$P/1kxun.pcap" --bpf-filter "port nonsense"
+check "unwritable csv"        expect_error "/nonexistent/x.csv" -r "$P/1kxun.pcap" --csv /nonexistent/x.csv
+check "unknown anonymize col" expect_error "nosuchcolumn" -r "$P/1kxun.pcap" --csv - --anonymize nosuchcolumn
+
+# Two halves of a capture read as one stream equal the whole capture (NFStream MULTIPLE_FILES).
+python3 - "$P/instagram.pcap" "$TMP/a.pcap" "$TMP/b.pcap" <<'PY'
+import struct, sys
+data = open(sys.argv[1], 'rb').read()
+hdr, off, recs = data[:24], 24, []
+le = data[:4] == b'\xd4\xc3\xb2\xa1'
+while off + 16 <= len(data):
+    incl = struct.unpack(('<' if le else '>') + 'I', data[off + 8:off + 12])[0]
+    recs.append(data[off:off + 16 + incl]); off += 16 + incl
+half = len(recs) // 2
+open(sys.argv[2], 'wb').write(hdr + b''.join(recs[:half]))
+open(sys.argv[3], 'wb').write(hdr + b''.join(recs[half:]))
+PY
+"$NFPROBE" -r "$P/instagram.pcap" --statistical-analysis --csv "$TMP/whole.csv" 2>/dev/null
+"$NFPROBE" -r "$TMP/a.pcap" -r "$TMP/b.pcap" --statistical-analysis --csv "$TMP/parts.csv" 2>/dev/null
+check "multi-file = one stream" cmp -s "$TMP/whole.csv" "$TMP/parts.csv"
+
+# --bpf-filter: exactly the UDP flows of the unfiltered run (ids and order may differ).
+"$NFPROBE" -r "$P/instagram.pcap" --csv "$TMP/all.csv" 2>/dev/null
+"$NFPROBE" -r "$P/instagram.pcap" --bpf-filter udp --csv "$TMP/udp.csv" 2>/dev/null
+python3 - "$TMP/all.csv" "$TMP/udp_expected.csv" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().splitlines()
+cols = lines[0].split(','); p = cols.index('protocol')
+open(sys.argv[2], 'w').write('\n'.join([lines[0]] + [l for l in lines[1:] if l.split(',')[p] == '17']) + '\n')
+PY
+check "bpf-filter udp" python3 "$SHARED/tools/flowdiff.py" "$TMP/udp_expected.csv" "$TMP/udp.csv" \
+    --unordered --ignore id --quiet
+
+# --max-nflows N: the first N flows, then stop.
+"$NFPROBE" -r "$P/instagram.pcap" --max-nflows 5 --csv "$TMP/max.csv" 2>/dev/null
+check "max-nflows" sh -c "head -6 '$TMP/all.csv' | cmp -s - '$TMP/max.csv'"
+
+# --json: one object per flow, same keys and values as the CSV.
+"$NFPROBE" -r "$P/instagram.pcap" --statistical-analysis --splt-analysis 5 \
+    --csv "$TMP/j.csv" --json "$TMP/j.json" 2>/dev/null
+check "json = csv" python3 - "$TMP/j.csv" "$TMP/j.json" <<'PY'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1]), escapechar='\\', doublequote=False))
+objs = [json.loads(l) for l in open(sys.argv[2])]
+assert len(rows) == len(objs) > 0, (len(rows), len(objs))
+for r, o in zip(rows, objs):
+    assert list(r.keys()) == list(o.keys())
+    for k in r:
+        v = o[k]
+        text = str(v) if not isinstance(v, str) else v
+        assert text == r[k], (k, r[k], v)
+PY
+
+# --anonymize: the named columns become 128 hex digits, consistent within the run.
+"$NFPROBE" -r "$P/instagram.pcap" --anonymize src_ip,dst_ip --csv "$TMP/anon.csv" 2>/dev/null
+check "anonymize" python3 - "$TMP/all.csv" "$TMP/anon.csv" <<'PY'
+import csv, re, sys
+a = list(csv.DictReader(open(sys.argv[1]), escapechar='\\', doublequote=False))
+b = list(csv.DictReader(open(sys.argv[2]), escapechar='\\', doublequote=False))
+assert len(a) == len(b)
+m = {}
+for x, y in zip(a, b):
+    for k in x:
+        if k in ('src_ip', 'dst_ip'):
+            assert re.fullmatch('[0-9a-f]{128}', y[k]), y[k]
+            assert m.setdefault(x[k], y[k]) == y[k]
+        else:
+            assert x[k] == y[k]
+PY
+
+# The summary names the counters.
+"$NFPROBE" -r "$P/dns_fragmented.pcap" --csv /dev/null 2>"$TMP/summary"
+check "summary counters" grep -q "packets read .* metered, .* ignored (ipv4_fragment" "$TMP/summary"
+
+echo "cli: $fails failed"
+[ $fails -eq 0 ]

@@ -15,6 +15,8 @@
 
 struct meter {
     struct mtr_config cfg;
+    uint32_t lru_head; /* MTR_EXPIRY_TIMELY: least recently seen first, links in f->aux/aux2 */
+    uint32_t lru_tail;
     struct feat_config feat;
     struct ft_table *tab;
     mtr_emit_fn emit;
@@ -63,6 +65,7 @@ mtr_new(const struct mtr_config *c, const struct mtr_ext *exts, size_t n_ext, mt
         free(mt);
         return NULL;
     }
+    mt->lru_head = mt->lru_tail = FT_NONE;
     return mt;
 }
 
@@ -101,6 +104,33 @@ make_key(const struct pkt_meta *m, struct flow_key *k)
     return src_hi;
 }
 
+/* LRU list of the timely policy: aux = previous (older), aux2 = next (newer). */
+static void
+lru_unlink(struct meter *mt, struct flow *f)
+{
+    if (f->aux != FT_NONE)
+        ft_at(mt->tab, f->aux)->aux2 = f->aux2;
+    else
+        mt->lru_head = f->aux2;
+    if (f->aux2 != FT_NONE)
+        ft_at(mt->tab, f->aux2)->aux = f->aux;
+    else
+        mt->lru_tail = f->aux;
+}
+
+static void
+lru_append(struct meter *mt, struct flow *f)
+{
+    uint32_t idx = ft_index(mt->tab, f);
+    f->aux = mt->lru_tail;
+    f->aux2 = FT_NONE;
+    if (mt->lru_tail != FT_NONE)
+        ft_at(mt->tab, mt->lru_tail)->aux2 = idx;
+    else
+        mt->lru_head = idx;
+    mt->lru_tail = idx;
+}
+
 static void *
 ext_state(const struct meter *mt, size_t i, struct flow *f)
 {
@@ -137,6 +167,8 @@ emit_flow(struct meter *mt, struct flow *f, int8_t expiration_id, uint8_t end_re
     /* A flow past --max-nflows is dropped, not emitted: NFStream stops iterating there. */
     if (mt->cfg.max_nflows == 0 || f->id < mt->cfg.max_nflows)
         mt->emit(mt->emit_ctx, f);
+    if (mt->cfg.expiry == MTR_EXPIRY_TIMELY)
+        lru_unlink(mt, f);
     ft_remove(mt->tab, f);
 }
 
@@ -153,12 +185,16 @@ create_flow(struct meter *mt, const struct flow_key *k, uint32_t hash, int src_h
 {
     struct flow *f = ft_insert(mt->tab, k, hash);
     if (f == NULL) {
-        /* Table full: export the oldest flow early rather than lose this one. */
-        struct flow *victim = ft_oldest(mt->tab);
+        /* Table full: export a flow early rather than lose this one: the least recently
+         * active one under the timely policy, the oldest (NFStream's cache head) otherwise. */
+        struct flow *victim = mt->cfg.expiry == MTR_EXPIRY_TIMELY ? ft_at(mt->tab, mt->lru_head)
+                                                                  : ft_oldest(mt->tab);
         emit_flow(mt, victim, FLOW_EXP_IDLE, FLOW_END_RESOURCES);
         f = ft_insert(mt->tab, k, hash);
     }
     mt->st.flows_created++;
+    if (mt->cfg.expiry == MTR_EXPIRY_TIMELY)
+        lru_append(mt, f);
     f->src_is_hi = (uint8_t)src_hi;
     memcpy(f->src_mac, m->src_mac, 6);
     memcpy(f->dst_mac, m->dst_mac, 6);
@@ -220,14 +256,43 @@ mtr_packet(struct meter *mt, struct pkt_meta *m)
         create_flow(mt, &k, hash, src_hi, m);
     } else {
         feat_update(&mt->feat, f, m);
+        if (mt->cfg.expiry == MTR_EXPIRY_TIMELY && mt->lru_tail != ft_index(mt->tab, f)) {
+            lru_unlink(mt, f);
+            lru_append(mt, f);
+        }
         for (size_t i = 0; i < mt->n_ext; i++)
             if (mt->ext[i].on_update != NULL)
                 mt->ext[i].on_update(mt->ext[i].ctx, f, ext_state(mt, i, f), m);
         if (custom_end(f))
             emit_flow(mt, f, FLOW_EXP_CUSTOM, FLOW_END_FORCED);
     }
-    if (go_scan)
+    if (go_scan && mt->cfg.expiry == MTR_EXPIRY_NFSTREAM)
         idle_scan(mt);
+}
+
+void
+mtr_tick(struct meter *mt, uint64_t now_ms, unsigned budget)
+{
+    if (now_ms > mt->tick)
+        mt->tick = now_ms;
+    if (mt->cfg.expiry != MTR_EXPIRY_TIMELY)
+        return;
+    /* Creation order is first_seen order: active timeouts are due from the oldest on. */
+    while (budget > 0) {
+        struct flow *f = ft_oldest(mt->tab);
+        if (f == NULL || mt->tick - f->dir[FLOW_BIDI].first_seen_ms < mt->cfg.active_ms)
+            break;
+        emit_flow(mt, f, FLOW_EXP_ACTIVE, FLOW_END_ACTIVE);
+        budget--;
+    }
+    /* LRU order is last_seen order: idle timeouts are due from the least recent on. */
+    while (budget > 0 && mt->lru_head != FT_NONE) {
+        struct flow *f = ft_at(mt->tab, mt->lru_head);
+        if (mt->tick - f->dir[FLOW_BIDI].last_seen_ms < mt->cfg.idle_ms)
+            break;
+        emit_flow(mt, f, FLOW_EXP_IDLE, FLOW_END_IDLE);
+        budget--;
+    }
 }
 
 void

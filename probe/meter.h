@@ -4,9 +4,12 @@
  * One meter per worker thread, owning one flow table. Finished flows are handed to an emit
  * callback (which must copy what it keeps: the flow's memory is reused right after).
  *
- * Expiry is a policy behind struct mtr_policy: MTR_POLICY_NFSTREAM reproduces NFStream's cache
- * exactly (packet-driven, creation-ordered idle scan every 10 ms of packet time, spec section 6),
- * which offline output depends on; a live policy shares the same table and flows.
+ * Expiry is one of two policies over the same table and flows (enum mtr_expiry):
+ * MTR_EXPIRY_NFSTREAM reproduces NFStream's cache exactly (packet-driven, creation-ordered idle
+ * scan every 10 ms of packet time, spec section 6), which offline output depends on;
+ * MTR_EXPIRY_TIMELY keeps flows in LRU order too and expires them from mtr_tick(), driven by a
+ * clock, so idle and active timeouts fire on time even when no packet arrives (live capture).
+ * Flow contents are NFStream's under both; only when flows leave differs.
  */
 #ifndef NFPROBE_METER_H
 #define NFPROBE_METER_H
@@ -40,7 +43,13 @@ struct mtr_ext {
 
 #define MTR_MAX_EXT 16
 
+enum mtr_expiry {
+    MTR_EXPIRY_NFSTREAM = 0,
+    MTR_EXPIRY_TIMELY = 1,
+};
+
 struct mtr_config {
+    enum mtr_expiry expiry;
     uint64_t idle_ms;        /* --idle-timeout * 1000 */
     uint64_t active_ms;      /* --active-timeout * 1000 */
     uint8_t accounting_mode;
@@ -78,6 +87,13 @@ void mtr_free(struct meter *mt);
  * monotonic clock (NFStream) and may emit flows (expiry on arrival, then the idle scan).
  */
 void mtr_packet(struct meter *mt, struct pkt_meta *m);
+
+/*
+ * Advances the meter clock to now_ms (never backwards) and, under MTR_EXPIRY_TIMELY, emits
+ * every flow whose idle or active timeout has passed (at most `budget` flows per call).
+ * Does nothing else under MTR_EXPIRY_NFSTREAM, whose expiry is driven by packets only.
+ */
+void mtr_tick(struct meter *mt, uint64_t now_ms, unsigned budget);
 
 /* Emits every remaining flow in creation order (end of input / shutdown). */
 void mtr_flush(struct meter *mt);

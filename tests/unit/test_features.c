@@ -258,6 +258,39 @@ max_nflows_stops(void **state)
     mtr_free(mt);
 }
 
+static void
+timely_expiry_without_packets(void **state)
+{
+    (void)state;
+    struct mtr_config c = {.expiry = MTR_EXPIRY_TIMELY, .idle_ms = 5000, .active_ms = 20000,
+                           .max_flows = 2};
+    char err[256];
+    n_out = 0;
+    struct meter *mt = mtr_new(&c, NULL, 0, collect, NULL, err, sizeof(err));
+    flow_size = mtr_flow_size(mt);
+    pkt(mt, 1, 1, 9, 9, 64, 1000, 0); /* A */
+    pkt(mt, 2, 2, 9, 9, 64, 1001, 0); /* B */
+    pkt(mt, 1, 1, 9, 9, 64, 3000, 0); /* A is now the most recently seen */
+    mtr_tick(mt, 6001, 100);          /* B idle (1001 + 5000), A not yet */
+    assert_int_equal(n_out, 1);
+    assert_int_equal(flow_src_ip(got(0))[3], 2);
+    assert_int_equal(got(0)->end_reason, FLOW_END_IDLE);
+    for (uint64_t t = 7000; t <= 19000; t += 2000)
+        pkt(mt, 1, 1, 9, 9, 64, t, 0);
+    mtr_tick(mt, 21000, 100); /* A active since 1000: 20000 reached without a packet */
+    assert_int_equal(n_out, 2);
+    assert_int_equal(got(1)->end_reason, FLOW_END_ACTIVE);
+    /* a full table under the timely policy evicts the least recently active flow */
+    pkt(mt, 3, 3, 9, 9, 64, 22000, 0); /* C */
+    pkt(mt, 4, 4, 9, 9, 64, 22001, 0); /* D */
+    pkt(mt, 3, 3, 9, 9, 64, 22002, 0); /* C touched: D is the LRU */
+    pkt(mt, 5, 5, 9, 9, 64, 22003, 0); /* E: table full */
+    assert_int_equal(n_out, 3);
+    assert_int_equal(flow_src_ip(got(2))[3], 4);
+    assert_int_equal(got(2)->end_reason, FLOW_END_RESOURCES);
+    mtr_free(mt);
+}
+
 int
 main(void)
 {
@@ -270,6 +303,7 @@ main(void)
         cmocka_unit_test(full_table_evicts_oldest),
         cmocka_unit_test(custom_expiration),
         cmocka_unit_test(max_nflows_stops),
+        cmocka_unit_test(timely_expiry_without_packets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -100,6 +100,7 @@ print_summary(FILE *out, const struct cap_stats *cs, const uint64_t *ignored,
                 ms->flows_custom,
             ms->flows_idle, ms->flows_active, ms->flows_flushed, ms->flows_evicted,
             ms->flows_custom);
+    fprintf(out, "nfprobe: %" PRIu64 " flows at most in the table at once\n", ms->flows_peak);
     if (ms->ts_backwards || cs->caplen_gt_len || cs->files_truncated)
         fprintf(out,
                 "nfprobe: %" PRIu64 " timestamps went backwards (clamped), %" PRIu64

@@ -193,6 +193,8 @@ create_flow(struct meter *mt, const struct flow_key *k, uint32_t hash, int src_h
         f = ft_insert(mt->tab, k, hash);
     }
     mt->st.flows_created++;
+    if (ft_count(mt->tab) > mt->st.flows_peak)
+        mt->st.flows_peak = ft_count(mt->tab);
     if (mt->cfg.expiry == MTR_EXPIRY_TIMELY)
         lru_append(mt, f);
     f->src_is_hi = (uint8_t)src_hi;

@@ -72,6 +72,7 @@ struct mtr_stats {
     uint64_t flows_evicted;    /* emitted early because the table was full */
     uint64_t flows_custom;     /* ended by an extension (plugin) */
     uint64_t flows_active_now; /* flows in the table */
+    uint64_t flows_peak;       /* most flows in the table at once */
 };
 
 /*

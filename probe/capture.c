@@ -4,7 +4,10 @@
 #include "capture.h"
 
 #include <errno.h>
+#include <linux/if_packet.h>
 #include <pcap/pcap.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,8 @@ struct cap_source {
     struct cap_stats st;
     char error[PCAP_ERRBUF_SIZE + 512];
     int has_error;
+    int live;
+    atomic_int stop;
 };
 
 /* Opens file i and installs the filter (NFStream: optimize=1, netmask 255.255.255.0). */
@@ -83,9 +88,122 @@ cap_close(struct cap_source *s)
     free(s);
 }
 
+struct cap_source *
+cap_open_live(const struct cap_live_config *c, char *err, size_t errlen)
+{
+    char ebuf[PCAP_ERRBUF_SIZE];
+    struct cap_source *s = NULL;
+    pcap_t *p = pcap_create(c->iface, ebuf);
+    int rc;
+
+    if (p == NULL) {
+        snprintf(err, errlen, "-i %s: %s", c->iface, ebuf);
+        return NULL;
+    }
+    if ((rc = pcap_set_snaplen(p, (int)c->snaplen)) != 0 ||
+        (rc = pcap_set_promisc(p, c->promisc)) != 0 ||
+        (rc = pcap_set_timeout(p, c->timeout_ms)) != 0 ||
+        (c->buffer_size > 0 && (rc = pcap_set_buffer_size(p, (int)c->buffer_size)) != 0)) {
+        snprintf(err, errlen, "-i %s: %s", c->iface, pcap_statustostr(rc));
+        goto fail;
+    }
+    rc = pcap_activate(p);
+    if (rc < 0) {
+        snprintf(err, errlen, "-i %s: %s: %s", c->iface, pcap_statustostr(rc), pcap_geterr(p));
+        goto fail;
+    }
+    if (c->fanout_group != 0) {
+        /* libpcap 1.10 has no fanout API: join the group on its socket. */
+        int arg = c->fanout_group | ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
+        if (setsockopt(pcap_fileno(p), SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) != 0) {
+            snprintf(err, errlen, "-i %s: PACKET_FANOUT: %s", c->iface, strerror(errno));
+            goto fail;
+        }
+    }
+    if (c->bpf != NULL) {
+        struct bpf_program prog;
+        if (pcap_compile(p, &prog, c->bpf, 1, 0xffffff00) != 0) {
+            snprintf(err, errlen, "--bpf-filter '%s' on %s: %s", c->bpf, c->iface,
+                     pcap_geterr(p));
+            goto fail;
+        }
+        rc = pcap_setfilter(p, &prog);
+        pcap_freecode(&prog);
+        if (rc != 0) {
+            snprintf(err, errlen, "--bpf-filter '%s' on %s: %s", c->bpf, c->iface,
+                     pcap_geterr(p));
+            goto fail;
+        }
+    }
+    s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        snprintf(err, errlen, "-i %s: %s", c->iface, strerror(ENOMEM));
+        goto fail;
+    }
+    s->p = p;
+    s->dlt = pcap_datalink(p);
+    s->live = 1;
+    return s;
+fail:
+    pcap_close(p);
+    return NULL;
+}
+
+void
+cap_break(struct cap_source *s)
+{
+    atomic_store(&s->stop, 1);
+}
+
+int
+cap_is_live(const struct cap_source *s)
+{
+    return s->live;
+}
+
+/* Fills pkt from a libpcap record. */
+static void
+take(struct cap_source *s, const struct pcap_pkthdr *h, const u_char *bytes,
+     struct cap_packet *pkt)
+{
+    pkt->bytes = bytes;
+    pkt->caplen = h->caplen;
+    pkt->wirelen = h->len;
+    pkt->dlt = s->dlt;
+    /* NFStream's TICK: tv_usec is signed (libpcap reads it as a signed 32-bit field), so a
+     * garbage negative value subtracts; the sum wraps as uint64 like NFStream's. */
+    pkt->time_ms = (uint64_t)h->ts.tv_sec * 1000u + (uint64_t)(int64_t)(h->ts.tv_usec / 1000);
+    s->st.packets++;
+    s->st.bytes += h->len;
+    if (h->caplen > h->len)
+        s->st.caplen_gt_len++;
+}
+
+static enum cap_result
+next_live(struct cap_source *s, struct cap_packet *pkt)
+{
+    struct pcap_pkthdr *h;
+    const u_char *bytes;
+
+    if (atomic_load(&s->stop))
+        return CAP_END;
+    int rc = pcap_next_ex(s->p, &h, &bytes);
+    if (rc == 1) {
+        take(s, h, bytes, pkt);
+        return CAP_PACKET;
+    }
+    if (rc == 0)
+        return CAP_TIMEOUT;
+    snprintf(s->error, sizeof(s->error), "capture: %s", pcap_geterr(s->p));
+    s->has_error = 1;
+    return CAP_END;
+}
+
 enum cap_result
 cap_next(struct cap_source *s, struct cap_packet *pkt)
 {
+    if (s->live)
+        return next_live(s, pkt);
     for (;;) {
         if (s->p == NULL) {
             if (s->cur >= s->n_files)
@@ -106,17 +224,7 @@ cap_next(struct cap_source *s, struct cap_packet *pkt)
         const u_char *bytes;
         int rc = pcap_next_ex(s->p, &h, &bytes);
         if (rc == 1) {
-            pkt->bytes = bytes;
-            pkt->caplen = h->caplen;
-            pkt->wirelen = h->len;
-            pkt->dlt = s->dlt;
-            /* NFStream's TICK: tv_usec is signed (libpcap reads it as a signed 32-bit field),
-             * so a garbage negative value subtracts; the sum wraps as uint64 like NFStream's. */
-            pkt->time_ms = (uint64_t)h->ts.tv_sec * 1000u + (uint64_t)(int64_t)(h->ts.tv_usec / 1000);
-            s->st.packets++;
-            s->st.bytes += h->len;
-            if (h->caplen > h->len)
-                s->st.caplen_gt_len++;
+            take(s, h, bytes, pkt);
             return CAP_PACKET;
         }
         if (rc == PCAP_ERROR) {
@@ -145,4 +253,11 @@ void
 cap_stats(const struct cap_source *s, struct cap_stats *out)
 {
     *out = s->st;
+    if (s->live && s->p != NULL) {
+        struct pcap_stat ps;
+        if (pcap_stats(s->p, &ps) == 0) {
+            out->kernel_drops = ps.ps_drop;
+            out->if_drops = ps.ps_ifdrop;
+        }
+    }
 }

@@ -45,6 +45,31 @@ enum cap_result {
  */
 struct cap_source *cap_open_files(const char *const *files, size_t n, const char *bpf,
                                   char *err, size_t errlen);
+
+/* Live capture settings (NFStream's names). */
+struct cap_live_config {
+    const char *iface;
+    uint32_t snaplen;       /* --snapshot-length */
+    int promisc;            /* --promiscuous-mode */
+    uint32_t buffer_size;   /* --socket-buffer-size, 0 = libpcap's default */
+    int timeout_ms;         /* read timeout: how often an idle capture wakes up */
+    const char *bpf;
+    uint16_t fanout_group;  /* PACKET_FANOUT group id; 0 = no fanout (one worker) */
+};
+
+/*
+ * Opens and activates a live capture on an interface. With a fanout group, joins it with
+ * PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG (flow-symmetric hash, fragments joined first),
+ * so each worker of the group sees whole flows. Returns NULL with err naming the interface.
+ */
+struct cap_source *cap_open_live(const struct cap_live_config *c, char *err, size_t errlen);
+
+/* Makes a blocked cap_next() of another thread return soon (CAP_END). Async-signal-safe use
+ * is not required: call from a thread. */
+void cap_break(struct cap_source *s);
+
+/* True for a live source. */
+int cap_is_live(const struct cap_source *s);
 void cap_close(struct cap_source *s);
 
 /*

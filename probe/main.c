@@ -1,22 +1,31 @@
 /*
- * main.c - nfprobe: startup order, the packet loop, shutdown. The only file that exits.
+ * main.c - nfprobe: startup order, signals, the output/export loop, shutdown.
+ * The only file that exits.
+ *
+ * Offline: one worker runs in this thread and hands flows to the sinks inline, in NFStream's
+ * order. Live: --workers threads per interface (PACKET_FANOUT) feed this thread through
+ * per-worker rings; this thread writes and exports, ticks, and handles signals.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
-#include "capture.h"
 #include "decode.h"
-#include "meter.h"
+#include "dpi.h"
 #include "output.h"
+#include "worker.h"
 
 #define NFPROBE_VERSION "0.1.0"
+#define MAX_WORKERS 64
 
 /* Exit codes, documented in the README and the man page. */
 enum {
@@ -26,22 +35,64 @@ enum {
     EXIT_OUTPUT_ERROR = 3 /* writing the CSV/JSON output failed */
 };
 
-struct sinks {
+struct app {
+    struct prb_config cfg;
+    struct worker *workers[MAX_WORKERS];
+    size_t n_workers;
     struct out_writer *csv;
     struct out_writer *json;
-    int error;
+    int out_error;
+    uint64_t next_id;
 };
 
+static volatile sig_atomic_t got_stop;
+static volatile sig_atomic_t got_usr1;
+static struct app *signal_app;
+
 static void
-emit_flow(void *ctx, const struct flow *f)
+on_signal(int sig)
 {
-    struct sinks *s = ctx;
+    if (sig == SIGUSR1) {
+        got_usr1 = 1;
+        return;
+    }
+    got_stop = 1;
+    /* wrk_stop() only stores atomics: safe in a handler. */
+    for (size_t i = 0; signal_app != NULL && i < signal_app->n_workers; i++)
+        wrk_stop(signal_app->workers[i]);
+}
+
+static void
+install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    /* A collector that goes away must not kill us: write errors are handled where they occur. */
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* Hands one finished flow to every sink. */
+static void
+sink_flow(struct app *a, const struct flow *f)
+{
     int rc;
 
-    if (s->csv != NULL && (rc = out_flow(s->csv, f)) != 0 && s->error == 0)
-        s->error = rc;
-    if (s->json != NULL && (rc = out_flow(s->json, f)) != 0 && s->error == 0)
-        s->error = rc;
+    if (a->csv != NULL && (rc = out_flow(a->csv, f)) != 0 && a->out_error == 0)
+        a->out_error = rc;
+    if (a->json != NULL && (rc = out_flow(a->json, f)) != 0 && a->out_error == 0)
+        a->out_error = rc;
+}
+
+/* Offline: the meter emits in NFStream's order with NFStream's ids. */
+static void
+emit_inline(void *ctx, const struct flow *f)
+{
+    sink_flow(ctx, f);
 }
 
 static void
@@ -49,11 +100,17 @@ usage(FILE *out)
 {
     fprintf(out,
             "usage: nfprobe -r FILE [-r FILE ...] [options]\n"
+            "       nfprobe -i IFACE [-i IFACE ...] [options]\n"
             "\n"
             "input:\n"
             "  -r, --read FILE            read a pcap/pcapng file (repeat: read in order as one)\n"
+            "  -i, --interface IFACE      capture live (repeatable)\n"
             "      --bpf-filter EXPR      only packets matching the BPF expression\n"
             "      --no-decode-tunnels    do not decode GTP-U, CAPWAP, TZSP (default: decode)\n"
+            "      --snapshot-length N    live: bytes captured per packet (1536)\n"
+            "      --no-promiscuous-mode  live: do not put the interface in promiscuous mode\n"
+            "      --socket-buffer-size N live: kernel capture buffer in bytes\n"
+            "      --workers N            live: capture threads per interface (1)\n"
             "metering (NFStream's parameters and defaults):\n"
             "      --idle-timeout S       idle timeout in seconds (120)\n"
             "      --active-timeout S     active timeout in seconds (1800)\n"
@@ -61,35 +118,66 @@ usage(FILE *out)
             "      --statistical-analysis packet size/inter-arrival statistics and TCP flags\n"
             "      --splt-analysis N      sizes/times/directions of the first N packets (0)\n"
             "      --n-dissections N      packets given to nDPI per flow, 0 = off (20)\n"
+            "      --ndpi-protos FILE     nDPI custom protocols file\n"
+            "      --ndpi-categories FILE nDPI custom categories file\n"
             "      --max-nflows N         stop after N flows (0 = no limit)\n"
-            "      --max-flows N          flow table size; when full the oldest flow is\n"
-            "                             exported early, flowEndReason 5 (1048576)\n"
+            "      --max-flows N          flow table size; when full a flow is exported\n"
+            "                             early, flowEndReason 5 (1048576)\n"
             "output:\n"
             "      --csv PATH             NFStream to_csv() format ('-' = stdout)\n"
             "      --json PATH            JSON lines, same keys and values ('-' = stdout)\n"
             "      --anonymize COL,...    keyed BLAKE2b-512 of these columns (NFStream's)\n"
-            "  -v, --verbose              print counters at exit even when all is well\n"
+            "  -v, --verbose              more detail\n"
             "  -h, --help                 this text\n"
             "  -V, --version              version\n");
 }
 
 static void
-print_summary(FILE *out, const struct cap_stats *cs, const uint64_t *ignored,
-              const struct mtr_stats *ms)
+sum_stats(struct app *a, struct wrk_stats *t)
+{
+    memset(t, 0, sizeof(*t));
+    for (size_t i = 0; i < a->n_workers; i++) {
+        struct wrk_stats s;
+        wrk_stats(a->workers[i], &s);
+        t->cap.packets += s.cap.packets;
+        t->cap.bytes += s.cap.bytes;
+        t->cap.caplen_gt_len += s.cap.caplen_gt_len;
+        t->cap.files_truncated += s.cap.files_truncated;
+        t->cap.kernel_drops += s.cap.kernel_drops;
+        t->cap.if_drops += s.cap.if_drops;
+        for (int r = 0; r < DEC_NRESULTS; r++)
+            t->ignored[r] += s.ignored[r];
+        t->ignored_octets += s.ignored_octets;
+        t->ring_waits += s.ring_waits;
+        t->mtr.packets += s.mtr.packets;
+        t->mtr.ts_backwards += s.mtr.ts_backwards;
+        t->mtr.flows_idle += s.mtr.flows_idle;
+        t->mtr.flows_active += s.mtr.flows_active;
+        t->mtr.flows_flushed += s.mtr.flows_flushed;
+        t->mtr.flows_evicted += s.mtr.flows_evicted;
+        t->mtr.flows_custom += s.mtr.flows_custom;
+        t->mtr.flows_active_now += s.mtr.flows_active_now;
+        t->mtr.flows_peak += s.mtr.flows_peak;
+    }
+}
+
+static void
+print_summary(FILE *out, const struct wrk_stats *t)
 {
     uint64_t n_ignored = 0;
+    const struct mtr_stats *ms = &t->mtr;
 
     for (int r = 1; r < DEC_NRESULTS; r++)
-        n_ignored += ignored[r];
+        n_ignored += t->ignored[r];
     fprintf(out,
             "nfprobe: %" PRIu64 " packets read (%" PRIu64 " bytes), %" PRIu64 " metered, %" PRIu64
             " ignored",
-            cs->packets, cs->bytes, ms->packets, n_ignored);
+            t->cap.packets, t->cap.bytes, ms->packets, n_ignored);
     const char *sep = " (";
     for (int r = 1; r < DEC_NRESULTS; r++) {
-        if (ignored[r] == 0)
+        if (t->ignored[r] == 0)
             continue;
-        fprintf(out, "%s%s %" PRIu64, sep, dec_result_name((enum dec_result)r), ignored[r]);
+        fprintf(out, "%s%s %" PRIu64, sep, dec_result_name((enum dec_result)r), t->ignored[r]);
         sep = ", ";
     }
     fprintf(out, "%s\n", n_ignored ? ")" : "");
@@ -101,25 +189,37 @@ print_summary(FILE *out, const struct cap_stats *cs, const uint64_t *ignored,
             ms->flows_idle, ms->flows_active, ms->flows_flushed, ms->flows_evicted,
             ms->flows_custom);
     fprintf(out, "nfprobe: %" PRIu64 " flows at most in the table at once\n", ms->flows_peak);
-    if (ms->ts_backwards || cs->caplen_gt_len || cs->files_truncated)
+    if (t->cap.kernel_drops || t->cap.if_drops)
+        fprintf(out, "nfprobe: capture dropped %" PRIu64 " packets (kernel), %" PRIu64
+                     " (interface)\n", t->cap.kernel_drops, t->cap.if_drops);
+    if (ms->ts_backwards || t->cap.caplen_gt_len || t->cap.files_truncated)
         fprintf(out,
                 "nfprobe: %" PRIu64 " timestamps went backwards (clamped), %" PRIu64
                 " records with caplen > len, %" PRIu64 " files ended in error\n",
-                ms->ts_backwards, cs->caplen_gt_len, cs->files_truncated);
+                ms->ts_backwards, t->cap.caplen_gt_len, t->cap.files_truncated);
 }
 
-int
-main(int argc, char **argv)
+/* Parses the command line into a->cfg. Returns -1 to continue, or an exit status. */
+static int
+parse_args(struct app *a, int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"read", required_argument, NULL, 'r'},
+        {"interface", required_argument, NULL, 'i'},
         {"bpf-filter", required_argument, NULL, 0},
         {"decode-tunnels", no_argument, NULL, 0},
         {"no-decode-tunnels", no_argument, NULL, 0},
+        {"snapshot-length", required_argument, NULL, 0},
+        {"promiscuous-mode", no_argument, NULL, 0},
+        {"no-promiscuous-mode", no_argument, NULL, 0},
+        {"socket-buffer-size", required_argument, NULL, 0},
+        {"workers", required_argument, NULL, 0},
         {"idle-timeout", required_argument, NULL, 0},
         {"active-timeout", required_argument, NULL, 0},
         {"accounting-mode", required_argument, NULL, 0},
         {"n-dissections", required_argument, NULL, 0},
+        {"ndpi-protos", required_argument, NULL, 0},
+        {"ndpi-categories", required_argument, NULL, 0},
         {"statistical-analysis", no_argument, NULL, 0},
         {"splt-analysis", required_argument, NULL, 0},
         {"max-nflows", required_argument, NULL, 0},
@@ -132,18 +232,11 @@ main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    struct prb_config cfg;
     char err[512];
-    int opt, idx, status = EXIT_OK;
-    struct sinks sinks = {0};
-    struct cap_source *src = NULL;
-    struct meter *mt = NULL;
+    int opt, idx;
 
-    cfg_defaults(&cfg);
-    /* Until DPI is wired in, the default is NFStream's with dissection off. */
-    cfg.n_dissections = 0;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "r:vhV", longopts, &idx)) != -1) {
+    while ((opt = getopt_long(argc, argv, "r:i:vhV", longopts, &idx)) != -1) {
         const char *key;
         switch (opt) {
         case 0:
@@ -152,6 +245,9 @@ main(int argc, char **argv)
         case 'r':
             key = "read";
             break;
+        case 'i':
+            key = "interface";
+            break;
         case 'v':
             key = "verbose";
             break;
@@ -159,7 +255,7 @@ main(int argc, char **argv)
             usage(stdout);
             return EXIT_OK;
         case 'V':
-            printf("nfprobe %s\n", NFPROBE_VERSION);
+            printf("nfprobe %s (nDPI %s)\n", NFPROBE_VERSION, dpi_version());
             return EXIT_OK;
         default:
             /* One line naming the flag; getopt's own messages are off (opterr = 0). */
@@ -171,7 +267,7 @@ main(int argc, char **argv)
                                 "nfprobe --help)\n", argv[optind - 1]);
             return EXIT_USAGE;
         }
-        if (cfg_set(&cfg, key, optarg, err, sizeof(err)) != 0) {
+        if (cfg_set(&a->cfg, key, optarg, err, sizeof(err)) != 0) {
             fprintf(stderr, "nfprobe: %s\n", err);
             return EXIT_USAGE;
         }
@@ -180,109 +276,197 @@ main(int argc, char **argv)
         fprintf(stderr, "nfprobe: unexpected argument '%s'\n", argv[optind]);
         return EXIT_USAGE;
     }
-    if (cfg_validate(&cfg, err, sizeof(err)) != 0) {
+    if (cfg_validate(&a->cfg, err, sizeof(err)) != 0) {
         fprintf(stderr, "nfprobe: %s\n", err);
         return EXIT_USAGE;
     }
-    if (cfg.n_dissections > 0) {
-        fprintf(stderr, "nfprobe: --n-dissections: DPI is not available in this build\n");
-        return EXIT_USAGE;
-    }
-    if (cfg.n_ifaces > 0) {
-        fprintf(stderr, "nfprobe: -i: live capture is not available in this build\n");
-        return EXIT_USAGE;
-    }
+    return -1;
+}
 
-    src = cap_open_files(cfg.files, cfg.n_files, cfg.bpf_filter, err, sizeof(err));
-    if (src == NULL) {
-        fprintf(stderr, "nfprobe: %s\n", err);
-        return EXIT_USAGE;
-    }
-
-    struct mtr_config mc = {
-        .idle_ms = cfg.idle_timeout * 1000,
-        .active_ms = cfg.active_timeout * 1000,
-        .accounting_mode = cfg.accounting_mode,
-        .statistics = cfg.statistical_analysis,
-        .splt_n = cfg.splt_analysis,
-        .max_flows = cfg.max_flows,
-        .max_nflows = cfg.max_nflows,
+/* Creates the workers: one offline, or --workers per interface live. */
+static int
+open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
+{
+    const struct prb_config *c = &a->cfg;
+    struct wrk_config wc = {
+        .bpf = c->bpf_filter,
+        .decode_tunnels = c->decode_tunnels,
+        .mc = {
+            .idle_ms = c->idle_timeout * 1000,
+            .active_ms = c->active_timeout * 1000,
+            .accounting_mode = c->accounting_mode,
+            .statistics = c->statistical_analysis,
+            .splt_n = c->splt_analysis,
+            .max_flows = c->max_flows,
+            .max_nflows = c->max_nflows,
+            .seed = seed,
+        },
+        .n_dissections = c->n_dissections,
+        .ndpi_protos = c->ndpi_protos,
+        .ndpi_categories = c->ndpi_categories,
+        .dpi_max_concurrent = c->max_flows < 65536 ? c->max_flows : 65536,
     };
-    if (getrandom(&mc.seed, sizeof(mc.seed), 0) != (ssize_t)sizeof(mc.seed))
-        mc.seed = 0x9e3779b97f4a7c15ull; /* still correct, only less resistant to collisions */
-    mt = mtr_new(&mc, NULL, 0, emit_flow, &sinks, err, sizeof(err));
-    if (mt == NULL) {
+
+    if (c->n_files > 0) {
+        wc.files = c->files;
+        wc.n_files = c->n_files;
+        wc.emit = emit_inline;
+        wc.emit_ctx = a;
+        a->workers[0] = wrk_new(&wc, err, errlen);
+        a->n_workers = a->workers[0] != NULL;
+        return a->workers[0] != NULL ? 0 : -1;
+    }
+    if (c->n_ifaces * c->workers > MAX_WORKERS) {
+        snprintf(err, errlen, "--workers: at most %d capture threads in all", MAX_WORKERS);
+        return -1;
+    }
+    wc.mc.expiry = MTR_EXPIRY_TIMELY;
+    wc.mc.max_nflows = 0; /* counted by this thread across workers */
+    wc.ring_slots = 16384;
+    for (size_t i = 0; i < c->n_ifaces; i++) {
+        for (uint32_t k = 0; k < c->workers; k++) {
+            wc.id = (unsigned)a->n_workers;
+            wc.live = (struct cap_live_config){
+                .iface = c->ifaces[i],
+                .snaplen = c->snapshot_length,
+                .promisc = c->promiscuous_mode,
+                .buffer_size = c->socket_buffer_size,
+                .timeout_ms = 100,
+                .bpf = c->bpf_filter,
+                /* one fanout group per interface, unique to this process */
+                .fanout_group = c->workers > 1 ? (uint16_t)((getpid() + i) & 0xffff) : 0,
+            };
+            if (wc.live.fanout_group == 0 && c->workers > 1)
+                wc.live.fanout_group = 1;
+            struct worker *w = wrk_new(&wc, err, errlen);
+            if (w == NULL)
+                return -1;
+            a->workers[a->n_workers++] = w;
+        }
+    }
+    return 0;
+}
+
+/* Live: drain every ring until all workers are done. */
+static void
+consume_live(struct app *a)
+{
+    struct timespec nap = {0, 1000000};
+
+    for (size_t i = 0; i < a->n_workers; i++) {
+        if (wrk_start(a->workers[i]) != 0) {
+            fprintf(stderr, "nfprobe: cannot start worker %zu\n", i);
+            got_stop = 1;
+        }
+    }
+    for (;;) {
+        bool any = false, all_done = true;
+        for (size_t i = 0; i < a->n_workers; i++) {
+            struct worker *w = a->workers[i];
+            bool done = wrk_done(w); /* read before draining: nothing follows done */
+            struct flow *f;
+            while ((f = wrk_peek(w)) != NULL) {
+                f->id = a->next_id++;
+                if (a->cfg.max_nflows == 0 || f->id < a->cfg.max_nflows)
+                    sink_flow(a, f);
+                wrk_release(w);
+                any = true;
+            }
+            all_done &= done;
+        }
+        if (all_done)
+            break;
+        if (got_stop || (a->cfg.max_nflows != 0 && a->next_id >= a->cfg.max_nflows))
+            for (size_t i = 0; i < a->n_workers; i++)
+                wrk_stop(a->workers[i]);
+        if (got_usr1) {
+            struct wrk_stats t;
+            got_usr1 = 0;
+            sum_stats(a, &t);
+            print_summary(stderr, &t);
+        }
+        if (!any)
+            nanosleep(&nap, NULL);
+    }
+    for (size_t i = 0; i < a->n_workers; i++)
+        wrk_join(a->workers[i]);
+}
+
+int
+main(int argc, char **argv)
+{
+    static struct app app;
+    struct app *a = &app;
+    char err[512];
+    int status = EXIT_OK, rc;
+    uint64_t seed;
+
+    cfg_defaults(&a->cfg);
+    if ((rc = parse_args(a, argc, argv)) >= 0)
+        return rc;
+    if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+        seed = 0x9e3779b97f4a7c15ull; /* still correct, only less resistant to collisions */
+    if (open_workers(a, seed, err, sizeof(err)) != 0) {
         fprintf(stderr, "nfprobe: %s\n", err);
         status = EXIT_USAGE;
         goto out;
     }
+
+    struct worker *w0 = a->workers[0];
     struct out_config oc = {
-        .tunnel_id = cfg.decode_tunnels,
-        .statistics = cfg.statistical_analysis,
-        .splt_n = cfg.splt_analysis,
-        .feat = mtr_features(mt),
+        .tunnel_id = a->cfg.decode_tunnels,
+        .statistics = a->cfg.statistical_analysis,
+        .splt_n = a->cfg.splt_analysis,
+        .l7 = wrk_has_l7(w0),
+        .l7_off = wrk_l7_offset(w0),
+        .feat = wrk_features(w0),
     };
-    /* With no output chosen, the flows are printed as CSV: the probe's main job until export. */
-    if (cfg.csv_path == NULL && cfg.json_path == NULL)
-        cfg.csv_path = "-";
-    if (cfg.csv_path != NULL &&
-        (sinks.csv = out_open(cfg.csv_path, OUT_CSV, &oc, cfg.anonymize, err, sizeof(err))) ==
+    /* With no output chosen, the flows are printed as CSV. */
+    if (a->cfg.csv_path == NULL && a->cfg.json_path == NULL)
+        a->cfg.csv_path = "-";
+    if (a->cfg.csv_path != NULL &&
+        (a->csv = out_open(a->cfg.csv_path, OUT_CSV, &oc, a->cfg.anonymize, err, sizeof(err))) ==
             NULL) {
         fprintf(stderr, "nfprobe: --csv %s\n", err);
         status = EXIT_USAGE;
         goto out;
     }
-    if (cfg.json_path != NULL &&
-        (sinks.json = out_open(cfg.json_path, OUT_JSON, &oc, cfg.anonymize, err, sizeof(err))) ==
-            NULL) {
+    if (a->cfg.json_path != NULL &&
+        (a->json = out_open(a->cfg.json_path, OUT_JSON, &oc, a->cfg.anonymize, err,
+                            sizeof(err))) == NULL) {
         fprintf(stderr, "nfprobe: --json %s\n", err);
         status = EXIT_USAGE;
         goto out;
     }
 
-    uint64_t ignored[DEC_NRESULTS] = {0};
-    struct cap_packet cp;
+    signal_app = a;
+    install_signals();
+    if (a->cfg.n_files > 0)
+        wrk_run(w0);
+    else
+        consume_live(a);
+
     const char *rerr;
-    enum cap_result cr;
-    while (!mtr_done(mt) && (cr = cap_next(src, &cp)) != CAP_END) {
-        struct pkt_meta m;
-        if ((rerr = cap_take_error(src)) != NULL) {
-            fprintf(stderr, "nfprobe: %s (flows so far are kept)\n", rerr);
+    for (size_t i = 0; i < a->n_workers; i++) {
+        while ((rerr = wrk_take_error(a->workers[i])) != NULL) {
+            fprintf(stderr, "nfprobe: %s (flows read before it were kept)\n", rerr);
             status = EXIT_INPUT_ERROR;
         }
-        if (cr != CAP_PACKET)
-            continue;
-        enum dec_result r = dec_packet(cp.dlt, cp.bytes, cp.caplen, cp.wirelen,
-                                       cfg.decode_tunnels, &m);
-        if (r != DEC_OK) {
-            ignored[r]++;
-            continue;
-        }
-        m.time_ms = cp.time_ms;
-        mtr_packet(mt, &m);
     }
-    if ((rerr = cap_take_error(src)) != NULL) {
-        fprintf(stderr, "nfprobe: %s (flows so far are kept)\n", rerr);
-        status = EXIT_INPUT_ERROR;
-    }
-    if (!mtr_done(mt))
-        mtr_flush(mt);
-
-    struct cap_stats cs;
-    struct mtr_stats ms;
-    cap_stats(src, &cs);
-    mtr_stats(mt, &ms);
-    print_summary(stderr, &cs, ignored, &ms);
+    struct wrk_stats total;
+    sum_stats(a, &total);
+    print_summary(stderr, &total);
 out:
-    if (sinks.csv != NULL && out_close(sinks.csv) != 0 && sinks.error == 0)
-        sinks.error = -EIO;
-    if (sinks.json != NULL && out_close(sinks.json) != 0 && sinks.error == 0)
-        sinks.error = -EIO;
-    if (sinks.error != 0) {
-        fprintf(stderr, "nfprobe: writing flows: %s\n", strerror(-sinks.error));
+    if (a->csv != NULL && (rc = out_close(a->csv)) != 0 && a->out_error == 0)
+        a->out_error = rc;
+    if (a->json != NULL && (rc = out_close(a->json)) != 0 && a->out_error == 0)
+        a->out_error = rc;
+    if (a->out_error != 0) {
+        fprintf(stderr, "nfprobe: writing flows: %s\n", strerror(-a->out_error));
         status = EXIT_OUTPUT_ERROR;
     }
-    mtr_free(mt);
-    cap_close(src);
+    signal_app = NULL;
+    for (size_t i = 0; i < a->n_workers; i++)
+        wrk_free(a->workers[i]);
     return status;
 }

@@ -1,0 +1,313 @@
+/*
+ * worker.c - the per-thread packet loop.
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dpi.h"
+#include "ring.h"
+
+/* How often (ms) a live worker advances its clock, expires flows and publishes counters. */
+#define WRK_TICK_MS 100
+#define WRK_TICK_BUDGET 100000
+
+struct worker {
+    struct wrk_config cfg;
+    struct cap_source *src;
+    struct meter *mt;
+    struct dpi_ctx *dpi;
+    bool l7;
+    size_t l7_off;
+    struct rng_ring *ring;
+    pthread_t thread;
+    bool started;
+    atomic_bool stop;
+    atomic_bool done;
+    /* counters: written by the loop, snapshot under the lock at each tick and at the end */
+    uint64_t ignored[DEC_NRESULTS];
+    uint64_t ignored_octets;
+    uint64_t ring_waits;
+    pthread_mutex_t lock;
+    struct wrk_stats snap;
+    char error[600];
+    bool has_error;
+};
+
+static uint64_t
+mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint64_t
+wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Meter emit callback in ring mode: copy the flow into the ring, waiting for room. */
+static void
+emit_to_ring(void *ctx, const struct flow *f)
+{
+    struct worker *w = ctx;
+    size_t size = mtr_flow_size(w->mt);
+    void *slot;
+
+    /* The consumer drains every ring continuously; waiting here only delays this worker
+     * while the kernel ring buffers packets. Dropping a finished flow is never an option. */
+    while ((slot = rng_reserve(w->ring)) == NULL) {
+        w->ring_waits++;
+        sched_yield();
+    }
+    memcpy(slot, f, size);
+    rng_commit(w->ring);
+}
+
+struct worker *
+wrk_new(const struct wrk_config *c, char *err, size_t errlen)
+{
+    struct worker *w = calloc(1, sizeof(*w));
+    struct mtr_ext ext[1];
+    size_t n_ext = 0;
+
+    if (w == NULL) {
+        snprintf(err, errlen, "worker: %s", strerror(ENOMEM));
+        return NULL;
+    }
+    w->cfg = *c;
+    pthread_mutex_init(&w->lock, NULL);
+    atomic_init(&w->stop, false);
+    atomic_init(&w->done, false);
+    if (c->files != NULL)
+        w->src = cap_open_files(c->files, c->n_files, c->bpf, err, errlen);
+    else
+        w->src = cap_open_live(&c->live, err, errlen);
+    if (w->src == NULL)
+        goto fail;
+    if (c->n_dissections > 0) {
+        struct dpi_config dc = {
+            .n_dissections = c->n_dissections,
+            .max_concurrent = c->dpi_max_concurrent,
+            .protos_file = c->ndpi_protos,
+            .categories_file = c->ndpi_categories,
+        };
+        w->dpi = dpi_new(&dc, err, errlen);
+        if (w->dpi == NULL)
+            goto fail;
+        ext[n_ext++] = dpi_meter_ext(w->dpi);
+    }
+    if (c->ring_slots > 0)
+        w->mt = mtr_new(&c->mc, ext, n_ext, emit_to_ring, w, err, errlen);
+    else
+        w->mt = mtr_new(&c->mc, ext, n_ext, c->emit, c->emit_ctx, err, errlen);
+    if (w->mt == NULL)
+        goto fail;
+    if (w->dpi != NULL) {
+        w->l7 = true;
+        w->l7_off = mtr_ext_offset(w->mt, 0);
+    }
+    if (c->ring_slots > 0 &&
+        (w->ring = rng_new(c->ring_slots, mtr_flow_size(w->mt))) == NULL) {
+        snprintf(err, errlen, "worker %u: cannot allocate its flow ring", c->id);
+        goto fail;
+    }
+    return w;
+fail:
+    wrk_free(w);
+    return NULL;
+}
+
+void
+wrk_free(struct worker *w)
+{
+    if (w == NULL)
+        return;
+    mtr_free(w->mt);
+    dpi_free(w->dpi);
+    cap_close(w->src);
+    rng_free(w->ring);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}
+
+static void
+publish_stats(struct worker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    cap_stats(w->src, &w->snap.cap);
+    mtr_stats(w->mt, &w->snap.mtr);
+    memcpy(w->snap.ignored, w->ignored, sizeof(w->ignored));
+    w->snap.ignored_octets = w->ignored_octets;
+    w->snap.ring_waits = w->ring_waits;
+    const char *e = cap_take_error(w->src);
+    if (e != NULL) {
+        snprintf(w->error, sizeof(w->error), "%s", e);
+        w->has_error = true;
+    }
+    pthread_mutex_unlock(&w->lock);
+}
+
+void
+wrk_run(struct worker *w)
+{
+    struct cap_packet cp;
+    const bool live = cap_is_live(w->src);
+    uint64_t next_tick = mono_ms() + WRK_TICK_MS;
+    unsigned since_clock = 0;
+
+    while (!atomic_load_explicit(&w->stop, memory_order_relaxed) && !mtr_done(w->mt)) {
+        enum cap_result r = cap_next(w->src, &cp);
+        if (r == CAP_END)
+            break;
+        if (r == CAP_PACKET) {
+            struct pkt_meta m;
+            enum dec_result d = dec_packet(cp.dlt, cp.bytes, cp.caplen, cp.wirelen,
+                                           w->cfg.decode_tunnels, &m);
+            if (d == DEC_OK) {
+                m.time_ms = cp.time_ms;
+                mtr_packet(w->mt, &m);
+            } else {
+                w->ignored[d]++;
+                w->ignored_octets += cp.wirelen;
+            }
+        }
+        /* Reading the clock costs little, but not nothing: look every 64 packets, and on
+         * every read timeout (no traffic), which is when timely expiry matters most. */
+        if (++since_clock < 64 && r == CAP_PACKET)
+            continue;
+        since_clock = 0;
+        uint64_t now = mono_ms();
+        if (now < next_tick)
+            continue;
+        next_tick = now + WRK_TICK_MS;
+        if (live)
+            mtr_tick(w->mt, wall_ms(), WRK_TICK_BUDGET);
+        publish_stats(w);
+    }
+    if (!mtr_done(w->mt))
+        mtr_flush(w->mt);
+    publish_stats(w);
+    atomic_store(&w->done, true);
+}
+
+static void *
+thread_main(void *arg)
+{
+    sigset_t all;
+    /* Signals are the main thread's business. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    wrk_run(arg);
+    return NULL;
+}
+
+int
+wrk_start(struct worker *w)
+{
+    int rc = pthread_create(&w->thread, NULL, thread_main, w);
+    if (rc != 0)
+        return -rc;
+    w->started = true;
+    return 0;
+}
+
+void
+wrk_stop(struct worker *w)
+{
+    atomic_store(&w->stop, true);
+    cap_break(w->src);
+}
+
+bool
+wrk_done(const struct worker *w)
+{
+    return atomic_load(&w->done);
+}
+
+void
+wrk_join(struct worker *w)
+{
+    if (w->started) {
+        pthread_join(w->thread, NULL);
+        w->started = false;
+    }
+}
+
+struct flow *
+wrk_peek(struct worker *w)
+{
+    return rng_peek(w->ring);
+}
+
+void
+wrk_release(struct worker *w)
+{
+    rng_release(w->ring);
+}
+
+void
+wrk_stats(struct worker *w, struct wrk_stats *out)
+{
+    pthread_mutex_lock(&w->lock);
+    *out = w->snap;
+    pthread_mutex_unlock(&w->lock);
+}
+
+const char *
+wrk_take_error(struct worker *w)
+{
+    static __thread char copy[600];
+    const char *ret = NULL;
+
+    pthread_mutex_lock(&w->lock);
+    if (w->has_error) {
+        snprintf(copy, sizeof(copy), "%s", w->error);
+        w->has_error = false;
+        ret = copy;
+    }
+    pthread_mutex_unlock(&w->lock);
+    return ret;
+}
+
+const struct feat_config *
+wrk_features(const struct worker *w)
+{
+    return mtr_features(w->mt);
+}
+
+size_t
+wrk_flow_size(const struct worker *w)
+{
+    return mtr_flow_size(w->mt);
+}
+
+bool
+wrk_has_l7(const struct worker *w)
+{
+    return w->l7;
+}
+
+size_t
+wrk_l7_offset(const struct worker *w)
+{
+    return w->l7_off;
+}
+
+struct dpi_ctx *
+wrk_dpi(const struct worker *w)
+{
+    return w->dpi;
+}

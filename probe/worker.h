@@ -1,0 +1,83 @@
+/*
+ * worker.h - one capture pipeline: source -> decode -> meter (+ DPI) -> finished flows.
+ *
+ * A worker owns its capture handle, flow table and nDPI module: no locks on the packet path.
+ * Offline, one worker runs in the main thread and hands flows to a callback inline (the order
+ * NFStream emits them in). Live, each worker is a thread on its own PACKET_FANOUT socket and
+ * hands flows to the output thread through its own SPSC ring.
+ */
+#ifndef NFPROBE_WORKER_H
+#define NFPROBE_WORKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "capture.h"
+#include "decode.h"
+#include "flow.h"
+#include "meter.h"
+
+struct wrk_config {
+    unsigned id;
+    /* exactly one source: files (offline) or a live interface */
+    const char *const *files;
+    size_t n_files;
+    const char *bpf;
+    struct cap_live_config live; /* used when files == NULL */
+    bool decode_tunnels;
+    struct mtr_config mc;
+    /* DPI, when n_dissections > 0 */
+    uint8_t n_dissections;
+    const char *ndpi_protos;
+    const char *ndpi_categories;
+    uint32_t dpi_max_concurrent;
+    /* where finished flows go: a ring of ring_slots flows (live), or emit() inline */
+    size_t ring_slots;
+    mtr_emit_fn emit;
+    void *emit_ctx;
+};
+
+/* A consistent snapshot of a worker's counters. */
+struct wrk_stats {
+    struct cap_stats cap;
+    struct mtr_stats mtr;
+    uint64_t ignored[DEC_NRESULTS];
+    uint64_t ignored_octets;
+    uint64_t ring_waits; /* times the worker waited for room in its ring */
+};
+
+struct worker;
+
+/* Opens the source and builds the meter (and DPI). Returns NULL with a one-line err. */
+struct worker *wrk_new(const struct wrk_config *c, char *err, size_t errlen);
+void wrk_free(struct worker *w);
+
+/* Runs the loop in the calling thread until the source ends or wrk_stop(); then flushes. */
+void wrk_run(struct worker *w);
+
+/* Starts the loop in a thread of its own (signals blocked there). 0 or -errno. */
+int wrk_start(struct worker *w);
+/* Asks the loop to stop: capture ends, remaining flows are flushed. Thread-safe. */
+void wrk_stop(struct worker *w);
+/* True once the loop ended and every flow was handed over. */
+bool wrk_done(const struct worker *w);
+void wrk_join(struct worker *w);
+
+/* Ring consumer side (live): the next finished flow, or NULL; then release it. */
+struct flow *wrk_peek(struct worker *w);
+void wrk_release(struct worker *w);
+
+void wrk_stats(struct worker *w, struct wrk_stats *out);
+
+/* A non-fatal source error since the last call ("FILE: truncated dump file"), or NULL. */
+const char *wrk_take_error(struct worker *w);
+
+/* What the outputs need to read this worker's flows (identical across workers). */
+const struct feat_config *wrk_features(const struct worker *w);
+size_t wrk_flow_size(const struct worker *w);
+bool wrk_has_l7(const struct worker *w);
+size_t wrk_l7_offset(const struct worker *w);
+struct dpi_ctx *wrk_dpi(const struct worker *w);
+
+#endif

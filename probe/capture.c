@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <linux/if_packet.h>
+#include <poll.h>
 #include <pcap/pcap.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
@@ -23,6 +24,7 @@ struct cap_source {
     char error[PCAP_ERRBUF_SIZE + 512];
     int has_error;
     int live;
+    int timeout_ms;
     atomic_int stop;
 };
 
@@ -140,9 +142,17 @@ cap_open_live(const struct cap_live_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "-i %s: %s", c->iface, strerror(ENOMEM));
         goto fail;
     }
+    /* Non-blocking reads plus our own poll(): with TPACKET_V3 a blocking read can wait
+     * forever on an idle interface, and timely expiry needs the loop to wake up. */
+    if (pcap_setnonblock(p, 1, ebuf) != 0) {
+        snprintf(err, errlen, "-i %s: %s", c->iface, ebuf);
+        free(s);
+        goto fail;
+    }
     s->p = p;
     s->dlt = pcap_datalink(p);
     s->live = 1;
+    s->timeout_ms = c->timeout_ms;
     return s;
 fail:
     pcap_close(p);
@@ -192,8 +202,11 @@ next_live(struct cap_source *s, struct cap_packet *pkt)
         take(s, h, bytes, pkt);
         return CAP_PACKET;
     }
-    if (rc == 0)
+    if (rc == 0) {
+        struct pollfd pfd = {.fd = pcap_get_selectable_fd(s->p), .events = POLLIN};
+        poll(&pfd, 1, s->timeout_ms);
         return CAP_TIMEOUT;
+    }
     snprintf(s->error, sizeof(s->error), "capture: %s", pcap_geterr(s->p));
     s->has_error = 1;
     return CAP_END;

@@ -2,8 +2,19 @@
  * config.h - nfprobe's configuration: one struct, one setter for every option.
  *
  * Command-line flags and configuration-file keys share their names ("idle-timeout",
- * "accounting-mode", ... NFStream's parameter names with dashes) and both go through cfg_set(),
- * so a key means the same thing wherever it is written.
+ * "accounting-mode", ... NFStream's parameter names with dashes) and both go through one option
+ * table, so a key means the same thing wherever it is written. The file syntax (STYLE.md §8):
+ *
+ *     # comment                          a '#' at the start of a value or after a blank, too
+ *     idle-timeout = 2m                  durations: plain seconds, or s, m, h, d
+ *     socket-buffer-size = 64MiB         sizes: plain bytes, or K/KiB, M/MiB, G/GiB (binary)
+ *     collector = ipfix+udp://192.0.2.10:4739
+ *     collector = v9+udp://192.0.2.11:2055   repeated keys build lists
+ *     statistical-analysis = yes         flags: yes|no|true|false|on|off|1|0
+ *     bpf-filter = "tcp port 443"        quotes keep blanks and '#'; escapes \" \\ \n \t \xHH
+ *
+ * Lists given on the command line replace the file's list of the same key; every other flag
+ * overrides the file's value.
  */
 #ifndef NFPROBE_CONFIG_H
 #define NFPROBE_CONFIG_H
@@ -11,10 +22,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define CFG_MAX_FILES 256
 #define CFG_MAX_COLLECTORS 16
 #define CFG_MAX_IFACES 16
+#define CFG_MAX_PLUGINS 16
+#define CFG_MAX_LINE 4096        /* longest configuration-file line, newline excluded */
+#define CFG_MAX_FILE (1u << 20)  /* largest configuration file cfg_load_file() reads */
+
+struct cfg_text; /* configuration-file text the string values point into (config.c) */
 
 struct prb_config {
     /* input */
@@ -64,22 +81,67 @@ struct prb_config {
     const char *pid_file;
     const char *user;
     const char *log;                /* "stderr" or "syslog" */
-    const char *plugins[16];
+    uint8_t log_level;              /* syslog level: LOG_ERR .. LOG_DEBUG (default LOG_INFO) */
+    bool daemon;                    /* detach from the terminal (default: foreground) */
+    const char *plugins[CFG_MAX_PLUGINS];
     size_t n_plugins;
     bool verbose;
+
+    /* Bookkeeping of cfg_parse_buf(), not options. */
+    struct cfg_text *text;          /* owns the strings read from files: cfg_free() */
+    uint32_t lists_from_file;       /* lists last filled by a file: the command line replaces */
 };
 
 /* Fills c with the defaults (NFStream's where NFStream has the parameter). */
 void cfg_defaults(struct prb_config *c);
 
 /*
+ * Releases the configuration-file text the string values point into; c's string fields that
+ * came from a file dangle afterwards. Takes a config with no file text (or NULL) too.
+ */
+void cfg_free(struct prb_config *c);
+
+/*
  * Sets option `key` (a long option name without the dashes) to value (NULL for a flag without
- * argument). Values are kept by pointer: they must outlive c. Returns 0, or -EINVAL with a
- * one-line message naming the option in err.
+ * argument). Values are kept by pointer: they must outlive c. Durations and sizes take the
+ * units of the file syntax. Returns 0, or -EINVAL with a one-line message naming the option in
+ * err. A list key replaces the list when the list came from a file, else appends to it.
  */
 int cfg_set(struct prb_config *c, const char *key, const char *value, char *err, size_t errlen);
 
-/* Cross-option checks before anything is opened. Returns 0 or -EINVAL with err. */
+/*
+ * Applies the settings in buf[0..len) (a configuration file's text, not NUL-terminated) on top
+ * of *out, which cfg_defaults() initialised. Pure: no I/O, no global state; the text is copied
+ * and owned by out (cfg_free()). name (e.g. the file's path) prefixes errors: "nfprobe.conf:12:
+ * --idle-timeout: 'x' is not a number ...". Returns 0 or -EINVAL with err; after an error *out
+ * holds the settings before the bad line and still needs cfg_free().
+ */
+int cfg_parse_buf(const char *buf, size_t len, const char *name, struct prb_config *out,
+                  char *err, size_t errlen);
+
+/* Reads the file at path (at most CFG_MAX_FILE bytes) and applies it with cfg_parse_buf(). */
+int cfg_load_file(const char *path, struct prb_config *c, char *err, size_t errlen);
+
+/*
+ * Prints every option that is set (defaults included) in the file syntax, one key per line,
+ * one line per list element, so that the output parsed again gives the same configuration.
+ */
+void cfg_print(FILE *out, const struct prb_config *c);
+
+/*
+ * Cross-option checks before anything is opened (input given and not mixed, --workers > 1
+ * only with interfaces, --user names an existing non-root account, TLS certificate and key
+ * together, the metrics address, the daemon's needs). Returns 0 or -EINVAL with err.
+ */
 int cfg_validate(const struct prb_config *c, char *err, size_t errlen);
+
+/*
+ * For a SIGHUP reload: 0 when every difference between the running configuration and the
+ * next one is in a key that can change while running (timeouts, collectors and their TLS
+ * files, collector-mode, template refresh, stats-interval, log-level, verbose); else -EINVAL
+ * with err naming the first other key that changed ("--workers: changing it needs a restart").
+ */
+int cfg_reload_check(const struct prb_config *running, const struct prb_config *next, char *err,
+                     size_t errlen);
 
 #endif

@@ -272,17 +272,24 @@ mtr_packet(struct meter *mt, struct pkt_meta *m)
         idle_scan(mt);
 }
 
+/* a - b, or 0 when b is later (a packet stamped slightly after the tick's clock). */
+static inline uint64_t
+elapsed(uint64_t a, uint64_t b)
+{
+    return a > b ? a - b : 0;
+}
+
 void
 mtr_tick(struct meter *mt, uint64_t now_ms, unsigned budget)
 {
-    if (now_ms > mt->tick)
-        mt->tick = now_ms;
+    /* The tick's clock decides expiry only; it does not move the packet clock, so packets
+     * captured before the tick but read after it keep their own timestamps. */
     if (mt->cfg.expiry != MTR_EXPIRY_TIMELY)
         return;
     /* Creation order is first_seen order: active timeouts are due from the oldest on. */
     while (budget > 0) {
         struct flow *f = ft_oldest(mt->tab);
-        if (f == NULL || mt->tick - f->dir[FLOW_BIDI].first_seen_ms < mt->cfg.active_ms)
+        if (f == NULL || elapsed(now_ms, f->dir[FLOW_BIDI].first_seen_ms) < mt->cfg.active_ms)
             break;
         emit_flow(mt, f, FLOW_EXP_ACTIVE, FLOW_END_ACTIVE);
         budget--;
@@ -290,7 +297,7 @@ mtr_tick(struct meter *mt, uint64_t now_ms, unsigned budget)
     /* LRU order is last_seen order: idle timeouts are due from the least recent on. */
     while (budget > 0 && mt->lru_head != FT_NONE) {
         struct flow *f = ft_at(mt->tab, mt->lru_head);
-        if (mt->tick - f->dir[FLOW_BIDI].last_seen_ms < mt->cfg.idle_ms)
+        if (elapsed(now_ms, f->dir[FLOW_BIDI].last_seen_ms) < mt->cfg.idle_ms)
             break;
         emit_flow(mt, f, FLOW_EXP_IDLE, FLOW_END_IDLE);
         budget--;

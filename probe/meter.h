@@ -90,9 +90,9 @@ void mtr_free(struct meter *mt);
 void mtr_packet(struct meter *mt, struct pkt_meta *m);
 
 /*
- * Advances the meter clock to now_ms (never backwards) and, under MTR_EXPIRY_TIMELY, emits
- * every flow whose idle or active timeout has passed (at most `budget` flows per call).
- * Does nothing else under MTR_EXPIRY_NFSTREAM, whose expiry is driven by packets only.
+ * Under MTR_EXPIRY_TIMELY, emits every flow whose idle or active timeout has passed at now_ms
+ * (a wall clock in the packets' time base), at most `budget` flows per call. The packet clock
+ * is not moved. Does nothing under MTR_EXPIRY_NFSTREAM, whose expiry is packet-driven only.
  */
 void mtr_tick(struct meter *mt, uint64_t now_ms, unsigned budget);
 

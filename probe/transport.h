@@ -45,6 +45,7 @@ struct tx_stats {
 enum {
     TX_EV_UP = 1,   /* a new transport session is up: send templates before any data */
     TX_EV_DOWN = 2, /* the session went down (its unsent queue was counted as lost) */
+    TX_EV_FAIL = 4, /* a connect or TLS handshake attempt failed; tx_last_error() says why */
 };
 
 struct tx_peer;
@@ -55,8 +56,16 @@ struct tx_peer;
  */
 struct tx_peer *tx_open(const struct tx_config *c, char *err, size_t errlen);
 
-/* Human-readable peer name, e.g. "ipfix+tls://127.0.0.1:4740". */
+/* Human-readable peer name, e.g. "tls://127.0.0.1:4740" or "udp://[::1]:4739". */
 const char *tx_name(const struct tx_peer *p);
+
+/*
+ * One line naming the peer and why its last connect, handshake, send or session failed
+ * ("tls://127.0.0.1:4740: TLS handshake: certificate verify failed: certificate has expired"),
+ * or "" if nothing failed yet. The transport logs nothing itself: the caller logs this,
+ * rate-limited, on TX_EV_FAIL, TX_EV_DOWN or a failed tx_send(). Valid until the next call.
+ */
+const char *tx_last_error(const struct tx_peer *p);
 
 /* True when a message of len bytes can be handed over now (session up and room queued). */
 bool tx_can_send(const struct tx_peer *p, size_t len);
@@ -64,13 +73,16 @@ bool tx_can_send(const struct tx_peer *p, size_t len);
 /*
  * Hands over one whole message carrying `records` records. UDP sends it at once; TCP/TLS
  * queue it. Never blocks. Returns 0, or a negative errno when it was not accepted (counted as
- * lost).
+ * lost): UDP the send error (-ECONNREFUSED after an ICMP unreachable, -EAGAIN, ...), TCP/TLS
+ * -ENOTCONN (no session), -ENOBUFS (queue full) or -EMSGSIZE (larger than the queue).
+ * -EINVAL for an empty message, which is not counted.
  */
 int tx_send(struct tx_peer *p, const uint8_t *msg, size_t len, uint32_t records);
 
 /*
  * Makes progress: connects, handshakes, writes queued bytes, reconnects after backoff.
- * now_ms is a monotonic clock. Returns a mask of TX_EV_* that happened.
+ * now_ms is a monotonic clock. Returns a mask of TX_EV_* that happened. UDP reports TX_EV_UP
+ * once, at the first call, and nothing after.
  */
 int tx_poll(struct tx_peer *p, uint64_t now_ms);
 

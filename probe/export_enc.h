@@ -1,0 +1,93 @@
+/*
+ * export_enc.h - the interface between the exporter (export.c) and its message encoders.
+ *
+ * Internal header. export.c owns collectors, queues, timers and the transport; an encoder owns
+ * one collector's protocol state (templates, sequence numbers, the message being filled) and
+ * turns flows into whole messages, which it hands to a sink callback as they are completed. The
+ * IPFIX encoder is export_ipfix.c (ipfix_encoder_ops); a NetFlow v9 one plugs in the same way
+ * (an ops table for the "v9" scheme), so "v9+udp://" collectors share export.c's handling.
+ */
+#ifndef NFPROBE_EXPORT_ENC_H
+#define NFPROBE_EXPORT_ENC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "features.h"
+#include "flow.h"
+
+/* What one finished message carries: records for the transport, flow content for notSent*. */
+struct exp_msg_info {
+    uint32_t records; /* data records, options data included (what IPFIX sequence numbers count) */
+    uint32_t flows;   /* flow records among them */
+    uint64_t packets; /* packets and octets of those flows (both directions) */
+    uint64_t octets;
+};
+
+/* A finished message. msg is valid only during the call. */
+typedef void (*exp_sink_fn)(void *ctx, const uint8_t *msg, size_t len,
+                            const struct exp_msg_info *info);
+
+struct exp_enc_params {
+    uint32_t observation_domain;
+    uint32_t pen;              /* our private enterprise number */
+    uint32_t max_msg;          /* largest message, octets (UDP: --mtu) */
+    const char *template_file; /* field choice (templates/README.md), NULL = every field */
+    bool ntop_compat;          /* also ntop's elements (PEN 35632) */
+    bool tunnel_id;            /* what the flows carry (as the CSV columns) */
+    bool statistics;
+    uint16_t splt_n;
+    const struct feat_config *feat; /* SPLT arrays layout, when splt_n > 0 */
+    bool l7;
+    size_t l7_off;             /* struct flow_l7 at f->ext + l7_off, when l7 */
+    uint32_t export_time_s;    /* fixed message export time (tests), 0 = wall clock */
+    exp_sink_fn sink;
+    void *sink_ctx;
+};
+
+/* The values of the options records (RFC 7011 section 4), for one collector. */
+struct exp_opt_data {
+    uint64_t now_ms;           /* Unix ms: observationTime "last" */
+    uint64_t start_ms;         /* Unix ms when exporting started: observationTime "first" */
+    uint64_t messages;         /* messages, flow records and octets handed to the transport */
+    uint64_t flow_records;
+    uint64_t octets;
+    uint64_t not_sent_flows;   /* flows (and their packets/octets) that were not sent */
+    uint64_t not_sent_packets;
+    uint64_t not_sent_octets;
+    uint64_t ignored_packets;  /* metering: decoder rejects + capture drops */
+    uint64_t ignored_octets;
+    uint64_t first_obs_ms;     /* Unix ms of the first and last observed packet (0 = none) */
+    uint64_t last_obs_ms;
+};
+
+struct exp_encoder_ops {
+    const char *scheme; /* "ipfix", "v9": the part of the collector URL before '+' */
+    /* Prepares an encoder. Returns NULL with a one-line err (naming the template file). */
+    void *(*open)(const struct exp_enc_params *p, char *err, size_t errlen);
+    void (*free)(void *enc);
+    /*
+     * A new transport session: sequence numbers start again, then templates, type records,
+     * the application map and the options data are sent before any flow. Any unsent message
+     * of the previous session must have been flushed or discarded. Returns 0 or -errno.
+     */
+    int (*session)(void *enc, const struct exp_opt_data *od);
+    /* The templates (and what goes with them) again, within the session (UDP refresh). */
+    int (*refresh)(void *enc, const struct exp_opt_data *od);
+    /* The options data records only (statistics, reliability). */
+    int (*options)(void *enc, const struct exp_opt_data *od);
+    /*
+     * Adds one flow, emitting the current message first if it is full. Returns 0, or
+     * -EMSGSIZE when the flow alone does not fit in a message (it is not sent), -errno else.
+     */
+    int (*flow)(void *enc, const struct flow *f);
+    /* Emits the message being filled, if any. */
+    int (*flush)(void *enc);
+    /* Forgets the message being filled (its session died); *lost gets what it carried. */
+    void (*discard)(void *enc, struct exp_msg_info *lost);
+    /* True while a message holds records not yet emitted. */
+    bool (*partial)(const void *enc);
+};
+
+#endif

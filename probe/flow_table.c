@@ -1,9 +1,10 @@
 /*
  * flow_table.c - open addressing + flow pool + creation-order list.
  *
- * The pool is one calloc'ed block of max_flows * flow_size bytes: the kernel hands out zero
- * pages lazily, and free slots are reused LIFO, so resident memory follows the number of
- * flows alive, not the configured maximum.
+ * The slot array and the pool are anonymous mappings: the kernel hands out zero pages lazily,
+ * and free pool entries are reused LIFO, so resident memory follows the number of flows alive,
+ * not the configured maximum. (mmap rather than calloc also keeps a gigabyte-sized table out
+ * of malloc's and the leak checker's way.)
  */
 #include "flow_table.h"
 
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -22,6 +24,8 @@ struct ft_slot {
 
 struct ft_table {
     struct ft_slot *slots;
+    size_t slots_len;
+    size_t pool_len;
     uint32_t mask;
     uint32_t max_flows;
     uint32_t count;
@@ -33,6 +37,15 @@ struct ft_table {
     uint64_t seed;
     unsigned char *pool;
 };
+
+/* Zero-filled memory straight from the kernel, or NULL. */
+static void *
+zeroed_map(size_t len)
+{
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
 
 struct ft_table *
 ft_new(uint32_t max_flows, size_t flow_size, uint64_t seed, char *err, size_t errlen)
@@ -52,8 +65,10 @@ ft_new(uint32_t max_flows, size_t flow_size, uint64_t seed, char *err, size_t er
     t = calloc(1, sizeof(*t));
     if (t == NULL)
         goto fail;
-    t->slots = calloc(cap, sizeof(*t->slots));
-    t->pool = calloc(max_flows, flow_size);
+    t->slots_len = cap * sizeof(*t->slots);
+    t->pool_len = (size_t)max_flows * flow_size;
+    t->slots = zeroed_map(t->slots_len);
+    t->pool = zeroed_map(t->pool_len);
     if (t->slots == NULL || t->pool == NULL)
         goto fail;
     t->mask = (uint32_t)(cap - 1);
@@ -75,8 +90,10 @@ ft_free(struct ft_table *t)
 {
     if (t == NULL)
         return;
-    free(t->slots);
-    free(t->pool);
+    if (t->slots != NULL)
+        munmap(t->slots, t->slots_len);
+    if (t->pool != NULL)
+        munmap(t->pool, t->pool_len);
     free(t);
 }
 

@@ -70,11 +70,10 @@ static int
 ipv6_ext_headers(const struct view *v, uint32_t l3len, uint32_t *l4off, uint16_t *l4len,
                  uint8_t *nxt)
 {
-    unsigned guard = 0;
-
+    /* No count limit, as nDPI: every pass consumes at least 5 bytes of l3len, so it ends. */
     while (l3len > 1 && (*nxt == 0 || *nxt == 43 || *nxt == 44 || *nxt == 60 || *nxt == 135 ||
                          *nxt == 59)) {
-        if (*nxt == 59 || ++guard > 64)
+        if (*nxt == 59)
             return 1;
         if (*nxt == 44) {
             /* nDPI consumes 5 of l3len but 8 of the payload for a fragment header. */

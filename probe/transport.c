@@ -368,7 +368,8 @@ tls_setup(struct tx_peer *p, const struct tx_config *c, char *err, size_t errlen
                                    SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
     SSL_CTX_sess_set_new_cb(p->ctx, new_session_cb);
     if (keylog != NULL && keylog[0] != '\0') {
-        p->keylog_fd = open(keylog, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        /* O_NONBLOCK: a FIFO without a reader must fail here, not block the exporter. */
+        p->keylog_fd = open(keylog, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0600);
         if (p->keylog_fd < 0) {
             int e = errno;
 

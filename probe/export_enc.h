@@ -41,6 +41,11 @@ struct exp_enc_params {
     const struct feat_config *feat; /* SPLT arrays layout, when splt_n > 0 */
     bool l7;
     size_t l7_off;             /* struct flow_l7 at f->ext + l7_off, when l7 */
+    /* The application table (nDPI protocol id -> name) for the application map options
+     * records; NULL = no map. Called at open only. */
+    const char *(*app_name)(void *ctx, uint16_t id);
+    void *app_ctx;
+    uint16_t n_apps;           /* ids 0 .. n_apps - 1 */
     uint32_t export_time_s;    /* fixed message export time (tests), 0 = wall clock */
     exp_sink_fn sink;
     void *sink_ctx;
@@ -89,5 +94,8 @@ struct exp_encoder_ops {
     /* True while a message holds records not yet emitted. */
     bool (*partial)(const void *enc);
 };
+
+/* The encoders (export.c picks one by the collector URL's scheme). */
+extern const struct exp_encoder_ops ipfix_encoder_ops; /* export_ipfix.c */
 
 #endif

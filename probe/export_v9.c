@@ -1,14 +1,18 @@
 /*
  * export_v9.c - NetFlow v9 (RFC 3954) encoder.
  *
- * Templates are tables of (field id, length, value source) built once in nf9_init(); records
- * are written by walking them. Everything is big endian and fixed length.
+ * Templates are tables of (field id, length, value source) built once in nf9_new(); records
+ * are written by walking them. Everything is big endian and fixed length. A packet is built in
+ * place: the header is reserved first and written when the packet is finished, so its count
+ * and sequence number are known.
  */
 #include "export_v9.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "features.h"
 
@@ -73,12 +77,65 @@ enum {
     F_C_FLOW_ID = NF9_CUSTOM_BASE + 6, /* not 148: nfdump reads v9 148 as an ASA connection id */
     F_C_STATS = NF9_CUSTOM_BASE + 16, /* + 16 * dir + k */
     F_C_L7_MASTER = NF9_CUSTOM_BASE + 64,
-    F_C_L7_CATEGORY_ID = NF9_CUSTOM_BASE + 65,
+    F_C_L7_APP = NF9_CUSTOM_BASE + 65,
     F_C_L7_GUESSED = NF9_CUSTOM_BASE + 66,
+    F_C_L7_CATEGORY_ID = NF9_CUSTOM_BASE + 67,
 };
 
 /* RFC 3954 options scope type System. */
 #define SCOPE_SYSTEM 1
+
+/* Fields of one template, at most. */
+#define NF9_MAX_FIELDS 128
+
+/* One template field: what its value comes from. */
+struct nf9_field {
+    uint16_t id;
+    uint16_t len;
+    uint16_t src;
+    uint16_t arg;
+};
+
+struct nf9_template {
+    uint16_t id;
+    uint16_t n_fields;
+    uint16_t n_scope; /* options templates: the first n_scope fields are scope fields */
+    uint16_t record_len;
+    struct nf9_field f[NF9_MAX_FIELDS];
+};
+
+/* An application map entry: an nDPI protocol id and its names. */
+struct nf9_app {
+    uint16_t id;
+    char name[NF9_APP_NAME_MAX];
+    char desc[NF9_APP_DESC_MAX];
+};
+
+struct nf9_ctx {
+    struct nf9_config cfg;
+    struct nf9_template tmpl_v4, tmpl_v6, opt_stats, opt_sampling, opt_apps;
+    uint64_t boot_ms;
+    bool boot_set;
+    uint64_t last_refresh_ms;
+    uint32_t sequence;
+    uint32_t pkts_since_templates;
+    uint64_t ignored_packets;
+    bool templates_due;
+    bool options_due;
+    /* application map: entries [app_next, n_apps) are still to be sent */
+    struct nf9_app *apps;
+    size_t n_apps;
+    size_t app_next;
+    /* the packet being built */
+    uint8_t *buf, *end, *p;
+    uint8_t *set;                    /* open data FlowSet, or NULL */
+    const struct nf9_template *cur;  /* its template */
+    uint64_t now_ms;
+    bool open;
+    bool pkt_templates;
+    struct nf9_pkt_info pkt;
+    struct nf9_stats st;
+};
 
 /* Where a field's value comes from. */
 enum src {
@@ -106,6 +163,7 @@ enum src {
     S_TUNNEL_ID,
     S_STAT,        /* arg = 16 * direction + k */
     S_APP_TAG,
+    S_L7_PROTO,
     S_L7_APP,
     S_L7_MASTER,
     S_L7_CATEGORY_ID,
@@ -195,7 +253,8 @@ put_str(uint8_t *p, const char *s, size_t cap, unsigned len)
 {
     size_t n = s != NULL ? strnlen(s, cap < len ? cap : len) : 0;
 
-    memcpy(p, s, n);
+    if (n > 0)
+        memcpy(p, s, n);
     memset(p + n, 0, len - n);
 }
 
@@ -208,11 +267,11 @@ pad4(size_t n)
 static void
 add(struct nf9_template *t, uint16_t id, uint16_t len, enum src src, uint16_t arg)
 {
-    /* nf9_init() sizes every template far below NF9_MAX_FIELDS; checked there anyway. */
+    /* nf9_new() checks the count against NF9_MAX_FIELDS */
     if (t->n_fields < NF9_MAX_FIELDS)
         t->f[t->n_fields] = (struct nf9_field){.id = id, .len = len, .src = src, .arg = arg};
     t->n_fields++;
-    t->record_len += len;
+    t->record_len = (uint16_t)(t->record_len + len);
 }
 
 static void
@@ -266,8 +325,9 @@ build_data_template(struct nf9_template *t, uint16_t id, int ipv, const struct n
     }
     if (c->l7) {
         add(t, F_APPLICATION_TAG, NF9_APP_ID_LEN, S_APP_TAG, 0);
-        add(t, F_NTOP_L7_PROTO, 2, S_L7_APP, 0);
+        add(t, F_NTOP_L7_PROTO, 2, S_L7_PROTO, 0);
         add(t, F_C_L7_MASTER, 2, S_L7_MASTER, 0);
+        add(t, F_C_L7_APP, 2, S_L7_APP, 0);
         add(t, F_C_L7_CATEGORY_ID, 2, S_L7_CATEGORY_ID, 0);
         add(t, F_NTOP_L7_PROTO_NAME, c->len.app_name, S_L7_APP_NAME, 0);
         add(t, F_APPLICATION_CATEGORY_NAME, c->len.category, S_L7_CATEGORY_NAME, 0);
@@ -291,7 +351,7 @@ build_options_templates(struct nf9_ctx *x, uint16_t base)
     memset(t, 0, sizeof(*t));
     t->id = (uint16_t)(base + 2);
     add(t, SCOPE_SYSTEM, 4, S_SCOPE_SYSTEM, 0);
-    t->scope_len = 4;
+    t->n_scope = 1;
     add(t, F_TOTAL_BYTES_EXP, 8, S_OPT_OCTETS, 0);
     add(t, F_TOTAL_PKTS_EXP, 8, S_OPT_PACKETS, 0);
     add(t, F_TOTAL_FLOWS_EXP, 8, S_OPT_FLOWS, 0);
@@ -300,11 +360,11 @@ build_options_templates(struct nf9_ctx *x, uint16_t base)
 
     t = &x->opt_apps;
     memset(t, 0, sizeof(*t));
-    if (c->l7 && c->n_apps > 0) {
+    if (c->l7 && x->n_apps > 0) {
         t->id = (uint16_t)(base + 3);
-        /* nfdump 1.7.1 ignores the scope and matches 95 as an ordinary field: any scope does. */
+        /* nfdump 1.7.1 ignores the scope and matches 95 as an ordinary field: any scope does */
         add(t, SCOPE_SYSTEM, 4, S_SCOPE_SYSTEM, 0);
-        t->scope_len = 4;
+        t->n_scope = 1;
         add(t, F_APPLICATION_TAG, NF9_APP_ID_LEN, S_TBL_ID, 0);
         add(t, F_APPLICATION_NAME, c->len.table_name, S_TBL_NAME, 0);
         add(t, F_APPLICATION_DESCRIPTION, c->len.table_desc, S_TBL_DESC, 0);
@@ -315,7 +375,7 @@ build_options_templates(struct nf9_ctx *x, uint16_t base)
     if (c->sampling_interval > 0) {
         t->id = (uint16_t)(base + 4);
         add(t, SCOPE_SYSTEM, 4, S_SCOPE_SYSTEM, 0);
-        t->scope_len = 4;
+        t->n_scope = 1;
         add(t, F_SAMPLING_INTERVAL, 4, S_OPT_SAMPLING_INTERVAL, 0);
         add(t, F_SAMPLING_ALGORITHM, 1, S_OPT_SAMPLING_ALGORITHM, 0);
     }
@@ -332,7 +392,7 @@ nf9_config_defaults(struct nf9_config *c)
     c->template_id_base = NF9_MIN_DATA_SET_ID;
     c->pen = 32473;
     c->sampling_algorithm = 1;
-    /* struct flow_l7's buffer sizes, so nothing NFStream reports is cut; JA3 is 32 hex. */
+    /* struct flow_l7's buffer sizes, so nothing NFStream reports is cut; JA3 is 32 hex */
     c->len = (struct nf9_str_lengths){
         .app_name = sizeof(((struct flow_l7 *)0)->application_name),
         .category = sizeof(((struct flow_l7 *)0)->category_name),
@@ -341,12 +401,12 @@ nf9_config_defaults(struct nf9_config *c)
         .ja3s = 32,
         .user_agent = sizeof(((struct flow_l7 *)0)->user_agent),
         .content_type = sizeof(((struct flow_l7 *)0)->content_type),
-        .table_name = 32,
-        .table_desc = 32,
+        .table_name = NF9_APP_NAME_MAX,
+        .table_desc = NF9_APP_DESC_MAX,
     };
 }
 
-/* Octets of a template record (id, count, fields) and of an options template record. */
+/* Octets of a template record (id, count, fields), an options template set, an options set. */
 static size_t
 template_record_len(const struct nf9_template *t)
 {
@@ -361,33 +421,36 @@ options_template_set_len(const struct nf9_template *t)
 }
 
 static size_t
-options_data_set_len(const struct nf9_template *t, size_t records)
+set_len(const struct nf9_template *t, size_t records)
 {
     size_t n = 4 + t->record_len * records;
     return n + pad4(n);
 }
 
-/* Octets the template part of a packet takes (template set, options template sets, data). */
+/* Octets of what a refresh writes: template set, options template sets, options data. */
 static size_t
 templates_len(const struct nf9_ctx *x)
 {
     size_t n = 4 + template_record_len(&x->tmpl_v4) + template_record_len(&x->tmpl_v6);
 
-    n += options_template_set_len(&x->opt_stats) + options_data_set_len(&x->opt_stats, 1);
+    n += options_template_set_len(&x->opt_stats) + set_len(&x->opt_stats, 1);
     if (x->opt_sampling.id != 0)
-        n += options_template_set_len(&x->opt_sampling) +
-             options_data_set_len(&x->opt_sampling, 1);
+        n += options_template_set_len(&x->opt_sampling) + set_len(&x->opt_sampling, 1);
     if (x->opt_apps.id != 0)
         n += options_template_set_len(&x->opt_apps);
     return n;
 }
 
-int
-nf9_init(struct nf9_ctx *x, const struct nf9_config *c, char *err, size_t errlen)
+struct nf9_ctx *
+nf9_new(const struct nf9_config *c, char *err, size_t errlen)
 {
     struct nf9_config d;
+    struct nf9_ctx *x = calloc(1, sizeof(*x));
 
-    memset(x, 0, sizeof(*x));
+    if (x == NULL) {
+        snprintf(err, errlen, "netflow v9: out of memory");
+        return NULL;
+    }
     nf9_config_defaults(&d);
     x->cfg = *c;
     struct nf9_str_lengths *l = &x->cfg.len;
@@ -411,63 +474,84 @@ nf9_init(struct nf9_ctx *x, const struct nf9_config *c, char *err, size_t errlen
     if (x->cfg.sampling_algorithm == 0)
         x->cfg.sampling_algorithm = 1;
 
-    /* The configuration picks the ids, so a restart with other fields never reuses an id
-     * a collector still holds with the old layout. */
-    unsigned variant = (x->cfg.statistics ? 1u : 0u) | (x->cfg.tunnel_id ? 2u : 0u) |
-                       (x->cfg.l7 ? 4u : 0u);
-    uint32_t base = (uint32_t)x->cfg.template_id_base + 8 * variant;
-    if (x->cfg.template_id_base < NF9_MIN_DATA_SET_ID || base + 4 > UINT16_MAX) {
-        snprintf(err, errlen, "netflow v9: template id base %u out of range 256..65471",
-                 (unsigned)x->cfg.template_id_base);
-        return -EINVAL;
+    if (x->cfg.template_id_base < NF9_MIN_DATA_SET_ID ||
+        x->cfg.template_id_base > NF9_MAX_TEMPLATE_ID_BASE) {
+        snprintf(err, errlen, "netflow v9: template id base %u out of range 256..%u",
+                 (unsigned)x->cfg.template_id_base, NF9_MAX_TEMPLATE_ID_BASE);
+        goto fail;
     }
     if (x->cfg.sampling_interval > 0 && x->cfg.sampling_algorithm > 2) {
         snprintf(err, errlen, "netflow v9: sampling algorithm %u is not 1 or 2",
                  (unsigned)x->cfg.sampling_algorithm);
-        return -EINVAL;
+        goto fail;
     }
-    if (x->cfg.n_apps > 0 && x->cfg.apps == NULL) {
-        snprintf(err, errlen, "netflow v9: application table of %zu entries has no entries",
-                 x->cfg.n_apps);
-        return -EINVAL;
-    }
-    if ((unsigned)l->table_name + l->table_desc > 253) {
-        /* nfdump rejects longer application names (nbar.c) */
-        snprintf(err, errlen, "netflow v9: application name + description lengths %u > 253",
-                 (unsigned)l->table_name + l->table_desc);
-        return -EINVAL;
+    if (l->table_name > NF9_APP_NAME_MAX || l->table_desc > NF9_APP_DESC_MAX) {
+        snprintf(err, errlen, "netflow v9: application map lengths %u/%u above %u/%u",
+                 (unsigned)l->table_name, (unsigned)l->table_desc, NF9_APP_NAME_MAX,
+                 NF9_APP_DESC_MAX);
+        goto fail;
     }
 
-    build_data_template(&x->tmpl_v4, (uint16_t)base, 4, &x->cfg);
+    /* The configuration picks the ids, so a restart with other fields never reuses an id
+     * that a collector still holds with the old layout. */
+    unsigned variant = (x->cfg.statistics ? 1u : 0u) | (x->cfg.tunnel_id ? 2u : 0u) |
+                       (x->cfg.l7 ? 4u : 0u);
+    uint16_t base = (uint16_t)(x->cfg.template_id_base + 8 * variant);
+    if (x->cfg.l7 && x->cfg.app_name != NULL && x->cfg.n_apps > 0) {
+        if ((x->apps = calloc(x->cfg.n_apps, sizeof(*x->apps))) == NULL) {
+            snprintf(err, errlen, "netflow v9: out of memory");
+            goto fail;
+        }
+        for (uint16_t id = 0; id < x->cfg.n_apps; id++) {
+            const char *name = x->cfg.app_name(x->cfg.app_ctx, id);
+            struct nf9_app *a = &x->apps[x->n_apps++];
+            a->id = id;
+            snprintf(a->name, sizeof(a->name), "%s", name != NULL ? name : "");
+            snprintf(a->desc, sizeof(a->desc), "nDPI %s", name != NULL ? name : "");
+        }
+    }
+    x->cfg.app_name = NULL; /* read once: the map is ours now */
+    x->cfg.app_ctx = NULL;
+    build_data_template(&x->tmpl_v4, base, 4, &x->cfg);
     build_data_template(&x->tmpl_v6, (uint16_t)(base + 1), 6, &x->cfg);
-    build_options_templates(x, (uint16_t)base);
+    build_options_templates(x, base);
     if (x->tmpl_v6.n_fields > NF9_MAX_FIELDS) {
         snprintf(err, errlen, "netflow v9: %u fields exceed the template limit %u",
                  (unsigned)x->tmpl_v6.n_fields, NF9_MAX_FIELDS);
-        return -EINVAL;
+        goto fail;
     }
 
     size_t rec = x->tmpl_v6.record_len > x->tmpl_v4.record_len ? x->tmpl_v6.record_len
                                                                   : x->tmpl_v4.record_len;
-    size_t need_data = NF9_HEADER_LEN + 4 + rec + pad4(rec);
+    size_t need_data = NF9_HEADER_LEN + set_len(&x->tmpl_v6, 1);
     size_t need_tmpl = NF9_HEADER_LEN + templates_len(x);
-    size_t need_app = x->opt_apps.id != 0
-                          ? NF9_HEADER_LEN + options_data_set_len(&x->opt_apps, 1)
-                          : 0;
+    size_t need_app = x->opt_apps.id != 0 ? NF9_HEADER_LEN + set_len(&x->opt_apps, 1) : 0;
     size_t need = need_data > need_tmpl ? need_data : need_tmpl;
     need = need > need_app ? need : need_app;
     if (x->cfg.mtu > 65535 || need > x->cfg.mtu) {
         snprintf(err, errlen,
-                 "netflow v9: mtu %u too small (a %zu-octet record needs %zu, the templates %zu)",
+                 "netflow v9: mtu %u out of range (a %zu-octet record needs %zu, the templates "
+                 "%zu, at most 65535)",
                  (unsigned)x->cfg.mtu, rec, need_data, need_tmpl);
-        return -EMSGSIZE;
+        goto fail;
     }
 
     x->boot_ms = x->cfg.boot_ms;
     x->boot_set = x->cfg.boot_ms != 0;
-    x->app_next = x->cfg.n_apps;
     nf9_force_templates(x);
-    return 0;
+    return x;
+fail:
+    nf9_free(x);
+    return NULL;
+}
+
+void
+nf9_free(struct nf9_ctx *x)
+{
+    if (x == NULL)
+        return;
+    free(x->apps);
+    free(x);
 }
 
 void
@@ -476,6 +560,20 @@ nf9_force_templates(struct nf9_ctx *x)
     x->templates_due = true;
     x->options_due = true;
     x->app_next = 0;
+}
+
+void
+nf9_restart(struct nf9_ctx *x)
+{
+    x->sequence = 0;
+    x->pkts_since_templates = 0;
+    nf9_force_templates(x);
+}
+
+void
+nf9_options_due(struct nf9_ctx *x)
+{
+    x->options_due = true;
 }
 
 void
@@ -497,13 +595,16 @@ packet_refresh_due(const struct nf9_ctx *x)
     return x->cfg.refresh_packets != 0 && x->pkts_since_templates >= x->cfg.refresh_packets;
 }
 
+static bool
+apps_pending(const struct nf9_ctx *x)
+{
+    return x->opt_apps.id != 0 && x->app_next < x->n_apps;
+}
+
 bool
 nf9_pending(const struct nf9_ctx *x, uint64_t now_ms)
 {
-    bool apps = x->opt_apps.id != 0 && x->app_next < x->cfg.n_apps;
-
-    return x->templates_due || x->options_due || apps || time_refresh_due(x, now_ms) ||
-           packet_refresh_due(x);
+    return x->templates_due || x->options_due || apps_pending(x) || time_refresh_due(x, now_ms);
 }
 
 void
@@ -512,10 +613,30 @@ nf9_stats(const struct nf9_ctx *x, struct nf9_stats *out)
     *out = x->st;
 }
 
+const struct nf9_config *
+nf9_config(const struct nf9_ctx *x)
+{
+    return &x->cfg;
+}
+
 uint64_t
 nf9_boot_ms(const struct nf9_ctx *x)
 {
     return x->boot_set ? x->boot_ms : 0;
+}
+
+uint16_t
+nf9_template_id(const struct nf9_ctx *x, int ip_version)
+{
+    return ip_version == 6 ? x->tmpl_v6.id : x->tmpl_v4.id;
+}
+
+/* The nDPI protocol a flow is labelled with: its application, or its master when there is none
+ * (as ntop's L7_PROTO and the IPFIX encoder). */
+static uint16_t
+l7_proto(const struct flow_l7 *l7)
+{
+    return l7->app_id != 0 ? l7->app_id : l7->master_id;
 }
 
 static const struct flow_l7 *
@@ -524,13 +645,6 @@ flow_l7_of(const struct nf9_ctx *x, const struct flow *f)
     return (const struct flow_l7 *)(const void *)(f->ext + x->cfg.l7_off);
 }
 
-/* The nDPI protocol a flow is labelled with: its application, or its master when there is none
- * (as the IPFIX exporter's L7_PROTO). */
-static uint16_t
-l7_proto(const struct flow_l7 *l7)
-{
-    return l7->app_id != 0 ? l7->app_id : l7->master_id;
-}
 
 #define L7_STR(p, l7, m, len) put_str(p, (l7)->m, sizeof((l7)->m), len)
 
@@ -646,8 +760,11 @@ write_flow(const struct nf9_ctx *x, const struct nf9_template *t, const struct f
             put_be16(p + 5, l7_proto(l7));
             break;
         }
-        case S_L7_APP:
+        case S_L7_PROTO:
             put_uint(p, l7_proto(l7), len);
+            break;
+        case S_L7_APP:
+            put_uint(p, l7->app_id, len);
             break;
         case S_L7_MASTER:
             put_uint(p, l7->master_id, len);
@@ -690,7 +807,7 @@ write_flow(const struct nf9_ctx *x, const struct nf9_template *t, const struct f
     }
 }
 
-/* Writes one options record of t at p; app is the table entry for the application table. */
+/* Writes one options record of t at p; app is the map entry for the application map. */
 static void
 write_option(const struct nf9_ctx *x, const struct nf9_template *t, const struct nf9_app *app,
              uint8_t *p)
@@ -728,11 +845,12 @@ write_option(const struct nf9_ctx *x, const struct nf9_template *t, const struct
             put_be32(p + 1, x->cfg.pen);
             put_be16(p + 5, app->id);
             break;
+        /* nfdump overwrites the last octet with a NUL: keep it one */
         case S_TBL_NAME:
-            put_str(p, app->name, len, len);
+            put_str(p, app->name, len - 1u, len);
             break;
         case S_TBL_DESC:
-            put_str(p, app->desc, len, len);
+            put_str(p, app->desc, len - 1u, len);
             break;
         default:
             memset(p, 0, len);
@@ -755,31 +873,6 @@ write_template_record(uint8_t *p, const struct nf9_template *t)
     return p;
 }
 
-/* Options template FlowSet holding one options template (scope fields come first in f[]). */
-static uint8_t *
-write_options_template_set(uint8_t *p, const struct nf9_template *t)
-{
-    uint8_t *set = p;
-    unsigned n_scope = 0;
-
-    for (unsigned i = 0; i < t->n_fields && t->f[i].src == S_SCOPE_SYSTEM; i++)
-        n_scope++;
-    put_be16(p + 4, t->id);
-    put_be16(p + 6, (uint16_t)(4 * n_scope));
-    put_be16(p + 8, (uint16_t)(4 * (t->n_fields - n_scope)));
-    p += 10;
-    for (unsigned i = 0; i < t->n_fields; i++, p += 4) {
-        put_be16(p, t->f[i].id);
-        put_be16(p + 2, t->f[i].len);
-    }
-    size_t pad = pad4((size_t)(p - set));
-    memset(p, 0, pad);
-    p += pad;
-    put_be16(set, NF9_OPTIONS_TEMPLATE_SET_ID);
-    put_be16(set + 2, (uint16_t)(p - set));
-    return p;
-}
-
 /* Closes a FlowSet begun at set: zero padding to 4 octets, then its header. */
 static uint8_t *
 close_set(uint8_t *set, uint8_t *p, uint16_t set_id)
@@ -793,140 +886,446 @@ close_set(uint8_t *set, uint8_t *p, uint16_t set_id)
     return p;
 }
 
-static void
-choose_boot(struct nf9_ctx *x, const struct flow *const *flows, size_t n, uint64_t now_ms)
+/* Options template FlowSet holding one options template (scope fields first). */
+static uint8_t *
+write_options_template_set(uint8_t *p, const struct nf9_template *t)
 {
-    uint64_t t = now_ms;
+    uint8_t *set = p;
 
-    for (size_t i = 0; i < n; i++)
-        if (flows[i]->dir[FLOW_BIDI].first_seen_ms < t)
-            t = flows[i]->dir[FLOW_BIDI].first_seen_ms;
-    x->boot_ms = t > NF9_BOOT_MARGIN_MS ? t - NF9_BOOT_MARGIN_MS : 0;
+    put_be16(p + 4, t->id);
+    put_be16(p + 6, (uint16_t)(4 * t->n_scope));
+    put_be16(p + 8, (uint16_t)(4 * (t->n_fields - t->n_scope)));
+    p += 10;
+    for (unsigned i = 0; i < t->n_fields; i++, p += 4) {
+        put_be16(p, t->f[i].id);
+        put_be16(p + 2, t->f[i].len);
+    }
+    return close_set(set, p, NF9_OPTIONS_TEMPLATE_SET_ID);
+}
+
+/* One options data set with one record of t. */
+static void
+write_option_set(struct nf9_ctx *x, const struct nf9_template *t)
+{
+    uint8_t *set = x->p;
+
+    write_option(x, t, NULL, set + 4);
+    x->p = close_set(set, set + 4 + t->record_len, t->id);
+    x->pkt.records++;
+    x->pkt.data_records++;
+}
+
+/* Closes the open data set, if any. */
+static void
+close_data_set(struct nf9_ctx *x)
+{
+    if (x->set != NULL)
+        x->p = close_set(x->set, x->p, x->cur->id);
+    x->set = NULL;
+    x->cur = NULL;
+}
+
+/* Octets left once the open data set would be closed (its padding). */
+static size_t
+room(const struct nf9_ctx *x)
+{
+    size_t pad = x->set != NULL ? pad4((size_t)(x->p - x->set)) : 0;
+    return (size_t)(x->end - x->p) - pad;
+}
+
+/*
+ * Pending application map entries, as many as fit while keeping `keep` octets free: one
+ * options set. Returns the number written.
+ */
+static size_t
+write_apps(struct nf9_ctx *x, size_t keep)
+{
+    const struct nf9_template *t = &x->opt_apps;
+    size_t r = 0;
+
+    if (!apps_pending(x))
+        return 0;
+    close_data_set(x);
+    size_t avail = (size_t)(x->end - x->p);
+    while (x->app_next + r < x->n_apps && set_len(t, r + 1) + keep <= avail)
+        r++;
+    if (r == 0)
+        return 0;
+    uint8_t *set = x->p, *p = set + 4;
+    for (size_t i = 0; i < r; i++, p += t->record_len)
+        write_option(x, t, &x->apps[x->app_next + i], p);
+    x->p = close_set(set, p, t->id);
+    x->app_next += r;
+    x->st.app_records += r;
+    x->pkt.records += (uint32_t)r;
+    x->pkt.data_records += (uint32_t)r;
+    return r;
+}
+
+static void
+choose_boot(struct nf9_ctx *x, uint64_t t)
+{
+    x->boot_ms = t > NF9_BOOT_MARGIN_MS ? t - NF9_BOOT_MARGIN_MS : 1;
     x->boot_set = true;
 }
 
-size_t
-nf9_encode(struct nf9_ctx *x, const struct flow *const *flows, size_t n, uint64_t now_ms,
-           uint8_t *buf, size_t cap, size_t *n_done)
+void
+nf9_begin(struct nf9_ctx *x, uint64_t now_ms, uint8_t *buf, size_t cap)
 {
-    uint8_t *p = buf + NF9_HEADER_LEN, *end = buf + cap;
-    uint32_t count = 0;
-
-    *n_done = 0;
-    if (cap < NF9_HEADER_LEN)
-        return 0;
+    x->buf = buf;
+    x->end = buf + cap;
+    x->p = buf + NF9_HEADER_LEN;
+    x->set = NULL;
+    x->cur = NULL;
+    x->now_ms = now_ms;
+    x->open = true;
+    x->pkt_templates = false;
+    memset(&x->pkt, 0, sizeof(x->pkt));
     if (!x->boot_set)
-        choose_boot(x, flows, n, now_ms);
-    if (time_refresh_due(x, now_ms)) {
+        choose_boot(x, now_ms);
+    if (time_refresh_due(x, now_ms))
         nf9_force_templates(x);
-    } else if (packet_refresh_due(x)) {
+    if (packet_refresh_due(x)) {
         x->templates_due = true;
         x->options_due = true;
     }
-
-    bool sent_templates = false;
-    if (x->templates_due) {
-        if (templates_len(x) > (size_t)(end - p))
-            return 0;
-        uint8_t *set = p;
-        p = write_template_record(p + 4, &x->tmpl_v4);
+    /* nf9_new() made sure all of this fits in mtu octets */
+    if (x->templates_due && templates_len(x) <= (size_t)(x->end - x->p)) {
+        uint8_t *set = x->p;
+        uint8_t *p = write_template_record(set + 4, &x->tmpl_v4);
         p = write_template_record(p, &x->tmpl_v6);
-        p = close_set(set, p, NF9_TEMPLATE_SET_ID);
-        count += 2;
-        p = write_options_template_set(p, &x->opt_stats);
-        count++;
+        x->p = close_set(set, p, NF9_TEMPLATE_SET_ID);
+        x->pkt.records += 2;
+        x->p = write_options_template_set(x->p, &x->opt_stats);
+        x->pkt.records++;
         if (x->opt_sampling.id != 0) {
-            p = write_options_template_set(p, &x->opt_sampling);
-            count++;
+            x->p = write_options_template_set(x->p, &x->opt_sampling);
+            x->pkt.records++;
         }
         if (x->opt_apps.id != 0) {
-            p = write_options_template_set(p, &x->opt_apps);
-            count++;
+            x->p = write_options_template_set(x->p, &x->opt_apps);
+            x->pkt.records++;
         }
         x->templates_due = false;
+        x->pkt_templates = true;
         x->last_refresh_ms = now_ms;
-        sent_templates = true;
     }
-    if (x->options_due) {
-        /* Templates precede their data: options data only goes out with or after them. */
-        uint8_t *set = p;
-        write_option(x, &x->opt_stats, NULL, p + 4);
-        p = close_set(set, p + 4 + x->opt_stats.record_len, x->opt_stats.id);
-        count++;
-        if (x->opt_sampling.id != 0) {
-            set = p;
-            write_option(x, &x->opt_sampling, NULL, p + 4);
-            p = close_set(set, p + 4 + x->opt_sampling.record_len, x->opt_sampling.id);
-            count++;
+    /* options data only with or after their templates */
+    if (x->options_due && !x->templates_due) {
+        size_t need = set_len(&x->opt_stats, 1) +
+                      (x->opt_sampling.id != 0 ? set_len(&x->opt_sampling, 1) : 0);
+        if (need <= (size_t)(x->end - x->p)) {
+            write_option_set(x, &x->opt_stats);
+            if (x->opt_sampling.id != 0)
+                write_option_set(x, &x->opt_sampling);
+            x->options_due = false;
         }
-        x->options_due = false;
     }
-    if (x->opt_apps.id != 0 && x->app_next < x->cfg.n_apps &&
-        (size_t)(end - p) >= options_data_set_len(&x->opt_apps, 1)) {
-        uint8_t *set = p;
-        size_t r = 0;
-        p += 4;
-        while (x->app_next < x->cfg.n_apps &&
-               options_data_set_len(&x->opt_apps, r + 1) <= (size_t)(end - set)) {
-            write_option(x, &x->opt_apps, &x->cfg.apps[x->app_next], p);
-            p += x->opt_apps.record_len;
-            x->app_next++;
-            x->st.app_records++;
-            r++;
-            count++;
-        }
-        p = close_set(set, p, x->opt_apps.id);
-    }
+    if (!x->templates_due)
+        write_apps(x, 0);
+}
 
-    /* Data: one FlowSet per run of flows of the same IP version. */
-    uint8_t *set = NULL;
-    const struct nf9_template *cur = NULL;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        const struct nf9_template *t = flows[i]->key.ip_version == 6 ? &x->tmpl_v6 : &x->tmpl_v4;
-        if (t != cur) {
-            /* A new set needs its header, a record and at most 3 octets of padding. */
-            size_t room = (size_t)(end - p) - (set != NULL ? pad4((size_t)(p - set)) : 0);
-            if (room < 4 + t->record_len + pad4(4 + t->record_len))
-                break;
-            if (set != NULL)
-                p = close_set(set, p, cur->id);
-            set = p;
-            p += 4;
-            cur = t;
-        } else {
-            size_t used = (size_t)(p - set) + t->record_len;
-            if (used + pad4(used) > (size_t)(end - set))
-                break;
-        }
-        write_flow(x, t, flows[i], p);
-        p += t->record_len;
-        count++;
-    }
-    if (set != NULL)
-        p = close_set(set, p, cur->id);
-    *n_done = i;
+int
+nf9_add(struct nf9_ctx *x, const struct flow *f)
+{
+    const struct nf9_template *t = f->key.ip_version == 6 ? &x->tmpl_v6 : &x->tmpl_v4;
 
-    if (count == 0)
+    if (!x->open)
+        return -EINVAL;
+    if (x->templates_due)
+        return -EMSGSIZE; /* the buffer was too small for the templates: no data before them */
+    if (t != x->cur) {
+        if (set_len(t, 1) > room(x))
+            return -ENOSPC;
+        close_data_set(x);
+        x->set = x->p;
+        x->p += 4;
+        x->cur = t;
+    } else {
+        size_t used = (size_t)(x->p - x->set) + t->record_len;
+        if (used + pad4(used) > (size_t)(x->end - x->set))
+            return -ENOSPC;
+    }
+    write_flow(x, t, f, x->p);
+    x->p += t->record_len;
+    x->pkt.records++;
+    x->pkt.data_records++;
+    x->pkt.flows++;
+    return 0;
+}
+
+void
+nf9_abort(struct nf9_ctx *x)
+{
+    x->open = false;
+}
+
+size_t
+nf9_finish(struct nf9_ctx *x, struct nf9_pkt_info *info)
+{
+    if (!x->open)
+        return 0;
+    x->open = false;
+    close_data_set(x);
+    if (info != NULL)
+        *info = x->pkt;
+    if (x->pkt.records == 0)
         return 0;
 
-    size_t len = (size_t)(p - buf);
-    uint64_t up = now_ms > x->boot_ms ? now_ms - x->boot_ms : 0;
+    uint8_t *buf = x->buf;
+    size_t len = (size_t)(x->p - buf);
+    uint64_t up = x->now_ms > x->boot_ms ? x->now_ms - x->boot_ms : 0;
     put_be16(buf, NF9_VERSION);
-    put_be16(buf + 2, (uint16_t)count);
+    put_be16(buf + 2, (uint16_t)x->pkt.records);
     put_be32(buf + 4, (uint32_t)up);
-    put_be32(buf + 8, (uint32_t)(now_ms / 1000));
+    put_be32(buf + 8, (uint32_t)(x->now_ms / 1000));
     put_be32(buf + 12, x->sequence);
     put_be32(buf + 16, x->cfg.source_id);
 
     x->sequence++;
     x->st.packets++;
     x->st.octets += len;
-    x->st.flow_records += i;
-    if (sent_templates) {
+    x->st.flow_records += x->pkt.flows;
+    if (x->pkt_templates) {
         x->st.template_sends++;
         x->pkts_since_templates = 0;
     }
     x->pkts_since_templates++;
     return len;
 }
+
+size_t
+nf9_encode(struct nf9_ctx *x, const struct flow *const *flows, size_t n, uint64_t now_ms,
+           uint8_t *buf, size_t cap, size_t *n_done)
+{
+    size_t i = 0;
+
+    *n_done = 0;
+    if (cap < NF9_HEADER_LEN)
+        return 0;
+    if (!x->boot_set) {
+        /* offline, the first flows tell the packet clock's start better than now */
+        uint64_t t = now_ms;
+        for (size_t k = 0; k < n; k++)
+            if (flows[k]->dir[FLOW_BIDI].first_seen_ms < t)
+                t = flows[k]->dir[FLOW_BIDI].first_seen_ms;
+        choose_boot(x, t);
+    }
+    /* the packet-count refresh rides on packets sent anyway, it makes none by itself */
+    if (n == 0 && !nf9_pending(x, now_ms))
+        return 0;
+    nf9_begin(x, now_ms, buf, cap);
+    while (i < n && nf9_add(x, flows[i]) == 0)
+        i++;
+    *n_done = i;
+    return nf9_finish(x, NULL);
+}
+
+/* ------------------------------------------------------------------ export.c's encoder */
+
+/* One collector for export.c: the encoder, its message buffer, what the message carries. */
+struct nf9_enc {
+    struct exp_enc_params p;
+    struct nf9_ctx *x;
+    uint8_t *buf;
+    struct exp_msg_info cur;
+    uint64_t now_ms; /* header time: see enc_clock() */
+};
+
+/*
+ * The packet header's time: export.c's clock (the wall clock, or its fixed export time), never
+ * before a flow's end nor backwards, so sysUptime covers every exported flow.
+ */
+static void
+enc_clock(struct nf9_enc *e, uint64_t t)
+{
+    uint64_t now;
+
+    if (e->p.export_time_s != 0) {
+        now = (uint64_t)e->p.export_time_s * 1000;
+    } else {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    }
+    if (t > now)
+        now = t;
+    if (now > e->now_ms)
+        e->now_ms = now;
+}
+
+/* Finishes the open packet and hands it to the sink; returns its length (0: none). */
+static size_t
+enc_emit(struct nf9_enc *e)
+{
+    struct nf9_pkt_info pi;
+    size_t len = nf9_finish(e->x, &pi);
+
+    if (len > 0) {
+        e->cur.records = pi.data_records;
+        e->cur.flows = pi.flows;
+        e->p.sink(e->p.sink_ctx, e->buf, len, &e->cur);
+    }
+    memset(&e->cur, 0, sizeof(e->cur));
+    return len;
+}
+
+static void
+enc_free(void *enc)
+{
+    struct nf9_enc *e = enc;
+
+    if (e == NULL)
+        return;
+    nf9_free(e->x);
+    free(e->buf);
+    free(e);
+}
+
+static void *
+enc_open(const struct exp_enc_params *p, char *err, size_t errlen)
+{
+    struct nf9_enc *e = calloc(1, sizeof(*e));
+    struct nf9_config c;
+
+    if (e == NULL || (e->buf = malloc(p->max_msg > 0 ? p->max_msg : 1)) == NULL) {
+        snprintf(err, errlen, "netflow v9: out of memory");
+        enc_free(e);
+        return NULL;
+    }
+    e->p = *p;
+    nf9_config_defaults(&c);
+    c.source_id = p->observation_domain;
+    c.pen = p->pen;
+    c.mtu = p->max_msg;
+    c.refresh_ms = 0; /* export.c's timer calls refresh() */
+    c.statistics = p->statistics;
+    c.tunnel_id = p->tunnel_id;
+    c.l7 = p->l7;
+    c.l7_off = p->l7_off;
+    c.app_name = p->app_name;
+    c.app_ctx = p->app_ctx;
+    c.n_apps = p->n_apps;
+    if ((e->x = nf9_new(&c, err, errlen)) == NULL) {
+        enc_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+/* Sends what is due now (templates, options, map) in packets of their own. */
+static int
+enc_send_due(struct nf9_enc *e)
+{
+    enc_emit(e);
+    while (nf9_pending(e->x, e->now_ms)) {
+        nf9_begin(e->x, e->now_ms, e->buf, e->p.max_msg);
+        if (!e->x->pkt.records) {
+            nf9_abort(e->x);
+            return -EMSGSIZE;
+        }
+        enc_emit(e);
+    }
+    return 0;
+}
+
+static int
+enc_session(void *enc, const struct exp_opt_data *od)
+{
+    struct nf9_enc *e = enc;
+
+    enc_clock(e, od->now_ms);
+    nf9_abort(e->x);
+    memset(&e->cur, 0, sizeof(e->cur));
+    nf9_restart(e->x);
+    nf9_set_ignored_packets(e->x, od->ignored_packets);
+    return enc_send_due(e);
+}
+
+static int
+enc_refresh(void *enc, const struct exp_opt_data *od)
+{
+    struct nf9_enc *e = enc;
+
+    enc_clock(e, od->now_ms);
+    nf9_set_ignored_packets(e->x, od->ignored_packets);
+    enc_emit(e);
+    nf9_force_templates(e->x);
+    return enc_send_due(e);
+}
+
+static int
+enc_options(void *enc, const struct exp_opt_data *od)
+{
+    struct nf9_enc *e = enc;
+
+    enc_clock(e, od->now_ms);
+    nf9_set_ignored_packets(e->x, od->ignored_packets);
+    enc_emit(e);
+    nf9_options_due(e->x);
+    return enc_send_due(e);
+}
+
+static int
+enc_flow(void *enc, const struct flow *f)
+{
+    struct nf9_enc *e = enc;
+
+    enc_clock(e, f->dir[FLOW_BIDI].last_seen_ms);
+    /* a full packet goes out and the flow starts the next one (after what is due there:
+     * templates, options, map entries, which may take a packet of their own) */
+    for (;;) {
+        if (!e->x->open)
+            nf9_begin(e->x, e->now_ms, e->buf, e->p.max_msg);
+        int rc = nf9_add(e->x, f);
+        if (rc == 0) {
+            e->cur.packets += f->dir[FLOW_BIDI].packets;
+            e->cur.octets += f->dir[FLOW_BIDI].bytes;
+            return 0;
+        }
+        if (rc != -ENOSPC || enc_emit(e) == 0)
+            return -EMSGSIZE; /* not reached: nf9_new() checked that a record fits */
+    }
+}
+
+static int
+enc_flush(void *enc)
+{
+    enc_emit(enc);
+    return 0;
+}
+
+static void
+enc_discard(void *enc, struct exp_msg_info *lost)
+{
+    struct nf9_enc *e = enc;
+
+    if (lost != NULL) {
+        *lost = e->cur;
+        lost->records = e->x->open ? e->x->pkt.data_records : 0;
+        lost->flows = e->x->open ? e->x->pkt.flows : 0;
+    }
+    nf9_abort(e->x);
+    memset(&e->cur, 0, sizeof(e->cur));
+}
+
+static bool
+enc_partial(const void *enc)
+{
+    const struct nf9_enc *e = enc;
+
+    return e->x->open && e->x->pkt.records > 0;
+}
+
+const struct exp_encoder_ops nf9_encoder_ops = {
+    .scheme = "v9",
+    .open = enc_open,
+    .free = enc_free,
+    .session = enc_session,
+    .refresh = enc_refresh,
+    .options = enc_options,
+    .flow = enc_flow,
+    .flush = enc_flush,
+    .discard = enc_discard,
+    .partial = enc_partial,
+};

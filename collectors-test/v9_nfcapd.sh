@@ -1,0 +1,197 @@
+#!/bin/sh
+# Collector test: NetFlow v9 into a real nfcapd (nfdump 1.7.1) on 127.0.0.1.
+#
+# For each capture, tests/unit/nf9_send builds the flows with the probe's own pipeline (as
+# `nfprobe -r` does), encodes them with the v9 encoder and sends them over UDP; nfcapd stores
+# them; `nfdump -o raw` must then show exactly nfprobe's CSV flows for the same capture: both
+# addresses and ports, protocol, packets and bytes of both directions, first/last seen to the
+# millisecond, MACs, VLAN, the application name resolved through the application table, and
+# no sequence error.
+. "$(dirname "$0")/../tests/golden/lib.sh"
+
+command -v nfcapd >/dev/null 2>&1 || skip "nfcapd not installed (Debian package nfdump)"
+command -v nfdump >/dev/null 2>&1 || skip "nfdump not installed"
+NF9_SEND=${NF9_SEND:-$BUILDDIR/tests/unit/nf9_send}
+[ -x "$NF9_SEND" ] || { echo "FAIL: $NF9_SEND not built"; exit 1; }
+[ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
+need_shared
+scratch
+
+PCAPS="$SHARED/data/nfstream/pcaps"
+# capture[:nfprobe option]: the default template (L7 on), with statistics (89 fields), without DPI
+CAPTURES="1kxun.pcap wechat.pcap:--statistical-analysis alexa-app.pcapng:--n-dissections=0
+mongodb.pcap"
+
+NFCAPD_PID=
+cleanup() {
+    [ -n "$NFCAPD_PID" ] && kill "$NFCAPD_PID" 2>/dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds or time runs out.
+wait_for() {
+    local n=$(($1 * 10)); shift
+    while [ $n -gt 0 ]; do
+        "$@" && return 0
+        sleep 0.1; n=$((n - 1))
+    done
+    return 1
+}
+
+# Starts nfcapd on a free high port of 127.0.0.1 (tries a few), sets PORT and NFCAPD_PID.
+start_nfcapd() {
+    local dir=$1 try
+    for try in 1 2 3 4 5; do
+        PORT=$((20000 + ($$ * 7 + try * 1013 + $(date +%N | sed 's/^0*//;s/^$/0/') % 997) % 40000))
+        rm -rf "$dir"; mkdir -p "$dir"
+        nfcapd -w "$dir" -b 127.0.0.1 -p "$PORT" -t 3600 -B 4194304 >"$dir.log" 2>&1 &
+        NFCAPD_PID=$!
+        if wait_for 10 sh -c "grep -q Startup '$dir.log' || ! kill -0 $NFCAPD_PID 2>/dev/null" &&
+            kill -0 "$NFCAPD_PID" 2>/dev/null && grep -q Startup "$dir.log"; then
+            return 0
+        fi
+        kill "$NFCAPD_PID" 2>/dev/null; wait "$NFCAPD_PID" 2>/dev/null; NFCAPD_PID=
+    done
+    echo "FAIL: nfcapd did not start:"; cat "$dir.log"
+    return 1
+}
+
+# nfcapd has read every datagram once its socket's receive queue is empty (iproute2's ss).
+drained() {
+    command -v ss >/dev/null 2>&1 || return 0
+    q=$(ss -u -a -n "sport = :$PORT" | awk 'NR > 1 { print $2; exit }')
+    [ "${q:-0}" = 0 ]
+}
+
+stop_nfcapd() {
+    kill -TERM "$NFCAPD_PID"
+    wait_for 20 sh -c "! kill -0 $NFCAPD_PID 2>/dev/null" ||
+        { echo "FAIL: nfcapd did not stop"; return 1; }
+    wait "$NFCAPD_PID" 2>/dev/null
+    NFCAPD_PID=
+}
+
+failed=0
+for entry in $CAPTURES; do
+    cap=${entry%%:*}
+    opt=; [ "$cap" != "$entry" ] && opt=${entry#*:}
+    pcap="$PCAPS/$cap"
+    [ -f "$pcap" ] || { echo "FAIL: missing $pcap"; failed=1; continue; }
+    dir="$TMP/$cap.nfcapd"
+    start_nfcapd "$dir" || exit 1
+    # shellcheck disable=SC2086
+    if ! "$NF9_SEND" -r "$pcap" $opt --port "$PORT" --source-id 9 2>"$TMP/$cap.send.log"; then
+        echo "FAIL $cap: nf9_send:"; cat "$TMP/$cap.send.log"; failed=1
+    fi
+    sent=$(sed -n 's/^nf9_send: \([0-9]*\) flows in \([0-9]*\) packets.*/\2/p' "$TMP/$cap.send.log")
+    wait_for 10 drained || echo "nfcapd still has datagrams queued"
+    stop_nfcapd || exit 1 # it writes its file on SIGTERM
+    file=$(ls "$dir"/nfcapd.* 2>/dev/null | grep -v current | head -1)
+    if [ -z "$file" ]; then
+        echo "FAIL $cap: nfcapd wrote no file"; cat "$dir.log"; failed=1; continue
+    fi
+    # shellcheck disable=SC2086
+    "$NFPROBE" -r "$pcap" $opt --csv "$TMP/$cap.csv" 2>/dev/null
+    TZ=UTC nfdump -r "$file" -o raw >"$TMP/$cap.raw" 2>"$TMP/$cap.nfdump.err"
+    nfdump -E "$file" >"$TMP/$cap.exporters" 2>&1
+    if ! python3 - "$TMP/$cap.csv" "$TMP/$cap.raw" "$TMP/$cap.exporters" "$dir.log" "${sent:-0}" \
+        "$cap${opt:+ $opt}" <<'PY'
+import collections, csv, ipaddress, re, sys
+
+csv_path, raw_path, exp_path, log_path, sent, name = sys.argv[1:7]
+sent = int(sent)
+
+def norm_ip(s):
+    return str(ipaddress.ip_address(s.strip()))
+
+want = []
+with open(csv_path) as fp:
+    for r in csv.DictReader(fp):
+        want.append(r)
+
+got = []
+cur = None
+with open(raw_path) as fp:
+    for line in fp:
+        if line.startswith("Flow Record"):
+            cur = {}
+            got.append(cur)
+            continue
+        m = re.match(r"\s+([a-zA-Z ]+?)\s+=\s+(.*)$", line)
+        if m and cur is not None:
+            cur.setdefault(m.group(1).strip(), m.group(2).strip())
+
+def key_csv(r):
+    return (norm_ip(r["src_ip"]), norm_ip(r["dst_ip"]), int(r["src_port"]), int(r["dst_port"]),
+            int(r["protocol"]), int(r["bidirectional_first_seen_ms"]),
+            int(r["bidirectional_last_seen_ms"]), int(r["src2dst_packets"]),
+            int(r["src2dst_bytes"]), int(r["dst2src_packets"]), int(r["dst2src_bytes"]),
+            r["src_mac"], r["dst_mac"], int(r["vlan_id"]))
+
+def key_raw(r):
+    num = lambda k: int(r[k].split()[0])
+    def port(k):
+        if k in r:
+            return num(k)
+        # ICMP: nfdump shows "ICMP = type.code" (from the destination port) instead of ports
+        t, c = r["ICMP"].split()[0].split(".")
+        return 0 if k == "src port" else int(t) * 256 + int(c)
+    return (norm_ip(r["src addr"]), norm_ip(r["dst addr"]), port("src port"), port("dst port"),
+            num("proto"), num("first"), num("last"), num("in packets"), num("in bytes"),
+            num("out packets"), num("out bytes"), r["in src mac"], r["in dst mac"],
+            num("src vlan"))
+
+ok = True
+a = collections.Counter(key_csv(r) for r in want)
+b = collections.Counter(key_raw(r) for r in got)
+if a != b:
+    ok = False
+    print(f"{name}: {len(want)} CSV flows, {len(got)} nfdump flows; differences:")
+    for k in list((a - b).elements())[:5]:
+        print("  only in nfprobe CSV:", k)
+    for k in list((b - a).elements())[:5]:
+        print("  only in nfdump:     ", k)
+
+# Application: nfdump resolves the applicationId (the nDPI app id, or the master id when there
+# is none) through the application map: "name/nDPI name". NFStream's application_name is
+# master.app, or the one name.
+names_csv = {}
+if "application_name" in (want[0] if want else {}):
+    for r in want:
+        names_csv[key_csv(r)[:7]] = r["application_name"]
+    bad = 0
+    for r in got:
+        app = r.get("app ID", "")
+        m = re.match(r"20\.\.(\d+)\.\.(\d+): ([^/]*)/nDPI (.*)$", app)
+        n = names_csv.get(key_raw(r)[:7])
+        if (m is None or n is None or int(m.group(1)) != 32473 or m.group(3) != m.group(4) or
+                not (n == m.group(3) or n.endswith("." + m.group(3)))):
+            bad += 1
+            if bad <= 3:
+                print(f"  application: nfprobe {n!r}, nfdump {app!r}")
+    if bad:
+        ok = False
+        print(f"{name}: {bad} flows with a wrong application name")
+
+exp = open(exp_path).read()
+m = re.search(r"Sequence failures: (\d+), packets: (\d+), flows: (\d+)", exp)
+if not m or int(m.group(1)) != 0 or int(m.group(2)) != sent or int(m.group(3)) != len(want):
+    ok = False
+    print(f"{name}: exporter record: {exp.strip()!r}, sent {sent} packets, {len(want)} flows")
+log = open(log_path).read()
+m = re.search(r"Sequence Errors: (\d+), Bad Packets: (\d+)", log)
+if not m or m.group(1) != "0" or m.group(2) != "0":
+    ok = False
+    print(f"{name}: nfcapd: {m.group(0) if m else 'no summary'}")
+pk = sum(int(r["bidirectional_packets"]) for r in want)
+by = sum(int(r["bidirectional_bytes"]) for r in want)
+print(f"{name}: {len(got)}/{len(want)} flows, {pk} packets, {by} bytes, {sent} v9 packets, "
+      f"0 sequence errors: {'ok' if ok else 'DIFFERENT'}")
+sys.exit(0 if ok else 1)
+PY
+    then
+        failed=1
+    fi
+done
+exit $failed

@@ -40,8 +40,11 @@ def nf(flags, name, baseline_flags=None):
 
 pps_default, _ = nf(['--n-dissections', '0'], 'nfprobe, NFStream default fields')
 pps_stats, _ = nf(['--n-dissections', '0', '--statistical-analysis'], 'nfprobe --statistical-analysis')
-_, per_flow = nf(['--n-dissections', '0', '--statistical-analysis', '--splt-analysis', '20'],
-                 'nfprobe --statistical-analysis --splt-analysis 20')
+# The table is sized at start from --max-flows: size it for this capture's ~210k concurrent
+# flows as an operator would (the default, 1M, would add 16 MiB of slots to the per-flow share).
+_, per_flow = nf(['--n-dissections', '0', '--statistical-analysis', '--splt-analysis', '20',
+                  '--max-flows', '300000'],
+                 'nfprobe --statistical-analysis --splt-analysis 20 --max-flows 300000')
 pps_dpi = None
 if subprocess.run([nfprobe, '-r', small, '--n-dissections', '20', '--csv', '/dev/null'],
                   stderr=subprocess.DEVNULL).returncode == 0:

@@ -211,6 +211,7 @@ dec_packet(int dlt, const uint8_t *bytes, uint32_t caplen, uint32_t wirelen, boo
 
     memset(m->src_mac, 0, 6);
     memset(m->dst_mac, 0, 6);
+    m->hashed = 0;
     m->raw_size = (uint16_t)wirelen;
 
 datalink_check:

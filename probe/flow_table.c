@@ -135,6 +135,21 @@ ft_lookup(struct ft_table *t, const struct flow_key *k, uint32_t hash)
     }
 }
 
+void
+ft_prefetch_bucket(const struct ft_table *t, uint32_t hash)
+{
+    __builtin_prefetch(&t->slots[hash & t->mask], 0, 3);
+}
+
+void
+ft_prefetch_flow(const struct ft_table *t, uint32_t hash)
+{
+    const struct ft_slot *s = &t->slots[hash & t->mask];
+    /* Only the home bucket: most lookups end there at a load factor <= 0.75. */
+    if (s->idx1 != 0 && s->hash == hash)
+        __builtin_prefetch(ft_at(t, s->idx1 - 1), 1, 3);
+}
+
 struct flow *
 ft_insert(struct ft_table *t, const struct flow_key *k, uint32_t hash)
 {

@@ -37,6 +37,10 @@ struct flow *ft_lookup(struct ft_table *t, const struct flow_key *k, uint32_t ha
  */
 struct flow *ft_insert(struct ft_table *t, const struct flow_key *k, uint32_t hash);
 
+/* Cache hints for a lookup to come: the bucket of hash, then the flow that bucket names. */
+void ft_prefetch_bucket(const struct ft_table *t, uint32_t hash);
+void ft_prefetch_flow(const struct ft_table *t, uint32_t hash);
+
 /* Removes f from the table; f's memory returns to the pool and must not be used after. */
 void ft_remove(struct ft_table *t, struct flow *f);
 

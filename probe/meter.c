@@ -245,7 +245,7 @@ mtr_packet(struct meter *mt, struct pkt_meta *m)
         mt->scan_tick = mt->tick;
 
     int src_hi = make_key(m, &k);
-    uint32_t hash = ft_hash(mt->tab, &k);
+    uint32_t hash = m->hashed ? m->hash : ft_hash(mt->tab, &k);
     m->hash = hash;
     struct flow *f = ft_lookup(mt->tab, &k, hash);
     if (f == NULL) {
@@ -302,6 +302,23 @@ mtr_tick(struct meter *mt, uint64_t now_ms, unsigned budget)
         emit_flow(mt, f, FLOW_EXP_IDLE, FLOW_END_IDLE);
         budget--;
     }
+}
+
+void
+mtr_prefetch(struct meter *mt, struct pkt_meta *m)
+{
+    struct flow_key k;
+
+    make_key(m, &k);
+    m->hash = ft_hash(mt->tab, &k);
+    m->hashed = 1;
+    ft_prefetch_bucket(mt->tab, m->hash);
+}
+
+void
+mtr_prefetch_flow(struct meter *mt, const struct pkt_meta *m)
+{
+    ft_prefetch_flow(mt->tab, m->hash);
 }
 
 void

@@ -96,6 +96,14 @@ void mtr_packet(struct meter *mt, struct pkt_meta *m);
  */
 void mtr_tick(struct meter *mt, uint64_t now_ms, unsigned budget);
 
+/*
+ * Optional, for batches: computes m's flow hash and prefetches its bucket (stage 1), then the
+ * flow itself (stage 2, once the bucket had time to arrive). mtr_packet() then finds both in
+ * cache. Calling them changes no result.
+ */
+void mtr_prefetch(struct meter *mt, struct pkt_meta *m);
+void mtr_prefetch_flow(struct meter *mt, const struct pkt_meta *m);
+
 /* Emits every remaining flow in creation order (end of input / shutdown). */
 void mtr_flush(struct meter *mt);
 

@@ -35,6 +35,7 @@ struct pkt_meta {
     const uint8_t *ip_pkt;  /* BORROWED: the (inner) IP header in the capture buffer */
     uint32_t ip_caplen;     /* captured bytes from ip_pkt on (what nDPI is fed) */
     uint32_t hash;          /* flow key hash, computed once by the meter */
+    uint8_t hashed;         /* hash is valid (set by mtr_prefetch) */
     /* NFStream's four sizes; all uint16 and wrapping, as NFStream's are. */
     uint16_t raw_size;       /* wire length of the outer frame */
     uint16_t ip_size;        /* IPv4 total length; IPv6 payload length */

@@ -21,6 +21,7 @@
 
 #include "decode.h"
 #include "dpi.h"
+#include "export.h"
 #include "output.h"
 #include "worker.h"
 
@@ -32,7 +33,8 @@ enum {
     EXIT_OK = 0,
     EXIT_USAGE = 1,       /* bad flag or configuration, or an input that cannot be opened */
     EXIT_INPUT_ERROR = 2, /* an input file was cut or corrupt: what was read was exported */
-    EXIT_OUTPUT_ERROR = 3 /* writing the CSV/JSON output failed */
+    EXIT_OUTPUT_ERROR = 3, /* writing the CSV/JSON output failed */
+    EXIT_EXPORT_LOSS = 4   /* some flows could not be exported (counted, see the summary) */
 };
 
 struct app {
@@ -41,6 +43,7 @@ struct app {
     size_t n_workers;
     struct out_writer *csv;
     struct out_writer *json;
+    struct exporter *exp;
     int out_error;
     uint64_t next_id;
 };
@@ -86,6 +89,22 @@ sink_flow(struct app *a, const struct flow *f)
         a->out_error = rc;
     if (a->json != NULL && (rc = out_flow(a->json, f)) != 0 && a->out_error == 0)
         a->out_error = rc;
+    if (a->exp != NULL)
+        exp_flow(a->exp, f);
+}
+
+static uint64_t
+mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static const char *
+app_name(void *ctx, uint16_t id)
+{
+    return dpi_proto_name(ctx, id);
 }
 
 /* Offline: the meter emits in NFStream's order with NFStream's ids. */
@@ -127,6 +146,20 @@ usage(FILE *out)
             "      --csv PATH             NFStream to_csv() format ('-' = stdout)\n"
             "      --json PATH            JSON lines, same keys and values ('-' = stdout)\n"
             "      --anonymize COL,...    keyed BLAKE2b-512 of these columns (NFStream's)\n"
+            "export:\n"
+            "  -c, --collector URL        ipfix+udp://HOST:PORT, ipfix+tcp://, ipfix+tls://,\n"
+            "                             v9+udp://, v9+tcp:// (repeatable)\n"
+            "      --collector-mode M     all (default) or round-robin\n"
+            "      --observation-domain N IPFIX observation domain / v9 source id (1)\n"
+            "      --pen N                enterprise number of nfprobe's elements (32473)\n"
+            "      --mtu N                largest UDP export message in octets (1400)\n"
+            "      --template-refresh S   UDP template refresh period in seconds (60)\n"
+            "      --template-refresh-packets N  v9: also every N export packets (20)\n"
+            "      --ipfix-template FILE  which fields to export (default: all)\n"
+            "      --ntop-compat          add ntop's elements (PEN 35632)\n"
+            "      --tls-ca FILE          CA the TLS collector's certificate must chain to\n"
+            "      --tls-cert FILE        our client certificate (mutual authentication)\n"
+            "      --tls-key FILE         its private key\n"
             "  -v, --verbose              more detail\n"
             "  -h, --help                 this text\n"
             "  -V, --version              version\n");
@@ -159,6 +192,17 @@ sum_stats(struct app *a, struct wrk_stats *t)
         t->mtr.flows_active_now += s.mtr.flows_active_now;
         t->mtr.flows_peak += s.mtr.flows_peak;
     }
+}
+
+/* What the options records report about the metering process. */
+static void
+process_stats(const struct wrk_stats *t, struct exp_process_stats *ps)
+{
+    memset(ps, 0, sizeof(*ps));
+    for (int r = 1; r < DEC_NRESULTS; r++)
+        ps->packets_ignored += t->ignored[r];
+    ps->octets_ignored = t->ignored_octets;
+    ps->capture_drops = t->cap.kernel_drops + t->cap.if_drops;
 }
 
 static void
@@ -227,6 +271,18 @@ parse_args(struct app *a, int argc, char **argv)
         {"csv", required_argument, NULL, 0},
         {"json", required_argument, NULL, 0},
         {"anonymize", required_argument, NULL, 0},
+        {"collector", required_argument, NULL, 'c'},
+        {"collector-mode", required_argument, NULL, 0},
+        {"observation-domain", required_argument, NULL, 0},
+        {"pen", required_argument, NULL, 0},
+        {"mtu", required_argument, NULL, 0},
+        {"template-refresh", required_argument, NULL, 0},
+        {"template-refresh-packets", required_argument, NULL, 0},
+        {"ipfix-template", required_argument, NULL, 0},
+        {"ntop-compat", no_argument, NULL, 0},
+        {"tls-ca", required_argument, NULL, 0},
+        {"tls-cert", required_argument, NULL, 0},
+        {"tls-key", required_argument, NULL, 0},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -236,7 +292,7 @@ parse_args(struct app *a, int argc, char **argv)
     int opt, idx;
 
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "r:i:vhV", longopts, &idx)) != -1) {
+    while ((opt = getopt_long(argc, argv, "r:i:c:vhV", longopts, &idx)) != -1) {
         const char *key;
         switch (opt) {
         case 0:
@@ -247,6 +303,9 @@ parse_args(struct app *a, int argc, char **argv)
             break;
         case 'i':
             key = "interface";
+            break;
+        case 'c':
+            key = "collector";
             break;
         case 'v':
             key = "verbose";
@@ -385,6 +444,13 @@ consume_live(struct app *a)
             sum_stats(a, &t);
             print_summary(stderr, &t);
         }
+        if (a->exp != NULL) {
+            struct wrk_stats t;
+            struct exp_process_stats ps;
+            sum_stats(a, &t);
+            process_stats(&t, &ps);
+            exp_poll(a->exp, mono_ms(), &ps);
+        }
         if (!any)
             nanosleep(&nap, NULL);
     }
@@ -439,6 +505,40 @@ main(int argc, char **argv)
         goto out;
     }
 
+    if (a->cfg.n_collectors > 0) {
+        struct exp_config ec = {
+            .collectors = a->cfg.collectors,
+            .n_collectors = a->cfg.n_collectors,
+            .collector_mode = a->cfg.collector_mode,
+            .observation_domain = a->cfg.observation_domain,
+            .pen = a->cfg.pen,
+            .mtu = a->cfg.mtu,
+            .template_refresh_s = a->cfg.template_refresh,
+            .template_file = a->cfg.ipfix_template,
+            .ntop_compat = a->cfg.ntop_compat,
+            .tls_ca = a->cfg.tls_ca,
+            .tls_cert = a->cfg.tls_cert,
+            .tls_key = a->cfg.tls_key,
+            .tunnel_id = a->cfg.decode_tunnels,
+            .statistics = a->cfg.statistical_analysis,
+            .splt_n = a->cfg.splt_analysis,
+            .feat = wrk_features(w0),
+            .l7 = wrk_has_l7(w0),
+            .l7_off = wrk_l7_offset(w0),
+            .app_name = wrk_dpi(w0) != NULL ? app_name : NULL,
+            .app_ctx = wrk_dpi(w0),
+            .n_apps = wrk_dpi(w0) != NULL ? dpi_num_protocols(wrk_dpi(w0)) : 0,
+            .flow_size = wrk_flow_size(w0),
+            .offline = a->cfg.n_files > 0,
+        };
+        a->exp = exp_new(&ec, err, sizeof(err));
+        if (a->exp == NULL) {
+            fprintf(stderr, "nfprobe: %s\n", err);
+            status = EXIT_USAGE;
+            goto out;
+        }
+    }
+
     signal_app = a;
     install_signals();
     if (a->cfg.n_files > 0)
@@ -456,6 +556,17 @@ main(int argc, char **argv)
     struct wrk_stats total;
     sum_stats(a, &total);
     print_summary(stderr, &total);
+    if (a->exp != NULL) {
+        struct exp_process_stats ps;
+        process_stats(&total, &ps);
+        /* Bounded: a collector that never answers cannot hold the exit forever. */
+        exp_close(a->exp, &ps, 10000);
+        exp_summary(a->exp, stderr);
+        struct exp_stats es;
+        exp_stats(a->exp, SIZE_MAX, &es);
+        if (es.not_sent_flows > 0 && status == EXIT_OK)
+            status = EXIT_EXPORT_LOSS;
+    }
 out:
     if (a->csv != NULL && (rc = out_close(a->csv)) != 0 && a->out_error == 0)
         a->out_error = rc;
@@ -466,6 +577,7 @@ out:
         status = EXIT_OUTPUT_ERROR;
     }
     signal_app = NULL;
+    exp_free(a->exp);
     for (size_t i = 0; i < a->n_workers; i++)
         wrk_free(a->workers[i]);
     return status;

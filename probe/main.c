@@ -411,6 +411,7 @@ static void
 consume_live(struct app *a)
 {
     struct timespec nap = {0, 1000000};
+    uint64_t next_poll = 0;
 
     for (size_t i = 0; i < a->n_workers; i++) {
         if (wrk_start(a->workers[i]) != 0) {
@@ -444,12 +445,14 @@ consume_live(struct app *a)
             sum_stats(a, &t);
             print_summary(stderr, &t);
         }
-        if (a->exp != NULL) {
+        uint64_t now = mono_ms();
+        if (a->exp != NULL && (any || now >= next_poll)) {
             struct wrk_stats t;
             struct exp_process_stats ps;
             sum_stats(a, &t);
             process_stats(&t, &ps);
-            exp_poll(a->exp, mono_ms(), &ps);
+            exp_poll(a->exp, now, &ps);
+            next_poll = now + 10;
         }
         if (!any)
             nanosleep(&nap, NULL);

@@ -1,13 +1,137 @@
 /*
- * config.c - option table, parsing and validation.
+ * config.c - option table, the configuration-file parser, printing and validation.
+ *
+ * Every option is one row of opts[]: its name (the long flag and the file key), its kind, the
+ * field it sets and its range. cfg_set(), cfg_parse_buf(), cfg_print() and cfg_reload_check()
+ * all walk that one table, so a new option is one row.
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "metrics.h"
+
+/* One block of configuration-file text; values point into text[]. */
+struct cfg_text {
+    struct cfg_text *next;
+    char text[];
+};
+
+enum opt_kind {
+    K_NUM,    /* unsigned integer field of `size` bytes, in [lo, hi] */
+    K_STR,    /* const char *, non-empty */
+    K_LIST,   /* const char *[cap] with a size_t count at n_off */
+    K_FLAG,   /* bool; on the command line a flag without value, in a file yes/no */
+    K_CHOICE, /* const char * pointing to one of choices[] */
+    K_LEVEL,  /* uint8_t syslog level, written as its name */
+};
+
+enum opt_unit { U_NONE, U_SECONDS, U_BYTES };
+
+struct opt {
+    const char *name;
+    enum opt_kind kind;
+    enum opt_unit unit;
+    size_t off;    /* offsetof the field in struct prb_config */
+    size_t size;   /* sizeof the field */
+    size_t n_off;  /* K_LIST: offsetof the count */
+    size_t cap;    /* K_LIST: capacity */
+    uint32_t bit;  /* K_LIST: its bit in lists_from_file */
+    uint64_t lo, hi;
+    bool neg;      /* K_FLAG: this name turns the flag off ("no-decode-tunnels") */
+    bool reload;   /* may change on SIGHUP without a restart */
+    const char *const *choices;
+};
+
+static const char *const collector_modes[] = {"all", "round-robin", NULL};
+static const char *const log_targets[] = {"stderr", "syslog", NULL};
+/* Indexed by syslog level (LOG_EMERG 0 .. LOG_DEBUG 7). */
+static const char *const level_names[] = {"emerg", "alert", "crit",  "err",
+                                          "warning", "notice", "info", "debug"};
+
+#define FIELD(f) .off = offsetof(struct prb_config, f), .size = sizeof(((struct prb_config *)0)->f)
+#define NUM(n, f, l, h, u, r)                                                                      \
+    {.name = n, .kind = K_NUM, FIELD(f), .lo = l, .hi = h, .unit = u, .reload = r}
+#define STR(n, f, r) {.name = n, .kind = K_STR, FIELD(f), .reload = r}
+#define LIST(n, f, cnt, b, r)                                                                      \
+    {.name = n, .kind = K_LIST, FIELD(f), .n_off = offsetof(struct prb_config, cnt),              \
+     .cap = sizeof(((struct prb_config *)0)->f) / sizeof(const char *), .bit = b, .reload = r}
+#define FLAG(n, f, ng, r) {.name = n, .kind = K_FLAG, FIELD(f), .neg = ng, .reload = r}
+#define CHOICE(n, f, ch, r) {.name = n, .kind = K_CHOICE, FIELD(f), .choices = ch, .reload = r}
+
+/* The order is the order cfg_print() writes and the man page lists. */
+static const struct opt opts[] = {
+    /* input */
+    LIST("read", files, n_files, 1u << 0, false),
+    LIST("interface", ifaces, n_ifaces, 1u << 1, false),
+    STR("bpf-filter", bpf_filter, false),
+    FLAG("decode-tunnels", decode_tunnels, false, false),
+    FLAG("no-decode-tunnels", decode_tunnels, true, false),
+    NUM("snapshot-length", snapshot_length, 64, 262144, U_BYTES, false),
+    FLAG("promiscuous-mode", promiscuous_mode, false, false),
+    FLAG("no-promiscuous-mode", promiscuous_mode, true, false),
+    NUM("socket-buffer-size", socket_buffer_size, 0, INT32_MAX, U_BYTES, false),
+    /* metering; timeouts are whole seconds as in NFStream, and their ms must fit 64 bits */
+    NUM("idle-timeout", idle_timeout, 0, UINT64_MAX / 1000, U_SECONDS, true),
+    NUM("active-timeout", active_timeout, 0, UINT64_MAX / 1000, U_SECONDS, true),
+    NUM("accounting-mode", accounting_mode, 0, 3, U_NONE, false),
+    NUM("n-dissections", n_dissections, 0, 255, U_NONE, false),
+    FLAG("statistical-analysis", statistical_analysis, false, false),
+    NUM("splt-analysis", splt_analysis, 0, 65535, U_NONE, false),
+    NUM("max-nflows", max_nflows, 0, UINT64_MAX, U_NONE, false),
+    NUM("max-flows", max_flows, 1, 1u << 30, U_NONE, false),
+    /* DPI */
+    STR("ndpi-protos", ndpi_protos, false),
+    STR("ndpi-categories", ndpi_categories, false),
+    /* output */
+    STR("csv", csv_path, false),
+    STR("json", json_path, false),
+    STR("anonymize", anonymize, false),
+    /* export */
+    LIST("collector", collectors, n_collectors, 1u << 2, true),
+    CHOICE("collector-mode", collector_mode, collector_modes, true),
+    NUM("observation-domain", observation_domain, 0, UINT32_MAX, U_NONE, false),
+    NUM("pen", pen, 1, UINT32_MAX, U_NONE, false),
+    NUM("mtu", mtu, 512, 65000, U_BYTES, false),
+    NUM("template-refresh", template_refresh, 1, 86400, U_SECONDS, true),
+    NUM("template-refresh-packets", template_refresh_packets, 1, 1000000, U_NONE, true),
+    STR("ipfix-template", ipfix_template, false),
+    FLAG("ntop-compat", ntop_compat, false, false),
+    STR("tls-ca", tls_ca, true),
+    STR("tls-cert", tls_cert, true),
+    STR("tls-key", tls_key, true),
+    /* daemon */
+    NUM("workers", workers, 1, 64, U_NONE, false),
+    NUM("stats-interval", stats_interval, 0, 86400, U_SECONDS, true),
+    STR("metrics", metrics, false),
+    STR("pid-file", pid_file, false),
+    STR("user", user, false),
+    CHOICE("log", log, log_targets, false),
+    {.name = "log-level", .kind = K_LEVEL, FIELD(log_level), .reload = true},
+    FLAG("daemon", daemon, false, false),
+    LIST("plugin", plugins, n_plugins, 1u << 3, false),
+    FLAG("verbose", verbose, false, true),
+};
+
+#undef FIELD
+#undef NUM
+#undef STR
+#undef LIST
+#undef FLAG
+#undef CHOICE
+
+#define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
 void
 cfg_defaults(struct prb_config *c)
@@ -28,136 +152,617 @@ cfg_defaults(struct prb_config *c)
     c->template_refresh_packets = 20;
     c->workers = 1;
     c->log = "stderr";
+    c->log_level = LOG_INFO;
 }
 
-/* Parses a whole unsigned decimal number in [min, max]. */
+void
+cfg_free(struct prb_config *c)
+{
+    if (c == NULL)
+        return;
+    struct cfg_text *t = c->text;
+    while (t != NULL) {
+        struct cfg_text *next = t->next;
+        free(t);
+        t = next;
+    }
+    c->text = NULL;
+    c->lists_from_file = 0;
+}
+
+static const struct opt *
+find_opt(const char *key)
+{
+    for (size_t i = 0; i < N_OPTS; i++)
+        if (strcmp(opts[i].name, key) == 0)
+            return &opts[i];
+    return NULL;
+}
+
+/* Field accessors: the table knows offsets and sizes, the struct's types stay plain. */
+static void *
+field(struct prb_config *c, const struct opt *o)
+{
+    return (char *)c + o->off;
+}
+
+static const void *
+cfield(const struct prb_config *c, const struct opt *o)
+{
+    return (const char *)c + o->off;
+}
+
+static uint64_t
+get_num(const struct prb_config *c, const struct opt *o)
+{
+    const void *p = cfield(c, o);
+    switch (o->size) {
+    case 1: return *(const uint8_t *)p;
+    case 2: return *(const uint16_t *)p;
+    case 4: return *(const uint32_t *)p;
+    default: return *(const uint64_t *)p;
+    }
+}
+
+static void
+put_num(struct prb_config *c, const struct opt *o, uint64_t v)
+{
+    void *p = field(c, o);
+    switch (o->size) {
+    case 1: *(uint8_t *)p = (uint8_t)v; break;
+    case 2: *(uint16_t *)p = (uint16_t)v; break;
+    case 4: *(uint32_t *)p = (uint32_t)v; break;
+    default: *(uint64_t *)p = v; break;
+    }
+}
+
+static const char *
+unit_hint(enum opt_unit u)
+{
+    switch (u) {
+    case U_SECONDS: return " seconds (or with a unit: s, m, h, d)";
+    case U_BYTES: return " bytes (or with a unit: K/KiB, M/MiB, G/GiB)";
+    default: return "";
+    }
+}
+
+/* The multiplier of a unit suffix, 0 if the suffix is not one of o's units. */
+static uint64_t
+unit_factor(enum opt_unit u, const char *s)
+{
+    if (*s == '\0')
+        return 1;
+    if (u == U_SECONDS) {
+        if (strcmp(s, "s") == 0)
+            return 1;
+        if (strcmp(s, "m") == 0)
+            return 60;
+        if (strcmp(s, "h") == 0)
+            return 3600;
+        if (strcmp(s, "d") == 0)
+            return 86400;
+    } else if (u == U_BYTES) {
+        if (strcmp(s, "B") == 0)
+            return 1;
+        if (strcmp(s, "K") == 0 || strcmp(s, "k") == 0 || strcmp(s, "KiB") == 0)
+            return 1ull << 10;
+        if (strcmp(s, "M") == 0 || strcmp(s, "MiB") == 0)
+            return 1ull << 20;
+        if (strcmp(s, "G") == 0 || strcmp(s, "GiB") == 0)
+            return 1ull << 30;
+    }
+    return 0;
+}
+
+/* Parses a whole unsigned decimal number with an optional unit of o, in [lo, hi]. */
 static int
-parse_u64(const char *key, const char *v, uint64_t min, uint64_t max, uint64_t *out, char *err,
-          size_t errlen)
+parse_num(const struct opt *o, const char *v, uint64_t *out, char *err, size_t errlen)
 {
     char *end;
 
-    if (v == NULL || v[0] == '\0' || v[0] == '-' || v[0] == '+') {
-        snprintf(err, errlen, "--%s: expected a number from %" PRIu64 " to %" PRIu64, key, min,
-                 max);
+    if (v == NULL) {
+        snprintf(err, errlen, "--%s: needs a value", o->name);
         return -EINVAL;
     }
+    if (!isdigit((unsigned char)v[0]))
+        goto bad;
     errno = 0;
     unsigned long long n = strtoull(v, &end, 10);
-    if (errno != 0 || *end != '\0' || n < min || n > max) {
-        snprintf(err, errlen, "--%s: '%s' is not a number from %" PRIu64 " to %" PRIu64, key, v,
-                 min, max);
-        return -EINVAL;
-    }
-    *out = n;
+    if (errno != 0)
+        goto bad;
+    uint64_t f = unit_factor(o->unit, end);
+    if (f == 0 || n > o->hi / f || n * f < o->lo || n * f > o->hi)
+        goto bad;
+    *out = n * f;
     return 0;
+bad:
+    snprintf(err, errlen, "--%s: '%s' is not a number from %" PRIu64 " to %" PRIu64 "%s", o->name,
+             v, o->lo, o->hi, unit_hint(o->unit));
+    return -EINVAL;
 }
 
 static int
-add_to_list(const char *key, const char **list, size_t *n, size_t cap, const char *v, char *err,
-            size_t errlen)
+parse_bool(const char *v, bool *out)
 {
-    if (v == NULL || v[0] == '\0') {
-        snprintf(err, errlen, "--%s: needs a value", key);
-        return -EINVAL;
+    static const char *const yes[] = {"yes", "true", "on", "1"};
+    static const char *const no[] = {"no", "false", "off", "0"};
+
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(v, yes[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcasecmp(v, no[i]) == 0) {
+            *out = false;
+            return 0;
+        }
     }
-    if (*n >= cap) {
-        snprintf(err, errlen, "--%s: at most %zu may be given", key, cap);
-        return -EINVAL;
-    }
-    list[(*n)++] = v;
-    return 0;
+    return -EINVAL;
 }
 
-int
-cfg_set(struct prb_config *c, const char *key, const char *v, char *err, size_t errlen)
+/*
+ * Sets one option. from_file: v is a file's value (a flag needs yes/no), and a list remembers it
+ * came from a file; otherwise (command line) a flag without value is turned on, and a list that
+ * came from a file is replaced.
+ */
+static int
+set_opt(struct prb_config *c, const struct opt *o, const char *v, bool from_file, char *err,
+        size_t errlen)
 {
     uint64_t n;
     int rc;
 
-#define NUM(name, lo, hi, field)                                                                   \
-    if (strcmp(key, name) == 0) {                                                                  \
-        if ((rc = parse_u64(key, v, lo, hi, &n, err, errlen)) != 0)                                \
-            return rc;                                                                             \
-        c->field = n;                                                                              \
-        return 0;                                                                                  \
-    }
-#define STR(name, field)                                                                           \
-    if (strcmp(key, name) == 0) {                                                                  \
-        if (v == NULL || v[0] == '\0') {                                                           \
-            snprintf(err, errlen, "--%s: needs a value", key);                                     \
-            return -EINVAL;                                                                        \
-        }                                                                                          \
-        c->field = v;                                                                              \
-        return 0;                                                                                  \
-    }
-#define FLAG(name, field, val)                                                                     \
-    if (strcmp(key, name) == 0) {                                                                  \
-        c->field = val;                                                                            \
-        return 0;                                                                                  \
-    }
-
-    if (strcmp(key, "read") == 0)
-        return add_to_list(key, c->files, &c->n_files, CFG_MAX_FILES, v, err, errlen);
-    if (strcmp(key, "interface") == 0)
-        return add_to_list(key, c->ifaces, &c->n_ifaces, CFG_MAX_IFACES, v, err, errlen);
-    if (strcmp(key, "collector") == 0)
-        return add_to_list(key, c->collectors, &c->n_collectors, CFG_MAX_COLLECTORS, v, err,
-                           errlen);
-    if (strcmp(key, "plugin") == 0)
-        return add_to_list(key, c->plugins, &c->n_plugins, 16, v, err, errlen);
-    if (strcmp(key, "collector-mode") == 0) {
-        if (v == NULL || (strcmp(v, "all") != 0 && strcmp(v, "round-robin") != 0)) {
-            snprintf(err, errlen, "--collector-mode: expected 'all' or 'round-robin'");
+    switch (o->kind) {
+    case K_NUM:
+        if ((rc = parse_num(o, v, &n, err, errlen)) != 0)
+            return rc;
+        put_num(c, o, n);
+        return 0;
+    case K_STR:
+        if (v == NULL || v[0] == '\0') {
+            snprintf(err, errlen, "--%s: needs a value", o->name);
             return -EINVAL;
         }
-        c->collector_mode = v;
+        if (strlen(v) > CFG_MAX_VALUE)
+            goto too_long;
+        *(const char **)field(c, o) = v;
+        return 0;
+    case K_LIST: {
+        const char **list = field(c, o);
+        size_t *count = (size_t *)((char *)c + o->n_off);
+        if (v == NULL || v[0] == '\0') {
+            snprintf(err, errlen, "--%s: needs a value", o->name);
+            return -EINVAL;
+        }
+        if (strlen(v) > CFG_MAX_VALUE)
+            goto too_long;
+        if (!from_file && (c->lists_from_file & o->bit)) {
+            memset(list, 0, o->size);
+            *count = 0;
+            c->lists_from_file &= ~o->bit;
+        }
+        if (*count >= o->cap) {
+            snprintf(err, errlen, "--%s: at most %zu may be given", o->name, o->cap);
+            return -EINVAL;
+        }
+        list[(*count)++] = v;
+        if (from_file)
+            c->lists_from_file |= o->bit;
         return 0;
     }
-    NUM("observation-domain", 0, UINT32_MAX, observation_domain)
-    NUM("pen", 1, UINT32_MAX, pen)
-    NUM("mtu", 512, 65000, mtu)
-    NUM("template-refresh", 1, 86400, template_refresh)
-    NUM("template-refresh-packets", 1, 1000000, template_refresh_packets)
-    STR("ipfix-template", ipfix_template)
-    FLAG("ntop-compat", ntop_compat, true)
-    STR("tls-ca", tls_ca)
-    STR("tls-cert", tls_cert)
-    STR("tls-key", tls_key)
-    NUM("workers", 1, 64, workers)
-    NUM("stats-interval", 0, 86400, stats_interval)
-    STR("metrics", metrics)
-    STR("pid-file", pid_file)
-    STR("user", user)
-    STR("log", log)
-    STR("bpf-filter", bpf_filter)
-    FLAG("decode-tunnels", decode_tunnels, true)
-    FLAG("no-decode-tunnels", decode_tunnels, false)
-    NUM("snapshot-length", 64, 262144, snapshot_length)
-    FLAG("promiscuous-mode", promiscuous_mode, true)
-    FLAG("no-promiscuous-mode", promiscuous_mode, false)
-    NUM("socket-buffer-size", 0, INT32_MAX, socket_buffer_size)
-    /* Timeouts are whole seconds as in NFStream; the ms value must fit 64 bits. */
-    NUM("idle-timeout", 0, UINT64_MAX / 1000, idle_timeout)
-    NUM("active-timeout", 0, UINT64_MAX / 1000, active_timeout)
-    NUM("accounting-mode", 0, 3, accounting_mode)
-    NUM("n-dissections", 0, 255, n_dissections)
-    FLAG("statistical-analysis", statistical_analysis, true)
-    NUM("splt-analysis", 0, 65535, splt_analysis)
-    NUM("max-nflows", 0, UINT64_MAX, max_nflows)
-    NUM("max-flows", 1, 1u << 30, max_flows)
-    STR("ndpi-protos", ndpi_protos)
-    STR("ndpi-categories", ndpi_categories)
-    STR("csv", csv_path)
-    STR("json", json_path)
-    STR("anonymize", anonymize)
-    FLAG("verbose", verbose, true)
-#undef NUM
-#undef STR
-#undef FLAG
-    snprintf(err, errlen, "unknown option '%s'", key);
+    case K_FLAG: {
+        /* A bare flag (command line, v NULL) turns it on; a value says yes or no. */
+        bool b = true;
+        if ((v == NULL && from_file) || (v != NULL && parse_bool(v, &b) != 0)) {
+            snprintf(err, errlen, "--%s: '%s' is not yes or no (or true, false, on, off, 1, 0)",
+                     o->name, v ? v : "");
+            return -EINVAL;
+        }
+        *(bool *)field(c, o) = o->neg ? !b : b;
+        return 0;
+    }
+    case K_CHOICE:
+        for (size_t i = 0; v != NULL && o->choices[i] != NULL; i++) {
+            if (strcmp(v, o->choices[i]) == 0) {
+                *(const char **)field(c, o) = o->choices[i];
+                return 0;
+            }
+        }
+        snprintf(err, errlen, "--%s: '%s' is not one of %s%s%s", o->name, v ? v : "",
+                 o->choices[0], o->choices[1] ? ", " : "", o->choices[1] ? o->choices[1] : "");
+        return -EINVAL;
+    case K_LEVEL:
+        for (size_t i = 0; v != NULL && i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+            if (strcmp(v, level_names[i]) == 0) {
+                *(uint8_t *)field(c, o) = (uint8_t)i;
+                return 0;
+            }
+        }
+        if (v != NULL && (strcmp(v, "error") == 0 || strcmp(v, "warn") == 0)) {
+            *(uint8_t *)field(c, o) = v[0] == 'e' ? LOG_ERR : LOG_WARNING;
+            return 0;
+        }
+        snprintf(err, errlen,
+                 "--%s: '%s' is not a level (emerg, alert, crit, err, warning, notice, info, "
+                 "debug)",
+                 o->name, v ? v : "");
+        return -EINVAL;
+    }
+    snprintf(err, errlen, "--%s: bad option table entry", o->name);
+    return -EINVAL;
+too_long:
+    /* Bounded so that cfg_print() can always write the value back on one line. */
+    snprintf(err, errlen, "--%s: value longer than %d bytes", o->name, CFG_MAX_VALUE);
     return -EINVAL;
 }
+
+/* The longest line cfg_print() writes: a key, " = ", quotes, every byte escaped as \xHH. */
+_Static_assert(32 + 5 + 4 * CFG_MAX_VALUE <= CFG_MAX_LINE, "CFG_MAX_LINE too small");
+
+int
+cfg_set(struct prb_config *c, const char *key, const char *v, char *err, size_t errlen)
+{
+    const struct opt *o = find_opt(key);
+
+    if (o == NULL) {
+        snprintf(err, errlen, "unknown option '%s'", key);
+        return -EINVAL;
+    }
+    return set_opt(c, o, v, false, err, errlen);
+}
+
+/* ------------------------------------------------------------------ file syntax */
+
+static bool
+is_blank(char ch)
+{
+    return ch == ' ' || ch == '\t';
+}
+
+static char *
+skip_blank(char *s)
+{
+    while (is_blank(*s))
+        s++;
+    return s;
+}
+
+static int
+hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/*
+ * Decodes the quoted value starting at s (on the opening quote) in place. *val gets the value,
+ * NUL-terminated; what follows the closing quote must be blanks and an optional comment.
+ */
+static int
+parse_quoted(char *s, char **val, char *err, size_t errlen)
+{
+    char *r = s + 1, *w = s;
+
+    *val = w;
+    for (;;) {
+        char ch = *r++;
+        if (ch == '\0') {
+            snprintf(err, errlen, "missing closing quote");
+            return -EINVAL;
+        }
+        if (ch == '"')
+            break;
+        if (ch != '\\') {
+            *w++ = ch;
+            continue;
+        }
+        ch = *r++;
+        switch (ch) {
+        case '\\': *w++ = '\\'; break;
+        case '"': *w++ = '"'; break;
+        case 'n': *w++ = '\n'; break;
+        case 't': *w++ = '\t'; break;
+        case 'r': *w++ = '\r'; break;
+        case 'x': {
+            int hi = hexval(r[0]), lo = hi < 0 ? -1 : hexval(r[1]);
+            if (hi < 0 || lo < 0 || (hi | lo) == 0) {
+                snprintf(err, errlen, "\\x needs two hex digits, not 00");
+                return -EINVAL;
+            }
+            *w++ = (char)(hi << 4 | lo);
+            r += 2;
+            break;
+        }
+        case '\0':
+            snprintf(err, errlen, "missing closing quote");
+            return -EINVAL;
+        default:
+            snprintf(err, errlen, "unknown escape '\\%c' (use \\\\ \\\" \\n \\t \\r \\xHH)",
+                     isprint((unsigned char)ch) ? ch : '?');
+            return -EINVAL;
+        }
+    }
+    *w = '\0';
+    r = skip_blank(r);
+    if (*r != '\0' && *r != '#') {
+        snprintf(err, errlen, "text after the closing quote");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* The first row of the table that sets the same field as o: flag pairs share one slot. */
+static size_t
+slot_of(const struct opt *o)
+{
+    for (size_t i = 0; i < N_OPTS; i++)
+        if (opts[i].off == o->off)
+            return i;
+    return (size_t)(o - opts);
+}
+
+/* Parses and applies one line (NUL-terminated, no newline). err gets the message only. */
+static int
+parse_line(char *s, unsigned lineno, unsigned *seen, struct prb_config *c, char *err,
+           size_t errlen)
+{
+    s = skip_blank(s);
+    if (*s == '\0' || *s == '#')
+        return 0;
+
+    char *key = s;
+    while (isalnum((unsigned char)*s) || *s == '-' || *s == '_' || *s == '.')
+        s++;
+    char *key_end = s;
+    s = skip_blank(s);
+    if (key_end == key || *s != '=') {
+        snprintf(err, errlen, "expected 'key = value'");
+        return -EINVAL;
+    }
+    s = skip_blank(s + 1);
+    *key_end = '\0';
+
+    char *val;
+    if (*s == '"') {
+        int rc = parse_quoted(s, &val, err, errlen);
+        if (rc != 0)
+            return rc;
+    } else {
+        /* A '#' at the start of the value or after a blank begins a comment. */
+        val = s;
+        char *e = s;
+        while (*e != '\0' && !(*e == '#' && (e == val || is_blank(e[-1]))))
+            e++;
+        while (e > val && is_blank(e[-1]))
+            e--;
+        *e = '\0';
+    }
+
+    const struct opt *o = find_opt(key);
+    if (o == NULL) {
+        char alt[64];
+        size_t klen = strlen(key);
+        if (klen < sizeof(alt)) {
+            for (size_t i = 0; i <= klen; i++)
+                alt[i] = key[i] == '_' ? '-' : key[i];
+            if (strcmp(alt, key) != 0 && find_opt(alt) != NULL) {
+                snprintf(err, errlen, "unknown key '%s' (did you mean '%s'?)", key, alt);
+                return -EINVAL;
+            }
+        }
+        snprintf(err, errlen, "unknown key '%s'", key);
+        return -EINVAL;
+    }
+    size_t slot = slot_of(o);
+    if (o->kind != K_LIST && seen[slot] != 0) {
+        snprintf(err, errlen, "%s: already set on line %u", o->name, seen[slot]);
+        return -EINVAL;
+    }
+    seen[slot] = lineno;
+    return set_opt(c, o, val, true, err, errlen);
+}
+
+/* Messages are one line: control characters from a value become '?'. */
+static void
+one_line(char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            *s = '?';
+}
+
+int
+cfg_parse_buf(const char *buf, size_t len, const char *name, struct prb_config *out, char *err,
+              size_t errlen)
+{
+    unsigned seen[N_OPTS] = {0};
+    char msg[512];
+    unsigned lineno = 0;
+    int rc = 0;
+
+    if (name == NULL)
+        name = "configuration";
+    if (len > CFG_MAX_FILE) {
+        snprintf(err, errlen, "%s: larger than %u bytes", name, CFG_MAX_FILE);
+        return -EINVAL;
+    }
+    struct cfg_text *t = malloc(sizeof(*t) + len + 1);
+    if (t == NULL) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        return -ENOMEM;
+    }
+    if (len > 0)
+        memcpy(t->text, buf, len);
+    t->text[len] = '\0';
+    t->next = out->text;
+    out->text = t;
+
+    char *p = t->text, *end = t->text + len;
+    if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+        p += 3; /* a UTF-8 byte order mark some editors write */
+    while (p < end) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        char *eol = nl != NULL ? nl : end;
+        size_t ll = (size_t)(eol - p);
+        lineno++;
+        if (ll > 0 && p[ll - 1] == '\r')
+            ll--;
+        if (ll > CFG_MAX_LINE) {
+            snprintf(msg, sizeof(msg), "line longer than %d characters", CFG_MAX_LINE);
+            rc = -EINVAL;
+            break;
+        }
+        if (memchr(p, '\0', ll) != NULL) {
+            snprintf(msg, sizeof(msg), "NUL byte in line");
+            rc = -EINVAL;
+            break;
+        }
+        p[ll] = '\0';
+        if ((rc = parse_line(p, lineno, seen, out, msg, sizeof(msg))) != 0)
+            break;
+        p = nl != NULL ? nl + 1 : end;
+    }
+    if (rc != 0) {
+        one_line(msg);
+        snprintf(err, errlen, "%s:%u: %s", name, lineno, msg);
+    }
+    return rc;
+}
+
+int
+cfg_load_file(const char *path, struct prb_config *c, char *err, size_t errlen)
+{
+    struct stat st;
+    char *buf = NULL;
+    size_t len = 0;
+    int fd, rc;
+
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        rc = -errno;
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return rc;
+    }
+    if (fstat(fd, &st) != 0) {
+        rc = -errno;
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        rc = -EISDIR;
+        snprintf(err, errlen, "%s: is a directory", path);
+        goto out;
+    }
+    /* Read to the end rather than trust st_size: pipes and /dev/stdin have none. */
+    if ((buf = malloc(CFG_MAX_FILE + 1)) == NULL) {
+        rc = -ENOMEM;
+        snprintf(err, errlen, "%s: out of memory", path);
+        goto out;
+    }
+    for (;;) {
+        ssize_t n = read(fd, buf + len, CFG_MAX_FILE + 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = -errno;
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+        if (len > CFG_MAX_FILE) {
+            rc = -EFBIG;
+            snprintf(err, errlen, "%s: larger than %u bytes", path, CFG_MAX_FILE);
+            goto out;
+        }
+    }
+    rc = cfg_parse_buf(buf, len, path, c, err, errlen);
+out:
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ printing */
+
+static bool
+needs_quotes(const char *v)
+{
+    if (v[0] == '\0' || v[0] == '"' || is_blank(v[0]) || is_blank(v[strlen(v) - 1]))
+        return true;
+    for (const char *s = v; *s != '\0'; s++)
+        if (*s == '#' || (unsigned char)*s < 0x20 || *s == 0x7f)
+            return true;
+    return false;
+}
+
+static void
+print_value(FILE *out, const char *key, const char *v)
+{
+    if (!needs_quotes(v)) {
+        fprintf(out, "%s = %s\n", key, v);
+        return;
+    }
+    fprintf(out, "%s = \"", key);
+    for (const unsigned char *s = (const unsigned char *)v; *s != '\0'; s++) {
+        switch (*s) {
+        case '\\': fputs("\\\\", out); break;
+        case '"': fputs("\\\"", out); break;
+        case '\n': fputs("\\n", out); break;
+        case '\t': fputs("\\t", out); break;
+        case '\r': fputs("\\r", out); break;
+        default:
+            if (*s < 0x20 || *s == 0x7f)
+                fprintf(out, "\\x%02x", *s);
+            else
+                fputc(*s, out);
+        }
+    }
+    fputs("\"\n", out);
+}
+
+void
+cfg_print(FILE *out, const struct prb_config *c)
+{
+    for (size_t i = 0; i < N_OPTS; i++) {
+        const struct opt *o = &opts[i];
+        switch (o->kind) {
+        case K_NUM:
+            fprintf(out, "%s = %" PRIu64 "\n", o->name, get_num(c, o));
+            break;
+        case K_STR:
+        case K_CHOICE: {
+            const char *v = *(const char *const *)cfield(c, o);
+            if (v != NULL)
+                print_value(out, o->name, v);
+            break;
+        }
+        case K_LIST: {
+            const char *const *list = cfield(c, o);
+            size_t n = *(const size_t *)((const char *)c + o->n_off);
+            for (size_t j = 0; j < n; j++)
+                print_value(out, o->name, list[j]);
+            break;
+        }
+        case K_FLAG:
+            if (!o->neg)
+                fprintf(out, "%s = %s\n", o->name, *(const bool *)cfield(c, o) ? "yes" : "no");
+            break;
+        case K_LEVEL: {
+            uint8_t l = *(const uint8_t *)cfield(c, o);
+            fprintf(out, "%s = %s\n", o->name, l < 8 ? level_names[l] : "debug");
+            break;
+        }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ checks */
 
 int
 cfg_validate(const struct prb_config *c, char *err, size_t errlen)
@@ -178,6 +783,120 @@ cfg_validate(const struct prb_config *c, char *err, size_t errlen)
         strcmp(c->json_path, "-") == 0) {
         snprintf(err, errlen, "--csv and --json cannot both write to stdout");
         return -EINVAL;
+    }
+    /* Files are one stream in one clock: splitting them over threads would change the flows. */
+    if (c->workers > 1 && c->n_ifaces == 0) {
+        snprintf(err, errlen, "--workers %" PRIu32 ": several workers need -i INTERFACE (files "
+                              "are read by one)", c->workers);
+        return -EINVAL;
+    }
+    /* Export settings without a collector are a configuration mistake, not a no-op. */
+    if (c->n_collectors == 0 && (c->ipfix_template != NULL || c->ntop_compat)) {
+        snprintf(err, errlen, "%s: applies to export (-c URL), and no collector is given",
+                 c->ipfix_template != NULL ? "--ipfix-template" : "--ntop-compat");
+        return -EINVAL;
+    }
+    if (strcmp(c->collector_mode, "round-robin") == 0 && c->n_collectors < 2) {
+        snprintf(err, errlen, "--collector-mode round-robin: needs at least two collectors "
+                              "(%zu given)", c->n_collectors);
+        return -EINVAL;
+    }
+    if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
+        bool cert = c->tls_cert != NULL;
+        snprintf(err, errlen, "%s: needs %s too (a client certificate and its key)",
+                 cert ? "--tls-cert" : "--tls-key", cert ? "--tls-key" : "--tls-cert");
+        return -EINVAL;
+    }
+    if (c->user != NULL) {
+        /* Checked now so that a typo fails before captures open, not after. */
+        errno = 0;
+        struct passwd *pw = getpwnam(c->user);
+        if (pw == NULL) {
+            snprintf(err, errlen, "--user %s: %s", c->user,
+                     errno != 0 && errno != ENOENT && errno != ESRCH ? strerror(errno)
+                                                                    : "no such user");
+            return -EINVAL;
+        }
+        if (pw->pw_uid == 0 || pw->pw_gid == 0) {
+            snprintf(err, errlen, "--user %s: is uid or gid 0, which keeps root's privileges",
+                     c->user);
+            return -EINVAL;
+        }
+    }
+    if (c->metrics != NULL) {
+        char host[256], why[256];
+        uint16_t port;
+        if (met_parse_addr(c->metrics, host, sizeof(host), &port, why, sizeof(why)) != 0) {
+            snprintf(err, errlen, "--metrics: %s", why);
+            return -EINVAL;
+        }
+    }
+    if (c->daemon) {
+        /* A daemon's stdio is /dev/null and its directory "/": say so now, not lose output. */
+        if (strcmp(c->log, "stderr") == 0) {
+            snprintf(err, errlen, "--daemon: logging to stderr would be lost: set log = syslog");
+            return -EINVAL;
+        }
+        if ((c->csv_path != NULL && strcmp(c->csv_path, "-") == 0) ||
+            (c->json_path != NULL && strcmp(c->json_path, "-") == 0)) {
+            snprintf(err, errlen, "--daemon: flows written to stdout ('-') would be lost");
+            return -EINVAL;
+        }
+        if (c->pid_file != NULL && c->pid_file[0] != '/') {
+            snprintf(err, errlen, "--pid-file %s: must be an absolute path with --daemon",
+                     c->pid_file);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+static bool
+str_eq(const char *a, const char *b)
+{
+    return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static bool
+opt_equal(const struct prb_config *a, const struct prb_config *b, const struct opt *o)
+{
+    switch (o->kind) {
+    case K_NUM:
+        return get_num(a, o) == get_num(b, o);
+    case K_STR:
+    case K_CHOICE:
+        return str_eq(*(const char *const *)cfield(a, o), *(const char *const *)cfield(b, o));
+    case K_LIST: {
+        size_t na = *(const size_t *)((const char *)a + o->n_off);
+        size_t nb = *(const size_t *)((const char *)b + o->n_off);
+        const char *const *la = cfield(a, o), *const *lb = cfield(b, o);
+        if (na != nb)
+            return false;
+        for (size_t i = 0; i < na; i++)
+            if (!str_eq(la[i], lb[i]))
+                return false;
+        return true;
+    }
+    case K_FLAG:
+        return *(const bool *)cfield(a, o) == *(const bool *)cfield(b, o);
+    case K_LEVEL:
+        return *(const uint8_t *)cfield(a, o) == *(const uint8_t *)cfield(b, o);
+    }
+    return false;
+}
+
+int
+cfg_reload_check(const struct prb_config *running, const struct prb_config *next, char *err,
+                 size_t errlen)
+{
+    for (size_t i = 0; i < N_OPTS; i++) {
+        const struct opt *o = &opts[i];
+        if (o->reload || (o->kind == K_FLAG && o->neg))
+            continue;
+        if (!opt_equal(running, next, o)) {
+            snprintf(err, errlen, "--%s: changing it needs a restart", o->name);
+            return -EINVAL;
+        }
     }
     return 0;
 }

@@ -28,7 +28,9 @@
 #define CFG_MAX_COLLECTORS 16
 #define CFG_MAX_IFACES 16
 #define CFG_MAX_PLUGINS 16
-#define CFG_MAX_LINE 4096        /* longest configuration-file line, newline excluded */
+#define CFG_MAX_VALUE 8000       /* longest string value, in a file or on the command line */
+/* Longest configuration-file line, newline excluded: room for any value cfg_print() escapes. */
+#define CFG_MAX_LINE 32768
 #define CFG_MAX_FILE (1u << 20)  /* largest configuration file cfg_load_file() reads */
 
 struct cfg_text; /* configuration-file text the string values point into (config.c) */
@@ -102,9 +104,10 @@ void cfg_defaults(struct prb_config *c);
 void cfg_free(struct prb_config *c);
 
 /*
- * Sets option `key` (a long option name without the dashes) to value (NULL for a flag without
- * argument). Values are kept by pointer: they must outlive c. Durations and sizes take the
- * units of the file syntax. Returns 0, or -EINVAL with a one-line message naming the option in
+ * Sets option `key` (a long option name without the dashes) to value. A flag takes NULL (turns
+ * it on) or yes/no (so "--statistical-analysis=no" works if getopt declares the flag with an
+ * optional argument). Values are kept by pointer: they must outlive c. Durations and sizes take
+ * the units of the file syntax. Returns 0, or -EINVAL with a one-line message naming the option in
  * err. A list key replaces the list when the list came from a file, else appends to it.
  */
 int cfg_set(struct prb_config *c, const char *key, const char *value, char *err, size_t errlen);
@@ -130,8 +133,9 @@ void cfg_print(FILE *out, const struct prb_config *c);
 
 /*
  * Cross-option checks before anything is opened (input given and not mixed, --workers > 1
- * only with interfaces, --user names an existing non-root account, TLS certificate and key
- * together, the metrics address, the daemon's needs). Returns 0 or -EINVAL with err.
+ * only with interfaces, export settings only with collectors, round-robin over two or more,
+ * --user names an existing non-root account, TLS certificate and key together, the metrics
+ * address, the daemon's needs). Returns 0 or -EINVAL with err.
  */
 int cfg_validate(const struct prb_config *c, char *err, size_t errlen);
 

@@ -1,0 +1,400 @@
+/*
+ * daemon.c - pid file, detaching, readiness notification, privilege drop.
+ *
+ * Capabilities go through the raw capget/capset system calls and prctl(): two masks of two
+ * bits do not justify libcap.
+ */
+#include "daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------ pid file */
+
+static char pid_path[PATH_MAX];
+static pid_t pid_owner; /* the process that created pid_path; 0 = none */
+
+/* The pid a pid file holds, 0 if it holds none, -errno if it cannot be read. */
+static long
+read_pid(const char *path)
+{
+    char buf[32];
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -errno;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    char *end;
+    long pid = strtol(buf, &end, 10);
+    if (end == buf || (*end != '\n' && *end != '\0') || pid <= 0 || pid > INT32_MAX)
+        return 0;
+    return pid;
+}
+
+/* Whether pid is a live process with our program name (a reused pid is not a probe). */
+static bool
+probe_alive(pid_t pid)
+{
+    char path[64], theirs[32] = "", ours[32] = "";
+    FILE *fp;
+
+    if (kill(pid, 0) != 0 && errno != EPERM)
+        return false;
+    snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
+    if ((fp = fopen(path, "re")) == NULL)
+        return true; /* cannot tell (hidepid): assume it is one */
+    if (fgets(theirs, sizeof(theirs), fp) == NULL)
+        theirs[0] = '\0';
+    fclose(fp);
+    if ((fp = fopen("/proc/self/comm", "re")) == NULL)
+        return true;
+    if (fgets(ours, sizeof(ours), fp) == NULL)
+        ours[0] = '\0';
+    fclose(fp);
+    return theirs[0] == '\0' || strcmp(theirs, ours) == 0;
+}
+
+static void
+pidfile_atexit(void)
+{
+    dmn_pidfile_remove();
+}
+
+int
+dmn_pidfile_create(const char *path, char *err, size_t errlen)
+{
+    static bool registered;
+    char tmp[PATH_MAX + 32], text[32];
+    int rc;
+
+    if (pid_owner != 0) {
+        snprintf(err, errlen, "pid file %s: already created %s", path, pid_path);
+        return -EALREADY;
+    }
+    if (strlen(path) >= sizeof(pid_path)) {
+        snprintf(err, errlen, "pid file %s: %s", path, strerror(ENAMETOOLONG));
+        return -ENAMETOOLONG;
+    }
+    int tl = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
+    snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+
+    for (int attempt = 0; attempt < 3; attempt++) {
+        unlink(tmp); /* left by a crashed process that had our pid */
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0) {
+            rc = -errno;
+            snprintf(err, errlen, "pid file %s: %s: %s", path, tmp, strerror(errno));
+            return rc;
+        }
+        ssize_t w = write(fd, text, (size_t)tl);
+        int werr = w == tl ? 0 : (w < 0 ? errno : EIO);
+        if (close(fd) != 0 && werr == 0)
+            werr = errno;
+        if (werr != 0) {
+            unlink(tmp);
+            snprintf(err, errlen, "pid file %s: %s: %s", path, tmp, strerror(werr));
+            return -werr;
+        }
+        /* link() fails with EEXIST if path exists: O_EXCL semantics with the content in. */
+        rc = link(tmp, path) == 0 ? 0 : -errno;
+        unlink(tmp);
+        if (rc == 0) {
+            snprintf(pid_path, sizeof(pid_path), "%s", path);
+            pid_owner = getpid();
+            if (!registered && atexit(pidfile_atexit) == 0)
+                registered = true;
+            return 0;
+        }
+        if (rc != -EEXIST) {
+            snprintf(err, errlen, "pid file %s: %s", path, strerror(-rc));
+            return rc;
+        }
+        long pid = read_pid(path);
+        if (pid == -ENOENT)
+            continue; /* removed meanwhile: try again */
+        if (pid < 0) {
+            snprintf(err, errlen, "pid file %s: %s", path, strerror((int)-pid));
+            return (int)pid;
+        }
+        if (pid > 0 && pid != getpid() && probe_alive((pid_t)pid)) {
+            snprintf(err, errlen, "pid file %s: nfprobe is already running as pid %ld", path,
+                     pid);
+            return -EEXIST;
+        }
+        /* Stale: its process is gone (or it holds no pid). Replace it. */
+        if (unlink(path) != 0 && errno != ENOENT) {
+            rc = -errno;
+            snprintf(err, errlen, "pid file %s: removing the stale file: %s", path,
+                     strerror(errno));
+            return rc;
+        }
+    }
+    snprintf(err, errlen, "pid file %s: another process keeps creating it", path);
+    return -EEXIST;
+}
+
+void
+dmn_pidfile_remove(void)
+{
+    if (pid_owner == 0 || pid_owner != getpid())
+        return;
+    if (read_pid(pid_path) == (long)pid_owner)
+        unlink(pid_path);
+    pid_owner = 0;
+}
+
+/* ------------------------------------------------------------------ detaching, readiness */
+
+static int ready_fd = -1; /* the daemon's end of the pipe its original parent waits on */
+
+/* sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET. */
+static void
+notify_systemd(const char *msg)
+{
+    const char *path = getenv("NOTIFY_SOCKET");
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t len;
+
+    if (path == NULL || (path[0] != '/' && path[0] != '@'))
+        return;
+    len = strlen(path);
+    if (len >= sizeof(sa.sun_path))
+        return;
+    memcpy(sa.sun_path, path, len);
+    if (sa.sun_path[0] == '@')
+        sa.sun_path[0] = '\0'; /* abstract namespace */
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+           (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
+    close(fd);
+}
+
+int
+dmn_daemonize(int *exit_status, char *err, size_t errlen)
+{
+    int p[2], rc;
+
+    if (pipe2(p, O_CLOEXEC) != 0) {
+        rc = -errno;
+        snprintf(err, errlen, "daemon: pipe: %s", strerror(errno));
+        return rc;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        rc = -errno;
+        snprintf(err, errlen, "daemon: fork: %s", strerror(errno));
+        close(p[0]);
+        close(p[1]);
+        return rc;
+    }
+    if (pid > 0) {
+        /* The original process: wait for "ready" or for the daemon's end to close. */
+        char b = 0;
+        ssize_t n;
+        int st;
+        close(p[1]);
+        do
+            n = read(p[0], &b, 1);
+        while (n < 0 && errno == EINTR);
+        close(p[0]);
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+            ;
+        *exit_status = n == 1 && b == 'R' ? 0 : 1;
+        return 1;
+    }
+    close(p[0]);
+    /*
+     * The intermediate child leaves with _exit() (no atexit handlers, no stdio flush of the
+     * parent's buffers): it only exists so that the daemon is not a session leader and can
+     * never acquire a controlling terminal.
+     */
+    if (setsid() < 0)
+        _exit(1);
+    pid = fork();
+    if (pid < 0)
+        _exit(1);
+    if (pid > 0)
+        _exit(0);
+    if (chdir("/") != 0)
+        _exit(1);
+    umask(027);
+    int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (fd < 0 || dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0 ||
+        dup2(fd, STDERR_FILENO) < 0)
+        _exit(1);
+    if (fd > STDERR_FILENO)
+        close(fd);
+    ready_fd = p[1];
+    return 0;
+}
+
+void
+dmn_ready(void)
+{
+    if (ready_fd >= 0) {
+        ssize_t w;
+        do
+            w = write(ready_fd, "R", 1);
+        while (w < 0 && errno == EINTR);
+        close(ready_fd);
+        ready_fd = -1;
+    }
+    notify_systemd("READY=1");
+}
+
+void
+dmn_stopping(void)
+{
+    notify_systemd("STOPPING=1");
+}
+
+/* ------------------------------------------------------------------ privileges */
+
+#define NET_CAPS ((1u << CAP_NET_RAW) | (1u << CAP_NET_ADMIN))
+
+static int
+caps_get(struct __user_cap_data_struct data[2])
+{
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    return syscall(SYS_capget, &hdr, data) == 0 ? 0 : -errno;
+}
+
+static int
+caps_set(uint32_t eff, uint32_t prm)
+{
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct data[2] = {{.effective = eff, .permitted = prm}, {0}};
+    return syscall(SYS_capset, &hdr, data) == 0 ? 0 : -errno;
+}
+
+static int
+last_cap(void)
+{
+    int last = CAP_LAST_CAP;
+    FILE *fp = fopen("/proc/sys/kernel/cap_last_cap", "re");
+    if (fp != NULL) {
+        if (fscanf(fp, "%d", &last) != 1 || last < 0 || last > 63)
+            last = CAP_LAST_CAP;
+        fclose(fp);
+    }
+    return last;
+}
+
+#define FAIL(...)                                                                                  \
+    do {                                                                                           \
+        rc = errno != 0 ? -errno : -EPERM;                                                         \
+        snprintf(err, errlen, __VA_ARGS__);                                                        \
+        return rc;                                                                                 \
+    } while (0)
+
+int
+dmn_drop_privileges(const char *user, bool keep_net_caps, char *err, size_t errlen)
+{
+    struct passwd pwbuf, *pw = NULL;
+    char buf[4096];
+    uid_t ruid, euid, suid;
+    gid_t rgid, egid, sgid;
+    int rc;
+
+    rc = getpwnam_r(user, &pwbuf, buf, sizeof(buf), &pw);
+    if (rc != 0 || pw == NULL) {
+        snprintf(err, errlen, "--user %s: %s", user, rc != 0 ? strerror(rc) : "no such user");
+        return rc != 0 ? -rc : -ENOENT;
+    }
+    uid_t uid = pw->pw_uid;
+    gid_t gid = pw->pw_gid;
+    if (uid == 0 || gid == 0) {
+        snprintf(err, errlen, "--user %s: is uid or gid 0, which keeps root's privileges", user);
+        return -EINVAL;
+    }
+
+    /* The bounding set limits what any later execve() could gain; drop it while we can. */
+    int last = last_cap();
+    for (int cap = 0; cap <= last; cap++) {
+        if (keep_net_caps && (cap == CAP_NET_RAW || cap == CAP_NET_ADMIN))
+            continue;
+        errno = 0;
+        if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1 &&
+            prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
+            FAIL("--user %s: dropping capability %d from the bounding set: %s", user, cap,
+                 strerror(errno));
+    }
+    errno = 0;
+    if (keep_net_caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0)
+        FAIL("--user %s: prctl(PR_SET_KEEPCAPS): %s", user, strerror(errno));
+    if (setgroups(1, &gid) != 0)
+        FAIL("--user %s: setgroups: %s", user, strerror(errno));
+    if (setresgid(gid, gid, gid) != 0)
+        FAIL("--user %s: setresgid(%u): %s", user, (unsigned)gid, strerror(errno));
+    if (setresuid(uid, uid, uid) != 0)
+        FAIL("--user %s: setresuid(%u): %s", user, (unsigned)uid, strerror(errno));
+    if (keep_net_caps) {
+        /* KEEPCAPS kept the permitted set across setresuid; narrow it and make it effective. */
+        if ((rc = caps_set(NET_CAPS, NET_CAPS)) != 0) {
+            errno = -rc;
+            FAIL("--user %s: capset(CAP_NET_RAW, CAP_NET_ADMIN): %s", user, strerror(errno));
+        }
+        if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0)
+            FAIL("--user %s: prctl(PR_SET_KEEPCAPS, 0): %s", user, strerror(errno));
+    }
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+        FAIL("--user %s: clearing ambient capabilities: %s", user, strerror(errno));
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        FAIL("--user %s: prctl(PR_SET_NO_NEW_PRIVS): %s", user, strerror(errno));
+
+    /* Check, do not trust: every id is the user's, and root cannot come back. */
+    errno = 0;
+    if (getresuid(&ruid, &euid, &suid) != 0 || getresgid(&rgid, &egid, &sgid) != 0)
+        FAIL("--user %s: getresuid: %s", user, strerror(errno));
+    if (ruid != uid || euid != uid || suid != uid || rgid != gid || egid != gid || sgid != gid) {
+        errno = EPERM;
+        FAIL("--user %s: ids after the drop are uid %u/%u/%u gid %u/%u/%u", user,
+             (unsigned)ruid, (unsigned)euid, (unsigned)suid, (unsigned)rgid, (unsigned)egid,
+             (unsigned)sgid);
+    }
+    gid_t groups[8];
+    int ng = getgroups(8, groups);
+    if (ng < 0 || ng > 1 || (ng == 1 && groups[0] != gid)) {
+        errno = EPERM;
+        FAIL("--user %s: supplementary groups remain after setgroups", user);
+    }
+    if (setuid(0) == 0 || seteuid(0) == 0 || setgid(0) == 0 || setegid(0) == 0) {
+        errno = EPERM;
+        FAIL("--user %s: root could be regained after the drop", user);
+    }
+    struct __user_cap_data_struct caps[2];
+    if ((rc = caps_get(caps)) != 0) {
+        errno = -rc;
+        FAIL("--user %s: capget: %s", user, strerror(errno));
+    }
+    uint32_t want = keep_net_caps ? NET_CAPS : 0;
+    if (caps[0].effective != want || caps[0].permitted != want || caps[0].inheritable != 0 ||
+        caps[1].effective != 0 || caps[1].permitted != 0 || caps[1].inheritable != 0) {
+        errno = EPERM;
+        FAIL("--user %s: capabilities after the drop are effective %08x%08x, permitted %08x%08x",
+             user, caps[1].effective, caps[0].effective, caps[1].permitted, caps[0].permitted);
+    }
+    return 0;
+}

@@ -1,0 +1,59 @@
+/*
+ * daemon.h - the process around the probe: pid file, detaching, readiness, privilege drop.
+ *
+ * Startup order (main.c): parse and validate the configuration, [dmn_daemonize()], open
+ * captures, sockets and the metrics listener, dmn_pidfile_create(), dmn_drop_privileges(),
+ * start the threads, dmn_ready(). Every function here fails closed: an error means main exits.
+ */
+#ifndef NFPROBE_DAEMON_H
+#define NFPROBE_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Creates the pid file at path holding this process's pid, atomically (the content is written
+ * to a temporary file that is then link(2)ed to path, so the file never exists half-written and
+ * two probes cannot both win). An existing file naming a live process is an error ("already
+ * running as pid N"); one naming a dead process, or holding no pid, is stale and replaced. The
+ * file is removed at exit (atexit) or by dmn_pidfile_remove(), only by the process that created
+ * it. Create it before dropping privileges; to remove it afterwards the target user must be
+ * able to write its directory (systemd: RuntimeDirectory=). Returns 0 or -errno with err.
+ */
+int dmn_pidfile_create(const char *path, char *err, size_t errlen);
+
+/* Removes the pid file now if this process created it and it still holds our pid. */
+void dmn_pidfile_remove(void);
+
+/*
+ * Detaches from the terminal: fork, setsid, fork, chdir("/"), umask(027), stdin/stdout/stderr
+ * to /dev/null. Returns 0 in the daemon. The original process does not return from here
+ * as the caller's process: it waits until the daemon calls dmn_ready() or exits, and then
+ * returns 1 with *exit_status set to what main must exit with (0 once the daemon is ready,
+ * else the daemon's own status or 1). Returns -errno with err if a fork fails.
+ */
+int dmn_daemonize(int *exit_status, char *err, size_t errlen);
+
+/*
+ * Startup is complete: tells the parent waiting in dmn_daemonize() (if any) and systemd
+ * (sd_notify "READY=1" to $NOTIFY_SOCKET, for Type=notify units). Harmless in the foreground.
+ */
+void dmn_ready(void);
+
+/* Shutdown has begun: sd_notify "STOPPING=1" when under systemd; otherwise nothing. */
+void dmn_stopping(void);
+
+/*
+ * Becomes `user` for good: setgroups(1, {gid}), setresgid(gid x3), setresuid(uid x3), in that
+ * order, then checks that no real, effective or saved uid or gid is 0, that the supplementary
+ * groups are just gid, and that setuid(0) and setgid(0) now fail. keep_net_caps keeps
+ * CAP_NET_RAW and CAP_NET_ADMIN (effective and permitted; everything else, the inheritable and
+ * ambient sets and the bounding set are dropped) for live capture that reopens or reconfigures
+ * sockets; without it no capability is left. Also sets PR_SET_NO_NEW_PRIVS. Needs root (or
+ * CAP_SETUID, CAP_SETGID, CAP_SETPCAP). Affects every thread of the process. Returns 0, or
+ * -errno with err naming the step that failed; on error the process may be half-dropped and
+ * must exit.
+ */
+int dmn_drop_privileges(const char *user, bool keep_net_caps, char *err, size_t errlen);
+
+#endif

@@ -38,10 +38,11 @@
 /* The per-flow state in the flow's ext[]: the labels first (output and export read them). */
 struct dpi_state {
     struct flow_l7 l7;
-    uint32_t slot;     /* pool index + 1 of the nDPI flow in use, 0 when none */
-    uint8_t completed; /* NFStream's detection_completed */
-    uint8_t gave_up;   /* ndpi_detection_giveup() was called */
-    uint8_t pad[2];
+    /* Pool index + 1 of the flow's nDPI state while detection runs; 0 once it completed
+     * (NFStream's detection_completed) or when the pool was empty. */
+    uint32_t slot;
+    uint8_t gave_up; /* ndpi_detection_giveup() was called */
+    uint8_t pad[3];
 };
 _Static_assert(offsetof(struct dpi_state, l7) == 0, "flow_l7 must start the DPI state");
 
@@ -66,6 +67,9 @@ struct dpi_ctx {
 static atomic_int_fast64_t mem_in_use;
 static atomic_int_fast64_t mem_peak;
 static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
+
+/* nDPI does not support creating detection modules in parallel: workers start one at a time. */
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void
 mem_account(int64_t delta)
@@ -215,11 +219,38 @@ check_rule_file(const char *path, const char *what, bool (*line_ok)(char *), cha
 
 /* ------------------------------------------------------------------ lifecycle */
 
+/* NFStream's (and ndpiReader's) setup: every protocol on, the custom files, finalization. */
+static int
+setup_module(struct dpi_ctx *d, const struct dpi_config *c, char *err, size_t errlen)
+{
+    NDPI_PROTOCOL_BITMASK all;
+
+    d->ndpi = ndpi_init_detection_module(ndpi_no_prefs);
+    if (d->ndpi == NULL) {
+        snprintf(err, errlen, "dpi: nDPI %s: cannot create a detection module",
+                 ndpi_revision());
+        return -ENOMEM;
+    }
+    NDPI_BITMASK_SET_ALL(all);
+    ndpi_set_protocol_detection_bitmask2(d->ndpi, &all);
+    if (c->protos_file != NULL && ndpi_load_protocols_file(d->ndpi, c->protos_file) < 0) {
+        snprintf(err, errlen, "nDPI protocols file %s: nDPI could not load it", c->protos_file);
+        return -EINVAL;
+    }
+    if (c->categories_file != NULL && ndpi_load_categories_file(d->ndpi, c->categories_file) < 0) {
+        snprintf(err, errlen, "nDPI categories file %s: nDPI could not load it",
+                 c->categories_file);
+        return -EINVAL;
+    }
+    ndpi_finalize_initialization(d->ndpi);
+    return 0;
+}
+
 struct dpi_ctx *
 dpi_new(const struct dpi_config *c, char *err, size_t errlen)
 {
     struct dpi_ctx *d = NULL;
-    NDPI_PROTOCOL_BITMASK all;
+    int rc;
     size_t flow_size = ndpi_detection_get_sizeof_ndpi_flow_struct();
 
     if (c->n_dissections == 0) {
@@ -267,24 +298,11 @@ dpi_new(const struct dpi_config *c, char *err, size_t errlen)
         d->free_slots[i] = d->pool_n - 1 - i;
     d->n_free = d->pool_n;
 
-    d->ndpi = ndpi_init_detection_module(ndpi_no_prefs);
-    if (d->ndpi == NULL) {
-        snprintf(err, errlen, "dpi: nDPI %s: cannot create a detection module",
-                 ndpi_revision());
+    pthread_mutex_lock(&init_lock);
+    rc = setup_module(d, c, err, errlen);
+    pthread_mutex_unlock(&init_lock);
+    if (rc != 0)
         goto fail;
-    }
-    NDPI_BITMASK_SET_ALL(all);
-    ndpi_set_protocol_detection_bitmask2(d->ndpi, &all);
-    if (c->protos_file != NULL && ndpi_load_protocols_file(d->ndpi, c->protos_file) < 0) {
-        snprintf(err, errlen, "nDPI protocols file %s: nDPI could not load it", c->protos_file);
-        goto fail;
-    }
-    if (c->categories_file != NULL && ndpi_load_categories_file(d->ndpi, c->categories_file) < 0) {
-        snprintf(err, errlen, "nDPI categories file %s: nDPI could not load it",
-                 c->categories_file);
-        goto fail;
-    }
-    ndpi_finalize_initialization(d->ndpi);
     return d;
 
 nomem:
@@ -478,7 +496,6 @@ finish(struct dpi_ctx *d, struct dpi_state *s)
     collect(d, s, slot_flow(d, s->slot));
     pool_put(d, s->slot);
     s->slot = 0;
-    s->completed = 1;
     if (s->gave_up)
         d->st.flows_guessed++;
     else
@@ -516,6 +533,20 @@ give_up(struct dpi_ctx *d, struct dpi_state *s)
 
 /* ------------------------------------------------------------------ meter callbacks */
 
+/*
+ * NFStream marks detection completed on the first packet that finds the application known and
+ * ndpi_extra_dissection_possible() false, without feeding that packet. That query only reads the
+ * nDPI flow, which no longer changes once it turns false: finishing right after the packet that
+ * made it false yields the same labels, and gives the state back a packet (often a whole flow:
+ * a DNS query and its answer) earlier.
+ */
+static bool
+dissection_done(struct dpi_ctx *d, const struct dpi_state *s)
+{
+    return s->l7.app_id != NDPI_PROTOCOL_UNKNOWN &&
+           !ndpi_extra_dissection_possible(d->ndpi, slot_flow(d, s->slot));
+}
+
 /* NFStream's flow_init_bidirectional_dissection(): packet 1 is always fed. */
 static void
 dpi_on_init(void *ctx, struct flow *f, void *state, const struct pkt_meta *m)
@@ -528,38 +559,38 @@ dpi_on_init(void *ctx, struct flow *f, void *state, const struct pkt_meta *m)
     if (s->slot == 0) {
         /* No state left: the flow is labelled Unknown rather than delaying or dropping it. */
         d->st.pool_exhausted++;
-        s->completed = 1;
         collect_names(d, s);
         return;
     }
     feed(d, s, m);
-    if (s->l7.app_id == NDPI_PROTOCOL_UNKNOWN && d->n_dissections == 1) {
+    if (s->l7.app_id == NDPI_PROTOCOL_UNKNOWN && d->n_dissections == 1)
         give_up(d, s);
-        finish(d, s);
-    }
+    else if (!dissection_done(d, s))
+        return;
+    finish(d, s);
 }
 
-/* NFStream's flow_update_bidirectional_dissection(); f's packet count includes this packet. */
+/*
+ * NFStream's flow_update_bidirectional_dissection(). A flow still holding a state is unknown or
+ * wants extra dissection (see dissection_done()), so NFStream would feed this packet.
+ * f's packet count includes this packet, as NFStream's bidirectional_packets does.
+ */
 static void
 dpi_on_update(void *ctx, struct flow *f, void *state, const struct pkt_meta *m)
 {
     struct dpi_ctx *d = ctx;
     struct dpi_state *s = state;
 
-    if (s->completed)
+    if (s->slot == 0)
         return;
-    if (s->l7.app_id == NDPI_PROTOCOL_UNKNOWN ||
-        ndpi_extra_dissection_possible(d->ndpi, slot_flow(d, s->slot)))
-        feed(d, s, m);
-    else
-        s->completed = 1;
+    feed(d, s, m);
     if (f->dir[FLOW_BIDI].packets == d->n_dissections) {
         if (s->l7.app_id == NDPI_PROTOCOL_UNKNOWN)
             give_up(d, s);
-        s->completed = 1;
+    } else if (!dissection_done(d, s)) {
+        return;
     }
-    if (s->completed)
-        finish(d, s);
+    finish(d, s);
 }
 
 /* NFStream's meter_expire_flow(): a flow still unknown gives up, then labels are collected. */

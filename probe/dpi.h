@@ -31,7 +31,9 @@ struct dpi_stats {
     uint64_t flows_guessed;   /* gave up and guessed */
     uint64_t pool_exhausted;  /* flows that got no nDPI state (pool empty): labelled Unknown */
     uint64_t bytes_capped;    /* packets whose bytes fed were capped */
-    uint64_t ndpi_mem_bytes;  /* bytes nDPI currently holds through its allocator hooks */
+    /* Bytes nDPI holds through its allocator hooks, and their peak. The hooks are process-wide
+     * (set_ndpi_malloc()): every worker's dpi_stats() reports the same sum over all modules. */
+    uint64_t ndpi_mem_bytes;
     uint64_t ndpi_mem_peak;
 };
 

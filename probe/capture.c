@@ -9,6 +9,7 @@
 #include <pcap/pcap.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@ struct cap_source {
     int live;
     int timeout_ms;
     atomic_int stop;
+    uint64_t drain_until; /* after a stop: read what the kernel holds until then */
 };
 
 /* Opens file i and installs the filter (NFStream: optimize=1, netmask 255.255.255.0). */
@@ -195,8 +197,19 @@ next_live(struct cap_source *s, struct cap_packet *pkt)
     struct pcap_pkthdr *h;
     const u_char *bytes;
 
-    if (atomic_load(&s->stop))
-        return CAP_END;
+    if (atomic_load(&s->stop)) {
+        /* Stopping: what the kernel already captured is still read (so a SIGTERM loses no
+         * packet that arrived before it), but only for a bounded time on a busy link. */
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+        if (s->drain_until == 0)
+            s->drain_until = now + 200;
+        if (now >= s->drain_until || pcap_next_ex(s->p, &h, &bytes) != 1)
+            return CAP_END;
+        take(s, h, bytes, pkt);
+        return CAP_PACKET;
+    }
     int rc = pcap_next_ex(s->p, &h, &bytes);
     if (rc == 1) {
         take(s, h, bytes, pkt);

@@ -26,6 +26,7 @@ enum {
     NFP_G_INTERNAL = 1u << 7, /* never exported (padding) */
 };
 
+#define NFP_PEN_OURS 0u      /* ie.def: the configurable --pen */
 #define NFP_PEN_NTOP 35632u
 #define NFP_PEN_DEFAULT 32473u /* RFC 5612 documentation PEN */
 #define NFP_PEN_REVERSE 29305u /* RFC 5103 */
@@ -41,10 +42,15 @@ enum {
     IPFIX_TID_EREL = 260,     /* options: exporting process reliability (4.3) */
     IPFIX_TID_APPMAP = 261,   /* options: application id -> name (RFC 6759, nfdump layout) */
     IPFIX_TID_TYPEINFO = 262, /* options: RFC 5610 element type records */
+    IPFIX_TID_APPMAP2 = 263,  /* the same as 261: alternating them puts one record per Set */
 };
 
-/* applicationId (95) value: 20 (PANA-L7-PEN) | PEN | nDPI master id | nDPI app id. */
-#define IPFIX_APP_ID_LEN 9
+/*
+ * applicationId (95) value: 20 (PANA-L7-PEN) | PEN | selector, the selector being the nDPI
+ * application protocol id, or the master protocol id when there is no application (16 bits,
+ * big endian), as the NetFlow v9 encoder does.
+ */
+#define IPFIX_APP_ID_LEN 7
 #define IPFIX_APP_ENGINE_PANA_L7_PEN 20
 #define IPFIX_APP_NAME_LEN 40 /* fixed lengths in the application map (nfdump wants fixed) */
 #define IPFIX_APP_DESC_LEN 64
@@ -149,8 +155,5 @@ fbTemplate_t *ipfix_rec_template(fbInfoModel_t *model, char *err, size_t errlen)
 
 /* The field whose element name is `element`, or NULL. */
 const struct ipfix_field *ipfix_field_by_element(const char *element);
-
-/* The encoder's ops (export_enc.h). */
-extern const struct exp_encoder_ops ipfix_encoder_ops;
 
 #endif

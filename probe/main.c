@@ -10,6 +10,9 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <syslog.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,9 +22,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "decode.h"
 #include "dpi.h"
 #include "export.h"
+#include "log.h"
+#include "metrics.h"
 #include "output.h"
 #include "worker.h"
 
@@ -46,10 +52,19 @@ struct app {
     struct exporter *exp;
     int out_error;
     uint64_t next_id;
+    const char *config_file;
+    int argc;
+    char **argv;
+    struct met_server *metrics;
+    /* What the metrics thread reads: exporter counters copied under this lock by the loop. */
+    pthread_mutex_t exp_lock;
+    struct exp_stats exp_snap[CFG_MAX_COLLECTORS];
+    size_t exp_n;
 };
 
 static volatile sig_atomic_t got_stop;
 static volatile sig_atomic_t got_usr1;
+static volatile sig_atomic_t got_hup;
 static struct app *signal_app;
 
 static void
@@ -57,6 +72,10 @@ on_signal(int sig)
 {
     if (sig == SIGUSR1) {
         got_usr1 = 1;
+        return;
+    }
+    if (sig == SIGHUP) {
+        got_hup = 1;
         return;
     }
     got_stop = 1;
@@ -75,6 +94,7 @@ install_signals(void)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     /* A collector that goes away must not kill us: write errors are handled where they occur. */
     signal(SIGPIPE, SIG_IGN);
 }
@@ -160,6 +180,16 @@ usage(FILE *out)
             "      --tls-ca FILE          CA the TLS collector's certificate must chain to\n"
             "      --tls-cert FILE        our client certificate (mutual authentication)\n"
             "      --tls-key FILE         its private key\n"
+            "appliance:\n"
+            "  -C, --config FILE          read options from FILE (key = value); flags override\n"
+            "  -n, --check                check the configuration, print it, exit\n"
+            "      --stats-interval S     log counters every S seconds (0 = off)\n"
+            "      --metrics ADDR:PORT    Prometheus text endpoint (e.g. 127.0.0.1:9108)\n"
+            "      --pid-file PATH        write the process id there\n"
+            "      --user NAME            drop privileges to NAME after opening captures\n"
+            "      --log stderr|syslog    where messages go (stderr)\n"
+            "      --log-level LEVEL      emerg .. debug (info)\n"
+            "      --daemon               detach (needs --log syslog)\n"
             "  -v, --verbose              more detail\n"
             "  -h, --help                 this text\n"
             "  -V, --version              version\n");
@@ -243,61 +273,94 @@ print_summary(FILE *out, const struct wrk_stats *t)
                 ms->ts_backwards, t->cap.caplen_gt_len, t->cap.files_truncated);
 }
 
-/* Parses the command line into a->cfg. Returns -1 to continue, or an exit status. */
+/* Every long option; each is also a configuration-file key handled by cfg_set(). */
+static const struct option longopts[] = {
+    {"config", required_argument, NULL, 'C'},
+    {"check", no_argument, NULL, 'n'},
+    {"read", required_argument, NULL, 'r'},
+    {"interface", required_argument, NULL, 'i'},
+    {"collector", required_argument, NULL, 'c'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {"bpf-filter", required_argument, NULL, 0},
+    {"decode-tunnels", no_argument, NULL, 0},
+    {"no-decode-tunnels", no_argument, NULL, 0},
+    {"snapshot-length", required_argument, NULL, 0},
+    {"promiscuous-mode", no_argument, NULL, 0},
+    {"no-promiscuous-mode", no_argument, NULL, 0},
+    {"socket-buffer-size", required_argument, NULL, 0},
+    {"workers", required_argument, NULL, 0},
+    {"idle-timeout", required_argument, NULL, 0},
+    {"active-timeout", required_argument, NULL, 0},
+    {"accounting-mode", required_argument, NULL, 0},
+    {"n-dissections", required_argument, NULL, 0},
+    {"ndpi-protos", required_argument, NULL, 0},
+    {"ndpi-categories", required_argument, NULL, 0},
+    {"statistical-analysis", no_argument, NULL, 0},
+    {"splt-analysis", required_argument, NULL, 0},
+    {"max-nflows", required_argument, NULL, 0},
+    {"max-flows", required_argument, NULL, 0},
+    {"csv", required_argument, NULL, 0},
+    {"json", required_argument, NULL, 0},
+    {"anonymize", required_argument, NULL, 0},
+    {"collector-mode", required_argument, NULL, 0},
+    {"observation-domain", required_argument, NULL, 0},
+    {"pen", required_argument, NULL, 0},
+    {"mtu", required_argument, NULL, 0},
+    {"template-refresh", required_argument, NULL, 0},
+    {"template-refresh-packets", required_argument, NULL, 0},
+    {"ipfix-template", required_argument, NULL, 0},
+    {"ntop-compat", no_argument, NULL, 0},
+    {"tls-ca", required_argument, NULL, 0},
+    {"tls-cert", required_argument, NULL, 0},
+    {"tls-key", required_argument, NULL, 0},
+    {"stats-interval", required_argument, NULL, 0},
+    {"metrics", required_argument, NULL, 0},
+    {"pid-file", required_argument, NULL, 0},
+    {"user", required_argument, NULL, 0},
+    {"log", required_argument, NULL, 0},
+    {"log-level", required_argument, NULL, 0},
+    {"daemon", no_argument, NULL, 0},
+    {"plugin", required_argument, NULL, 0},
+    {NULL, 0, NULL, 0},
+};
+#define SHORTOPTS "C:nr:i:c:vhV"
+
+/*
+ * Builds a configuration: defaults, then the -C file, then the command line (which overrides
+ * the file). Returns 0, or an exit status after printing one line; *check is set by -n.
+ */
 static int
-parse_args(struct app *a, int argc, char **argv)
+build_config(struct prb_config *c, int argc, char **argv, const char **config_file, bool *check)
 {
-    static const struct option longopts[] = {
-        {"read", required_argument, NULL, 'r'},
-        {"interface", required_argument, NULL, 'i'},
-        {"bpf-filter", required_argument, NULL, 0},
-        {"decode-tunnels", no_argument, NULL, 0},
-        {"no-decode-tunnels", no_argument, NULL, 0},
-        {"snapshot-length", required_argument, NULL, 0},
-        {"promiscuous-mode", no_argument, NULL, 0},
-        {"no-promiscuous-mode", no_argument, NULL, 0},
-        {"socket-buffer-size", required_argument, NULL, 0},
-        {"workers", required_argument, NULL, 0},
-        {"idle-timeout", required_argument, NULL, 0},
-        {"active-timeout", required_argument, NULL, 0},
-        {"accounting-mode", required_argument, NULL, 0},
-        {"n-dissections", required_argument, NULL, 0},
-        {"ndpi-protos", required_argument, NULL, 0},
-        {"ndpi-categories", required_argument, NULL, 0},
-        {"statistical-analysis", no_argument, NULL, 0},
-        {"splt-analysis", required_argument, NULL, 0},
-        {"max-nflows", required_argument, NULL, 0},
-        {"max-flows", required_argument, NULL, 0},
-        {"csv", required_argument, NULL, 0},
-        {"json", required_argument, NULL, 0},
-        {"anonymize", required_argument, NULL, 0},
-        {"collector", required_argument, NULL, 'c'},
-        {"collector-mode", required_argument, NULL, 0},
-        {"observation-domain", required_argument, NULL, 0},
-        {"pen", required_argument, NULL, 0},
-        {"mtu", required_argument, NULL, 0},
-        {"template-refresh", required_argument, NULL, 0},
-        {"template-refresh-packets", required_argument, NULL, 0},
-        {"ipfix-template", required_argument, NULL, 0},
-        {"ntop-compat", no_argument, NULL, 0},
-        {"tls-ca", required_argument, NULL, 0},
-        {"tls-cert", required_argument, NULL, 0},
-        {"tls-key", required_argument, NULL, 0},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
     char err[512];
     int opt, idx;
 
+    cfg_defaults(c);
+    *check = false;
+    /* First pass: only -C, so that the file is applied before any other flag. */
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "r:i:c:vhV", longopts, &idx)) != -1) {
+    optind = 0;
+    while ((opt = getopt_long(argc, argv, SHORTOPTS, longopts, &idx)) != -1)
+        if (opt == 'C')
+            *config_file = optarg;
+    if (*config_file != NULL && cfg_load_file(*config_file, c, err, sizeof(err)) != 0) {
+        fprintf(stderr, "nfprobe: %s\n", err);
+        return EXIT_USAGE;
+    }
+    optind = 0;
+    while ((opt = getopt_long(argc, argv, SHORTOPTS, longopts, &idx)) != -1) {
         const char *key;
         switch (opt) {
         case 0:
             key = longopts[idx].name;
             break;
+        case 'C':
+            continue;
+        case 'n':
+            *check = true;
+            continue;
         case 'r':
             key = "read";
             break;
@@ -326,7 +389,7 @@ parse_args(struct app *a, int argc, char **argv)
                                 "nfprobe --help)\n", argv[optind - 1]);
             return EXIT_USAGE;
         }
-        if (cfg_set(&a->cfg, key, optarg, err, sizeof(err)) != 0) {
+        if (cfg_set(c, key, optarg, err, sizeof(err)) != 0) {
             fprintf(stderr, "nfprobe: %s\n", err);
             return EXIT_USAGE;
         }
@@ -335,7 +398,7 @@ parse_args(struct app *a, int argc, char **argv)
         fprintf(stderr, "nfprobe: unexpected argument '%s'\n", argv[optind]);
         return EXIT_USAGE;
     }
-    if (cfg_validate(&a->cfg, err, sizeof(err)) != 0) {
+    if (cfg_validate(c, err, sizeof(err)) != 0) {
         fprintf(stderr, "nfprobe: %s\n", err);
         return EXIT_USAGE;
     }
@@ -406,12 +469,165 @@ open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
     return 0;
 }
 
+/* Copies the exporter's counters for the metrics thread (the exporter is this thread's). */
+static void
+snapshot_export(struct app *a)
+{
+    if (a->exp == NULL || a->metrics == NULL)
+        return;
+    pthread_mutex_lock(&a->exp_lock);
+    a->exp_n = exp_n_collectors(a->exp);
+    for (size_t i = 0; i < a->exp_n && i < CFG_MAX_COLLECTORS; i++)
+        exp_stats(a->exp, i, &a->exp_snap[i]);
+    pthread_mutex_unlock(&a->exp_lock);
+}
+
+/* Prometheus text: runs on the metrics thread, reads only snapshots taken under locks. */
+static size_t
+render_metrics(void *ctx, char *buf, size_t cap)
+{
+    struct app *a = ctx;
+    struct met_buf b;
+    struct wrk_stats t;
+    char lab[256];
+
+    met_buf_init(&b, buf, cap);
+    sum_stats(a, &t);
+    met_counter(&b, "nfprobe_packets_total", "Packets captured.", NULL, t.cap.packets);
+    met_counter(&b, "nfprobe_octets_total", "Octets captured (wire length).", NULL, t.cap.bytes);
+    met_counter(&b, "nfprobe_metered_packets_total", "Packets metered into flows.", NULL,
+                t.mtr.packets);
+    for (int r = 1; r < DEC_NRESULTS; r++) {
+        lab[0] = '\0';
+        met_label(lab, sizeof(lab), "reason", dec_result_name((enum dec_result)r));
+        met_counter(&b, "nfprobe_ignored_packets_total", "Packets not metered, by reason.", lab,
+                    t.ignored[r]);
+    }
+    met_counter(&b, "nfprobe_capture_drops_total", "Packets the kernel dropped.",
+                "kind=\"kernel\"", t.cap.kernel_drops);
+    met_counter(&b, "nfprobe_capture_drops_total", "Packets the kernel dropped.",
+                "kind=\"interface\"", t.cap.if_drops);
+    met_gauge(&b, "nfprobe_flows_active", "Flows in the flow tables.", NULL,
+              (double)t.mtr.flows_active_now);
+    static const char *const reasons[] = {"idle", "active", "end", "evicted", "custom"};
+    const uint64_t counts[] = {t.mtr.flows_idle, t.mtr.flows_active, t.mtr.flows_flushed,
+                               t.mtr.flows_evicted, t.mtr.flows_custom};
+    for (size_t i = 0; i < 5; i++) {
+        lab[0] = '\0';
+        met_label(lab, sizeof(lab), "reason", reasons[i]);
+        met_counter(&b, "nfprobe_flows_expired_total", "Flows that left the table, by reason.",
+                    lab, counts[i]);
+    }
+    pthread_mutex_lock(&a->exp_lock);
+    for (size_t i = 0; i < a->exp_n; i++) {
+        const struct exp_stats *e = &a->exp_snap[i];
+        lab[0] = '\0';
+        met_label(lab, sizeof(lab), "collector", a->cfg.collectors[i]);
+        met_counter(&b, "nfprobe_export_messages_total", "Export messages sent.", lab,
+                    e->messages_sent);
+        met_counter(&b, "nfprobe_export_records_total", "Flow records sent.", lab, e->flows_sent);
+        met_counter(&b, "nfprobe_export_not_sent_flows_total", "Flows that could not be sent.",
+                    lab, e->not_sent_flows);
+        met_counter(&b, "nfprobe_export_failures_total", "Failed connects and handshakes.", lab,
+                    e->connect_failures);
+    }
+    pthread_mutex_unlock(&a->exp_lock);
+    return met_buf_len(&b);
+}
+
+static struct exporter *open_exporter(struct app *a, char *err, size_t errlen);
+
+/*
+ * SIGHUP: re-reads the configuration (file and command line as at start) and applies what can
+ * change safely: timeouts, collectors and TLS files, statistics interval, log level. Anything
+ * else is refused with a message, and the running configuration stays.
+ */
+static void
+reload(struct app *a)
+{
+    struct prb_config next;
+    const char *file = NULL;
+    bool check;
+    char err[512];
+
+    if (build_config(&next, a->argc, a->argv, &file, &check) >= 0) {
+        log_msg(LOG_WARNING, "SIGHUP: configuration not reloaded (see the message above)");
+        cfg_free(&next);
+        return;
+    }
+    if (cfg_reload_check(&a->cfg, &next, err, sizeof(err)) != 0) {
+        log_msg(LOG_WARNING, "SIGHUP: not reloaded: %s", err);
+        cfg_free(&next);
+        return;
+    }
+    log_set_level(next.verbose ? LOG_DEBUG : next.log_level);
+    for (size_t i = 0; i < a->n_workers; i++)
+        wrk_set_timeouts(a->workers[i], next.idle_timeout * 1000, next.active_timeout * 1000);
+    struct prb_config old = a->cfg;
+    a->cfg = next;
+    if (old.n_collectors > 0 || next.n_collectors > 0) {
+        /* New collectors and TLS material: the old sessions close cleanly first. */
+        struct exporter *x = open_exporter(a, err, sizeof(err));
+        if (x == NULL && next.n_collectors > 0) {
+            log_msg(LOG_ERR, "SIGHUP: %s; keeping the previous collectors", err);
+            a->cfg = old;
+            cfg_free(&next);
+            return;
+        }
+        if (a->exp != NULL) {
+            exp_close(a->exp, NULL, 5000);
+            exp_summary(a->exp, stderr);
+            pthread_mutex_lock(&a->exp_lock);
+            exp_free(a->exp);
+            a->exp = x;
+            pthread_mutex_unlock(&a->exp_lock);
+        } else {
+            a->exp = x;
+        }
+    }
+    cfg_free(&old);
+    log_msg(LOG_NOTICE, "SIGHUP: configuration reloaded");
+}
+
+static struct exporter *
+open_exporter(struct app *a, char *err, size_t errlen)
+{
+    struct worker *w0 = a->workers[0];
+    struct exp_config ec = {
+            .collectors = a->cfg.collectors,
+            .n_collectors = a->cfg.n_collectors,
+            .collector_mode = a->cfg.collector_mode,
+            .observation_domain = a->cfg.observation_domain,
+            .pen = a->cfg.pen,
+            .mtu = a->cfg.mtu,
+            .template_refresh_s = a->cfg.template_refresh,
+            .template_file = a->cfg.ipfix_template,
+            .ntop_compat = a->cfg.ntop_compat,
+            .tls_ca = a->cfg.tls_ca,
+            .tls_cert = a->cfg.tls_cert,
+            .tls_key = a->cfg.tls_key,
+            .tunnel_id = a->cfg.decode_tunnels,
+            .statistics = a->cfg.statistical_analysis,
+            .splt_n = a->cfg.splt_analysis,
+            .feat = wrk_features(w0),
+            .l7 = wrk_has_l7(w0),
+            .l7_off = wrk_l7_offset(w0),
+            .app_name = wrk_dpi(w0) != NULL ? app_name : NULL,
+            .app_ctx = wrk_dpi(w0),
+            .n_apps = wrk_dpi(w0) != NULL ? dpi_num_protocols(wrk_dpi(w0)) : 0,
+            .flow_size = wrk_flow_size(w0),
+            .offline = a->cfg.n_files > 0,
+        };
+    return exp_new(&ec, err, errlen);
+}
+
 /* Live: drain every ring until all workers are done. */
 static void
 consume_live(struct app *a)
 {
     struct timespec nap = {0, 1000000};
     uint64_t next_poll = 0;
+    uint64_t next_stats = mono_ms() + (uint64_t)a->cfg.stats_interval * 1000;
 
     for (size_t i = 0; i < a->n_workers; i++) {
         if (wrk_start(a->workers[i]) != 0) {
@@ -419,6 +635,7 @@ consume_live(struct app *a)
             got_stop = 1;
         }
     }
+    dmn_ready();
     for (;;) {
         bool any = false, all_done = true;
         for (size_t i = 0; i < a->n_workers; i++) {
@@ -439,11 +656,18 @@ consume_live(struct app *a)
         if (got_stop || (a->cfg.max_nflows != 0 && a->next_id >= a->cfg.max_nflows))
             for (size_t i = 0; i < a->n_workers; i++)
                 wrk_stop(a->workers[i]);
-        if (got_usr1) {
+        if (got_usr1 || (a->cfg.stats_interval > 0 && mono_ms() >= next_stats)) {
             struct wrk_stats t;
             got_usr1 = 0;
+            next_stats = mono_ms() + (uint64_t)a->cfg.stats_interval * 1000;
             sum_stats(a, &t);
             print_summary(stderr, &t);
+            if (a->exp != NULL)
+                exp_summary(a->exp, stderr);
+        }
+        if (got_hup) {
+            got_hup = 0;
+            reload(a);
         }
         uint64_t now = mono_ms();
         if (a->exp != NULL && (any || now >= next_poll)) {
@@ -452,11 +676,13 @@ consume_live(struct app *a)
             sum_stats(a, &t);
             process_stats(&t, &ps);
             exp_poll(a->exp, now, &ps);
+            snapshot_export(a);
             next_poll = now + 10;
         }
         if (!any)
             nanosleep(&nap, NULL);
     }
+    dmn_stopping();
     for (size_t i = 0; i < a->n_workers; i++)
         wrk_join(a->workers[i]);
 }
@@ -470,9 +696,35 @@ main(int argc, char **argv)
     int status = EXIT_OK, rc;
     uint64_t seed;
 
-    cfg_defaults(&a->cfg);
-    if ((rc = parse_args(a, argc, argv)) >= 0)
+    bool check;
+    a->argc = argc;
+    a->argv = argv;
+    pthread_mutex_init(&a->exp_lock, NULL);
+    if ((rc = build_config(&a->cfg, argc, argv, &a->config_file, &check)) >= 0) {
+        cfg_free(&a->cfg);
         return rc;
+    }
+    if (check) {
+        /* -n: the effective configuration, in the file's syntax. */
+        cfg_print(stdout, &a->cfg);
+        cfg_free(&a->cfg);
+        return EXIT_OK;
+    }
+    if (log_open(a->cfg.log, a->cfg.verbose ? LOG_DEBUG : a->cfg.log_level, "nfprobe") != 0) {
+        fprintf(stderr, "nfprobe: --log %s: cannot open\n", a->cfg.log);
+        return EXIT_USAGE;
+    }
+    if (a->cfg.daemon) {
+        /* Before any thread exists. The parent exits once the daemon is ready (or died). */
+        int st = 0;
+        rc = dmn_daemonize(&st, err, sizeof(err));
+        if (rc < 0) {
+            fprintf(stderr, "nfprobe: %s\n", err);
+            return EXIT_USAGE;
+        }
+        if (rc == 1)
+            return st;
+    }
     if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
         seed = 0x9e3779b97f4a7c15ull; /* still correct, only less resistant to collisions */
     if (open_workers(a, seed, err, sizeof(err)) != 0) {
@@ -508,38 +760,28 @@ main(int argc, char **argv)
         goto out;
     }
 
-    if (a->cfg.n_collectors > 0) {
-        struct exp_config ec = {
-            .collectors = a->cfg.collectors,
-            .n_collectors = a->cfg.n_collectors,
-            .collector_mode = a->cfg.collector_mode,
-            .observation_domain = a->cfg.observation_domain,
-            .pen = a->cfg.pen,
-            .mtu = a->cfg.mtu,
-            .template_refresh_s = a->cfg.template_refresh,
-            .template_file = a->cfg.ipfix_template,
-            .ntop_compat = a->cfg.ntop_compat,
-            .tls_ca = a->cfg.tls_ca,
-            .tls_cert = a->cfg.tls_cert,
-            .tls_key = a->cfg.tls_key,
-            .tunnel_id = a->cfg.decode_tunnels,
-            .statistics = a->cfg.statistical_analysis,
-            .splt_n = a->cfg.splt_analysis,
-            .feat = wrk_features(w0),
-            .l7 = wrk_has_l7(w0),
-            .l7_off = wrk_l7_offset(w0),
-            .app_name = wrk_dpi(w0) != NULL ? app_name : NULL,
-            .app_ctx = wrk_dpi(w0),
-            .n_apps = wrk_dpi(w0) != NULL ? dpi_num_protocols(wrk_dpi(w0)) : 0,
-            .flow_size = wrk_flow_size(w0),
-            .offline = a->cfg.n_files > 0,
-        };
-        a->exp = exp_new(&ec, err, sizeof(err));
-        if (a->exp == NULL) {
-            fprintf(stderr, "nfprobe: %s\n", err);
-            status = EXIT_USAGE;
-            goto out;
-        }
+    if (a->cfg.n_collectors > 0 && (a->exp = open_exporter(a, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "nfprobe: %s\n", err);
+        status = EXIT_USAGE;
+        goto out;
+    }
+    if (a->cfg.metrics != NULL &&
+        (a->metrics = met_start(a->cfg.metrics, render_metrics, a, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "nfprobe: --metrics %s\n", err);
+        status = EXIT_USAGE;
+        goto out;
+    }
+    /* Captures and sockets are open: now the pid file, then drop privileges (fail closed). */
+    if (a->cfg.pid_file != NULL && dmn_pidfile_create(a->cfg.pid_file, err, sizeof(err)) != 0) {
+        fprintf(stderr, "nfprobe: --pid-file %s\n", err);
+        status = EXIT_USAGE;
+        goto out;
+    }
+    if (a->cfg.user != NULL &&
+        dmn_drop_privileges(a->cfg.user, a->cfg.n_ifaces > 0, err, sizeof(err)) != 0) {
+        fprintf(stderr, "nfprobe: --user %s\n", err);
+        status = EXIT_USAGE;
+        goto out;
     }
 
     signal_app = a;
@@ -580,8 +822,12 @@ out:
         status = EXIT_OUTPUT_ERROR;
     }
     signal_app = NULL;
+    met_stop(a->metrics);
     exp_free(a->exp);
+    dmn_pidfile_remove();
     for (size_t i = 0; i < a->n_workers; i++)
         wrk_free(a->workers[i]);
+    cfg_free(&a->cfg);
+    log_close();
     return status;
 }

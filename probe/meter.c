@@ -322,6 +322,13 @@ mtr_prefetch_flow(struct meter *mt, const struct pkt_meta *m)
 }
 
 void
+mtr_set_timeouts(struct meter *mt, uint64_t idle_ms, uint64_t active_ms)
+{
+    mt->cfg.idle_ms = idle_ms;
+    mt->cfg.active_ms = active_ms;
+}
+
+void
 mtr_flush(struct meter *mt)
 {
     struct flow *f;

@@ -104,6 +104,9 @@ void mtr_tick(struct meter *mt, uint64_t now_ms, unsigned budget);
 void mtr_prefetch(struct meter *mt, struct pkt_meta *m);
 void mtr_prefetch_flow(struct meter *mt, const struct pkt_meta *m);
 
+/* Changes the idle and active timeouts (SIGHUP reload); applies to the next checks. */
+void mtr_set_timeouts(struct meter *mt, uint64_t idle_ms, uint64_t active_ms);
+
 /* Emits every remaining flow in creation order (end of input / shutdown). */
 void mtr_flush(struct meter *mt);
 

@@ -51,6 +51,8 @@ struct worker {
     bool started;
     atomic_bool stop;
     atomic_bool done;
+    _Atomic uint64_t new_idle_ms;   /* UINT64_MAX = no change pending */
+    _Atomic uint64_t new_active_ms;
     /* counters: written by the loop, snapshot under the lock at each tick and at the end */
     uint64_t ignored[DEC_NRESULTS];
     uint64_t ignored_octets;
@@ -110,6 +112,8 @@ wrk_new(const struct wrk_config *c, char *err, size_t errlen)
     pthread_mutex_init(&w->lock, NULL);
     atomic_init(&w->stop, false);
     atomic_init(&w->done, false);
+    atomic_init(&w->new_idle_ms, UINT64_MAX);
+    atomic_init(&w->new_active_ms, UINT64_MAX);
     if (c->files != NULL)
         w->src = cap_open_files(c->files, c->n_files, c->bpf, err, errlen);
     else
@@ -225,7 +229,11 @@ wrk_run(struct worker *w)
     uint64_t next_tick = mono_ms() + WRK_TICK_MS;
     enum cap_result last = CAP_PACKET;
 
-    while (!atomic_load_explicit(&w->stop, memory_order_relaxed) && !mtr_done(w->mt)) {
+    while (!mtr_done(w->mt)) {
+        /* A live source ends by itself once stopped (after reading what the kernel holds);
+         * files are simply not read further. */
+        if (!live && atomic_load_explicit(&w->stop, memory_order_relaxed))
+            break;
         size_t n = read_batch(w, &last);
         for (size_t i = 0; i < n && i < WRK_AHEAD; i++)
             if (w->batch[i].r == DEC_OK)
@@ -249,6 +257,9 @@ wrk_run(struct worker *w)
         if (now < next_tick)
             continue;
         next_tick = now + WRK_TICK_MS;
+        uint64_t idle = atomic_exchange(&w->new_idle_ms, UINT64_MAX);
+        if (idle != UINT64_MAX)
+            mtr_set_timeouts(w->mt, idle, atomic_load(&w->new_active_ms));
         if (live)
             mtr_tick(w->mt, wall_ms(), WRK_TICK_BUDGET);
         publish_stats(w);
@@ -320,6 +331,13 @@ wrk_stats(struct worker *w, struct wrk_stats *out)
     pthread_mutex_lock(&w->lock);
     *out = w->snap;
     pthread_mutex_unlock(&w->lock);
+}
+
+void
+wrk_set_timeouts(struct worker *w, uint64_t idle_ms, uint64_t active_ms)
+{
+    atomic_store(&w->new_active_ms, active_ms);
+    atomic_store(&w->new_idle_ms, idle_ms);
 }
 
 const char *

@@ -70,6 +70,10 @@ void wrk_release(struct worker *w);
 
 void wrk_stats(struct worker *w, struct wrk_stats *out);
 
+/* New idle/active timeouts from another thread (SIGHUP); the worker applies them at its next
+ * tick (within 100 ms). */
+void wrk_set_timeouts(struct worker *w, uint64_t idle_ms, uint64_t active_ms);
+
 /* A non-fatal source error since the last call ("FILE: truncated dump file"), or NULL. */
 const char *wrk_take_error(struct worker *w);
 

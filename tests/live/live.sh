@@ -44,9 +44,13 @@ start_probe() { # start_probe OUT.csv ERR FLAGS...
     out=$1 err=$2; shift 2
     "$NFPROBE" -i "$VETH" --n-dissections 0 --csv "$out" "$@" 2>"$err" &
     PID=$!
-    # the capture is up when the socket is bound: poll /proc for a packet socket, then settle
-    i=0; while [ $i -lt 50 ] && ! grep -q . /proc/$PID/net/packet 2>/dev/null; do sleep 0.1; i=$((i+1)); done
-    sleep 0.5
+    # The capture is up once the process holds its packet socket: from then on the kernel
+    # buffers packets even before the worker threads run.
+    i=0
+    while [ $i -lt 100 ] && ! ls -l /proc/$PID/fd 2>/dev/null | grep -q socket; do
+        sleep 0.1; i=$((i+1))
+    done
+    sleep 0.3
 }
 stop_probe() { kill -TERM "$PID"; i=0; while kill -0 "$PID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; ! kill -0 "$PID" 2>/dev/null; }
 replay() { ip netns exec "$NS" tcpreplay -q -i "$VPEER" "$@" >/dev/null 2>&1; }
@@ -110,6 +114,22 @@ check "flood: RSS flat ($r1 kB after 1 s, $r2 kB at the end)" \
     [ -n "$r1" ] && [ -n "$r2" ] && [ $((r2 - r1)) -lt 8192 ]
 m=$(metered "$TMP/flood.err" | tail -1); p=$(totals "$TMP/flood.csv" | cut -d' ' -f2)
 check "flood: $m metered packets = $p packets in flows" [ "$m" = "$p" ]
+
+# 5. Privileges: after start, no root id and only the capabilities capture needs.
+start_probe "$TMP/priv.csv" "$TMP/priv.err" --user nobody
+uids=$(awk '/^Uid:/ {print $2, $3, $4, $5}' /proc/$PID/status)
+gids=$(awk '/^Gid:/ {print $2, $3, $4, $5}' /proc/$PID/status)
+capeff=$(awk '/^CapEff:/ {print $2}' /proc/$PID/status)
+nob=$(id -u nobody)
+check "privileges: uids '$uids' all nobody" [ "$uids" = "$nob $nob $nob $nob" ]
+check "privileges: no gid 0 ('$gids')" sh -c "! echo '$gids' | grep -qw 0"
+# CAP_NET_ADMIN (12) and CAP_NET_RAW (13) at most
+check "privileges: effective capabilities $capeff within NET_RAW|NET_ADMIN" \
+    python3 -c "import sys; sys.exit(int('$capeff', 16) & ~0x3000 != 0)"
+replay --pps 2000 "$SHARED/data/nfstream/pcaps/dhcp.pcap" || echo "replay failed"
+# stopped right after the replay: packets already captured must still be metered
+check "privileges: still captures and stops cleanly" stop_probe
+check "privileges: flows written ($(head -1 "$TMP/priv.err"))" [ -s "$TMP/priv.csv" ]
 
 echo "live: $fails failed"
 [ $fails -eq 0 ]

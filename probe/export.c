@@ -1,0 +1,766 @@
+/*
+ * export.c - collectors, flow queues, timers and loss accounting around the encoders.
+ *
+ * Per collector: an encoder (export_enc.h: protocol state, the message being filled), a
+ * transport peer (transport.h: sockets, TLS, reconnects) and a ring of whole flow copies. A
+ * flow is encoded at once when the collector can take a message, else it waits in the ring,
+ * oldest dropped (and counted) when the ring is full. Messages handed to the transport are
+ * remembered in a FIFO of (flows, packets, octets) until the transport's counters say they were
+ * sent or lost, so that notSentPacket/OctetTotalCount count the flows' content exactly.
+ *
+ * Timers run on the caller's monotonic clock: a partly filled message leaves after flush_ms;
+ * every template_refresh seconds a UDP collector gets the templates again (RFC 7011 section
+ * 8.4) and every collector the options records. UDP output is paced (token bucket), so that a
+ * capture file read at full speed does not overrun the collector's socket buffer.
+ */
+#include "export.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "export_enc.h"
+#include "log.h"
+#include "transport.h"
+
+#define EXP_DEFAULT_PEN 32473u
+#define EXP_DEFAULT_MTU 1400u
+#define EXP_DEFAULT_REFRESH_S 60u
+#define EXP_DEFAULT_QUEUE (16u << 20)
+#define EXP_DEFAULT_FLUSH_MS 1000u
+#define EXP_DEFAULT_UDP_RATE 20000u
+/* TCP/TLS messages are not bound by a path MTU; this keeps one message's loss small. */
+#define EXP_STREAM_MSG 16384u
+/* Messages in the transport's queue that are not yet known sent or lost. */
+#define EXP_FIFO 65536u
+#define EXP_LOG_INTERVAL_S 10u
+/* exp_flow() drives the timers itself every this many flows (offline has no other tick). */
+#define EXP_POLL_EVERY 32u
+#define EXP_CLOSE_GRACE_MS 200
+#define EXP_URL_MAX 256
+
+static const struct exp_encoder_ops *const encoders[] = {&ipfix_encoder_ops};
+
+struct msg_desc {
+    uint32_t flows;
+    uint64_t packets;
+    uint64_t octets;
+};
+
+struct collector {
+    const char *url;
+    const struct exp_encoder_ops *ops;
+    void *enc;
+    struct tx_peer *tx;
+    enum tx_proto proto;
+    uint32_t max_msg;
+    bool up;   /* a transport session is up and the encoder sent its preamble */
+    bool done; /* exp_close: everything handed over */
+    /* flows waiting, whole copies of flow_size bytes */
+    unsigned char *ring;
+    size_t cap;
+    size_t head;
+    size_t count;
+    /* messages handed to the transport, oldest first */
+    struct msg_desc *fifo;
+    size_t fhead;
+    size_t fcount;
+    uint64_t tx_sent_seen; /* the transport's message counters already accounted */
+    uint64_t tx_lost_seen;
+    uint64_t msg_first_ms; /* when the message being filled got its first record */
+    uint64_t next_refresh_ms;
+    double tokens; /* UDP pacing */
+    uint64_t tokens_ms;
+    struct log_ratelimit rl;
+    struct tx_stats txs; /* the transport's counters, final after close */
+    struct exp_stats st;
+};
+
+struct exporter {
+    struct exp_config cfg;
+    struct collector *c;
+    size_t n;
+    size_t rr;
+    size_t stride; /* flow_size rounded up to 8: ring entries stay aligned */
+    bool round_robin;
+    bool closed;
+    unsigned since_poll;
+    uint64_t now_ms;
+    uint64_t start_wall_ms;
+    uint64_t flows_first_ms; /* observation times from the flows, when ps has none */
+    uint64_t flows_last_ms;
+    struct exp_process_stats ps;
+};
+
+static uint64_t
+mono_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint64_t
+wall_ms(const struct exporter *x)
+{
+    struct timespec ts;
+
+    if (x->cfg.export_time_s != 0)
+        return (uint64_t)x->cfg.export_time_s * 1000u;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Rate-limited one-line report of a runtime fault (collector down, send error). */
+static void
+note(struct collector *c, uint64_t now, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+note(struct collector *c, uint64_t now, const char *fmt, ...)
+{
+    char msg[LOG_MAX_LINE];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    log_ratelimited(&c->rl, now, EXP_LOG_INTERVAL_S, LOG_WARNING, "export %s: %s", c->url, msg);
+}
+
+/* ------------------------------------------------------------------ URL */
+
+static int
+url_error(char *err, size_t errlen, const char *url, const char *why)
+{
+    snprintf(err, errlen, "collector '%s': %s (expected ipfix+udp|tcp|tls://HOST[:PORT])", url,
+             why);
+    return -EINVAL;
+}
+
+int
+exp_parse_collector(const char *url, char *scheme, size_t scheme_len, char *transport,
+                    size_t transport_len, char *host, size_t host_len, char *port,
+                    size_t port_len, char *err, size_t errlen)
+{
+    const char *sep = strstr(url, "://");
+    const char *plus = strchr(url, '+');
+    const char *h, *hend, *p;
+
+    if (sep == NULL || plus == NULL || plus > sep)
+        return url_error(err, errlen, url, "no SCHEME+TRANSPORT://");
+    if ((size_t)(plus - url) >= scheme_len || (size_t)(sep - plus - 1) >= transport_len)
+        return url_error(err, errlen, url, "scheme too long");
+    memcpy(scheme, url, (size_t)(plus - url));
+    scheme[plus - url] = '\0';
+    memcpy(transport, plus + 1, (size_t)(sep - plus - 1));
+    transport[sep - plus - 1] = '\0';
+    if (strcmp(transport, "udp") != 0 && strcmp(transport, "tcp") != 0 &&
+        strcmp(transport, "tls") != 0)
+        return url_error(err, errlen, url, "transport must be udp, tcp or tls");
+    bool known = false;
+    for (size_t i = 0; i < sizeof(encoders) / sizeof(encoders[0]); i++)
+        known |= strcmp(encoders[i]->scheme, scheme) == 0;
+    if (!known)
+        return url_error(err, errlen, url, "unknown export protocol");
+
+    h = sep + 3;
+    if (*h == '[') {
+        hend = strchr(h, ']');
+        if (hend == NULL)
+            return url_error(err, errlen, url, "unterminated '[' in the host");
+        h++;
+        p = hend + 1;
+    } else {
+        hend = h + strcspn(h, ":/");
+        p = hend;
+        if (*p == ':' && strchr(p + 1, ':') != NULL)
+            return url_error(err, errlen, url, "IPv6 addresses go in brackets, [::1]:4739");
+    }
+    if (hend == h)
+        return url_error(err, errlen, url, "no host");
+    if ((size_t)(hend - h) >= host_len)
+        return url_error(err, errlen, url, "host too long");
+    memcpy(host, h, (size_t)(hend - h));
+    host[hend - h] = '\0';
+
+    const char *def = strcmp(transport, "tls") == 0 ? "4740" : "4739";
+    if (*p == ':') {
+        char *end;
+        p++;
+        errno = 0;
+        unsigned long n = strtoul(p, &end, 10);
+        if (end == p || errno != 0 || n == 0 || n > 65535 || (*end != '\0' && *end != '/') ||
+            (*end == '/' && end[1] != '\0'))
+            return url_error(err, errlen, url, "bad port");
+        snprintf(port, port_len, "%lu", n);
+    } else if (*p == '\0' || (*p == '/' && p[1] == '\0')) {
+        snprintf(port, port_len, "%s", def);
+    } else {
+        return url_error(err, errlen, url, "unexpected text after the host");
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ accounting */
+
+static void
+add_not_sent(struct collector *c, uint32_t flows, uint64_t packets, uint64_t octets)
+{
+    c->st.not_sent_flows += flows;
+    c->st.not_sent_packets += packets;
+    c->st.not_sent_octets += octets;
+}
+
+static void
+flow_not_sent(struct collector *c, const struct flow *f)
+{
+    add_not_sent(c, 1, f->dir[FLOW_BIDI].packets, f->dir[FLOW_BIDI].bytes);
+}
+
+/* Moves the transport's newly sent and lost messages from the FIFO to the counters. */
+static void
+settle(struct collector *c, const struct tx_stats *ts)
+{
+    uint64_t sent = ts->messages_sent - c->tx_sent_seen;
+    uint64_t lost = ts->messages_lost - c->tx_lost_seen;
+
+    c->txs = *ts;
+    c->st.messages_sent = ts->messages_sent;
+    c->st.octets_sent = ts->octets_sent;
+    /* The queue drains in order: sent messages leave from the head, then a dead session loses
+     * everything behind them. */
+    for (; sent > 0 && c->fcount > 0; sent--) {
+        c->st.flows_sent += c->fifo[c->fhead].flows;
+        c->fhead = (c->fhead + 1) % EXP_FIFO;
+        c->fcount--;
+    }
+    for (; lost > 0 && c->fcount > 0; lost--) {
+        const struct msg_desc *d = &c->fifo[c->fhead];
+        add_not_sent(c, d->flows, d->packets, d->octets);
+        c->fhead = (c->fhead + 1) % EXP_FIFO;
+        c->fcount--;
+    }
+    c->tx_sent_seen = ts->messages_sent;
+    c->tx_lost_seen = ts->messages_lost;
+}
+
+static void
+settle_now(struct collector *c)
+{
+    struct tx_stats ts;
+
+    tx_stats(c->tx, &ts);
+    settle(c, &ts);
+}
+
+/* The encoder's sink: one finished message to the transport. */
+static void
+collector_sink(void *ctx, const uint8_t *msg, size_t len, const struct exp_msg_info *info)
+{
+    struct collector *c = ctx;
+    int rc = tx_send(c->tx, msg, len, info->records);
+
+    if (c->proto == TX_UDP)
+        c->tokens -= 1.0;
+    if (rc != 0) {
+        /* The transport counted it lost; it has no place in the FIFO. */
+        c->tx_lost_seen++;
+        add_not_sent(c, info->flows, info->packets, info->octets);
+        note(c, mono_now(), "message of %u records not sent: %s", info->records,
+             tx_last_error(c->tx)[0] ? tx_last_error(c->tx) : strerror(-rc));
+        settle_now(c);
+        return;
+    }
+    if (c->fcount == EXP_FIFO) {
+        /* Bounded memory: the oldest message's fate is assumed to be "sent". */
+        c->st.flows_sent += c->fifo[c->fhead].flows;
+        c->fhead = (c->fhead + 1) % EXP_FIFO;
+        c->fcount--;
+        c->tx_sent_seen++;
+    }
+    struct msg_desc *d = &c->fifo[(c->fhead + c->fcount) % EXP_FIFO];
+    d->flows = info->flows;
+    d->packets = info->packets;
+    d->octets = info->octets;
+    c->fcount++;
+    if (c->proto == TX_UDP)
+        settle_now(c);
+}
+
+/* ------------------------------------------------------------------ queue */
+
+static struct flow *
+ring_at(const struct exporter *x, const struct collector *c, size_t i)
+{
+    return (struct flow *)(void *)(c->ring + ((c->head + i) % c->cap) * x->stride);
+}
+
+static void
+ring_push(struct exporter *x, struct collector *c, const struct flow *f)
+{
+    if (c->count == c->cap) {
+        /* Full: the oldest flow gives way, counted as not sent. */
+        flow_not_sent(c, ring_at(x, c, 0));
+        c->head = (c->head + 1) % c->cap;
+        c->count--;
+    }
+    memcpy(ring_at(x, c, c->count), f, x->cfg.flow_size);
+    c->count++;
+}
+
+static void
+ring_pop(struct collector *c)
+{
+    c->head = (c->head + 1) % c->cap;
+    c->count--;
+}
+
+/* Can the collector take a whole message now? */
+static bool
+ready(const struct collector *c)
+{
+    if (!c->up || c->fcount >= EXP_FIFO || !tx_can_send(c->tx, c->max_msg))
+        return false;
+    return c->proto != TX_UDP || c->tokens >= 1.0;
+}
+
+static void
+encode_one(struct exporter *x, struct collector *c, const struct flow *f)
+{
+    bool was_partial = c->ops->partial(c->enc);
+    int rc = c->ops->flow(c->enc, f);
+
+    if (rc != 0) {
+        flow_not_sent(c, f);
+        note(c, x->now_ms, "flow %" PRIu64 " not exported: %s", f->id,
+             rc == -EMSGSIZE ? "its record is larger than a message (--mtu)" : strerror(-rc));
+    }
+    if (!was_partial && c->ops->partial(c->enc))
+        c->msg_first_ms = x->now_ms;
+}
+
+static void
+drain(struct exporter *x, struct collector *c)
+{
+    while (c->count > 0 && ready(c)) {
+        encode_one(x, c, ring_at(x, c, 0));
+        ring_pop(c);
+    }
+}
+
+static void
+give(struct exporter *x, struct collector *c, const struct flow *f)
+{
+    c->st.flows++;
+    if (c->count > 0)
+        drain(x, c);
+    if (c->count == 0 && ready(c))
+        encode_one(x, c, f);
+    else
+        ring_push(x, c, f);
+}
+
+void
+exp_flow(struct exporter *x, const struct flow *f)
+{
+    if (x->closed)
+        return;
+    if (x->flows_first_ms == 0 || f->dir[FLOW_BIDI].first_seen_ms < x->flows_first_ms)
+        x->flows_first_ms = f->dir[FLOW_BIDI].first_seen_ms;
+    if (f->dir[FLOW_BIDI].last_seen_ms > x->flows_last_ms)
+        x->flows_last_ms = f->dir[FLOW_BIDI].last_seen_ms;
+    if (++x->since_poll >= EXP_POLL_EVERY) {
+        x->since_poll = 0;
+        exp_poll(x, mono_now(), NULL);
+    }
+    /* Reading files, wait for a slow collector rather than drop flows. */
+    while (x->cfg.offline && exp_backlogged(x)) {
+        struct timespec nap = {0, 1000 * 1000};
+        nanosleep(&nap, NULL);
+        exp_poll(x, mono_now(), NULL);
+    }
+    if (!x->round_robin) {
+        for (size_t i = 0; i < x->n; i++)
+            give(x, &x->c[i], f);
+        return;
+    }
+    /* Load sharing: the next collector that can take it, else the next one in turn. */
+    size_t pick = x->rr % x->n;
+    for (size_t k = 0; k < x->n; k++) {
+        size_t i = (x->rr + k) % x->n;
+        if (x->c[i].count == 0 && ready(&x->c[i])) {
+            pick = i;
+            break;
+        }
+    }
+    x->rr = pick + 1;
+    give(x, &x->c[pick], f);
+}
+
+/* ------------------------------------------------------------------ sessions and timers */
+
+static void
+opt_data(const struct exporter *x, const struct collector *c, struct exp_opt_data *od)
+{
+    memset(od, 0, sizeof(*od));
+    od->now_ms = wall_ms(x);
+    od->start_ms = x->start_wall_ms;
+    od->messages = c->st.messages_sent;
+    od->flow_records = c->st.flows_sent;
+    od->octets = c->st.octets_sent;
+    od->not_sent_flows = c->st.not_sent_flows;
+    od->not_sent_packets = c->st.not_sent_packets;
+    od->not_sent_octets = c->st.not_sent_octets;
+    od->ignored_packets = x->ps.packets_ignored + x->ps.capture_drops;
+    od->ignored_octets = x->ps.octets_ignored;
+    od->first_obs_ms = x->ps.first_ms ? x->ps.first_ms : x->flows_first_ms;
+    od->last_obs_ms = x->ps.last_ms ? x->ps.last_ms : x->flows_last_ms;
+}
+
+static void
+start_session(struct exporter *x, struct collector *c, uint64_t now)
+{
+    struct exp_opt_data od;
+    int rc;
+
+    opt_data(x, c, &od);
+    c->up = true; /* the sink needs it while the preamble goes out */
+    if ((rc = c->ops->session(c->enc, &od)) != 0) {
+        struct exp_msg_info lost;
+        c->ops->discard(c->enc, &lost);
+        c->up = false;
+        note(c, now, "cannot start the session: %s", strerror(-rc));
+        return;
+    }
+    c->st.sessions++;
+    c->next_refresh_ms = now + (uint64_t)x->cfg.template_refresh_s * 1000u;
+    c->tokens_ms = now;
+}
+
+static void
+refill(const struct exporter *x, struct collector *c, uint64_t now)
+{
+    double rate = x->cfg.udp_rate;
+    double burst = rate / 20.0 > 64.0 ? rate / 20.0 : 64.0;
+
+    if (now > c->tokens_ms) {
+        c->tokens += rate * (double)(now - c->tokens_ms) / 1000.0;
+        if (c->tokens > burst)
+            c->tokens = burst;
+    }
+    c->tokens_ms = now;
+}
+
+static void
+collector_poll(struct exporter *x, struct collector *c, uint64_t now)
+{
+    int ev = tx_poll(c->tx, now);
+
+    if (ev & TX_EV_FAIL)
+        note(c, now, "%s", tx_last_error(c->tx));
+    if (ev & TX_EV_DOWN) {
+        if (c->up) {
+            struct exp_msg_info lost;
+            c->ops->discard(c->enc, &lost);
+            add_not_sent(c, lost.flows, lost.packets, lost.octets);
+            c->up = false;
+        }
+        note(c, now, "session lost: %s", tx_last_error(c->tx));
+    }
+    settle_now(c);
+    if (ev & TX_EV_UP)
+        start_session(x, c, now);
+    if (!c->up)
+        return;
+    if (c->proto == TX_UDP)
+        refill(x, c, now);
+    if (now >= c->next_refresh_ms) {
+        struct exp_opt_data od;
+        opt_data(x, c, &od);
+        /* UDP collectors may have restarted and forgotten the templates (RFC 7011 8.4). */
+        int rc = c->proto == TX_UDP ? c->ops->refresh(c->enc, &od) : c->ops->options(c->enc, &od);
+        if (rc != 0)
+            note(c, now, "template refresh failed: %s", strerror(-rc));
+        c->next_refresh_ms = now + (uint64_t)x->cfg.template_refresh_s * 1000u;
+        if (c->ops->partial(c->enc))
+            c->msg_first_ms = now;
+    }
+    drain(x, c);
+    if (c->ops->partial(c->enc) && now - c->msg_first_ms >= x->cfg.flush_ms)
+        c->ops->flush(c->enc);
+}
+
+void
+exp_poll(struct exporter *x, uint64_t mono_ms, const struct exp_process_stats *ps)
+{
+    if (x->closed)
+        return;
+    x->now_ms = mono_ms;
+    if (ps != NULL)
+        x->ps = *ps;
+    for (size_t i = 0; i < x->n; i++)
+        collector_poll(x, &x->c[i], mono_ms);
+}
+
+/* ------------------------------------------------------------------ lifecycle */
+
+struct exporter *
+exp_new(const struct exp_config *cfg, char *err, size_t errlen)
+{
+    struct exporter *x = calloc(1, sizeof(*x));
+
+    if (x == NULL) {
+        snprintf(err, errlen, "export: out of memory");
+        return NULL;
+    }
+    x->cfg = *cfg;
+    struct exp_config *c = &x->cfg;
+    if (c->pen == 0)
+        c->pen = EXP_DEFAULT_PEN;
+    if (c->mtu == 0)
+        c->mtu = EXP_DEFAULT_MTU;
+    if (c->template_refresh_s == 0)
+        c->template_refresh_s = EXP_DEFAULT_REFRESH_S;
+    if (c->queue_bytes == 0)
+        c->queue_bytes = EXP_DEFAULT_QUEUE;
+    if (c->flush_ms == 0)
+        c->flush_ms = EXP_DEFAULT_FLUSH_MS;
+    if (c->udp_rate == 0)
+        c->udp_rate = EXP_DEFAULT_UDP_RATE;
+    if (c->flow_size < sizeof(struct flow)) {
+        snprintf(err, errlen, "export: flow size %zu is below sizeof(struct flow)", c->flow_size);
+        goto fail;
+    }
+    if (c->collector_mode == NULL || strcmp(c->collector_mode, "all") == 0) {
+        x->round_robin = false;
+    } else if (strcmp(c->collector_mode, "round-robin") == 0) {
+        x->round_robin = true;
+    } else {
+        snprintf(err, errlen, "--collector-mode: expected 'all' or 'round-robin', got '%s'",
+                 c->collector_mode);
+        goto fail;
+    }
+    if (c->n_collectors == 0) {
+        snprintf(err, errlen, "export: no collector");
+        goto fail;
+    }
+    x->c = calloc(c->n_collectors, sizeof(*x->c));
+    if (x->c == NULL) {
+        snprintf(err, errlen, "export: out of memory");
+        goto fail;
+    }
+    x->n = c->n_collectors;
+    x->stride = (c->flow_size + 7) & ~(size_t)7;
+    x->now_ms = mono_now();
+    x->start_wall_ms = wall_ms(x);
+    for (size_t i = 0; i < x->n; i++) {
+        struct collector *col = &x->c[i];
+        char scheme[16], transport[8], host[EXP_URL_MAX], port[8], e2[384];
+
+        col->url = c->collectors[i];
+        if (exp_parse_collector(col->url, scheme, sizeof(scheme), transport, sizeof(transport),
+                                host, sizeof(host), port, sizeof(port), err, errlen) != 0)
+            goto fail;
+        for (size_t k = 0; k < sizeof(encoders) / sizeof(encoders[0]); k++)
+            if (strcmp(encoders[k]->scheme, scheme) == 0)
+                col->ops = encoders[k];
+        col->proto = strcmp(transport, "udp") == 0   ? TX_UDP
+                     : strcmp(transport, "tcp") == 0 ? TX_TCP
+                                                     : TX_TLS;
+        col->max_msg = col->proto == TX_UDP ? c->mtu : EXP_STREAM_MSG;
+        if (col->max_msg < c->mtu)
+            col->max_msg = c->mtu;
+        col->cap = c->queue_bytes / x->stride;
+        if (col->cap < 16)
+            col->cap = 16;
+        col->ring = malloc(col->cap * x->stride);
+        col->fifo = malloc(EXP_FIFO * sizeof(*col->fifo));
+        if (col->ring == NULL || col->fifo == NULL) {
+            snprintf(err, errlen, "collector '%s': out of memory for its queue", col->url);
+            goto fail;
+        }
+        struct exp_enc_params ep = {
+            .observation_domain = c->observation_domain,
+            .pen = c->pen,
+            .max_msg = col->max_msg,
+            .template_file = c->template_file,
+            .ntop_compat = c->ntop_compat,
+            .tunnel_id = c->tunnel_id,
+            .statistics = c->statistics,
+            .splt_n = c->splt_n,
+            .feat = c->feat,
+            .l7 = c->l7,
+            .l7_off = c->l7_off,
+            .app_name = c->app_name,
+            .app_ctx = c->app_ctx,
+            .n_apps = c->n_apps,
+            .export_time_s = c->export_time_s,
+            .sink = collector_sink,
+            .sink_ctx = col,
+        };
+        if ((col->enc = col->ops->open(&ep, e2, sizeof(e2))) == NULL) {
+            snprintf(err, errlen, "collector '%s': %s", col->url, e2);
+            goto fail;
+        }
+        struct tx_config tc = {
+            .proto = col->proto,
+            .host = host,
+            .port = port,
+            .tls_ca = c->tls_ca,
+            .tls_cert = c->tls_cert,
+            .tls_key = c->tls_key,
+        };
+        if ((col->tx = tx_open(&tc, e2, sizeof(e2))) == NULL) {
+            snprintf(err, errlen, "collector '%s': %s", col->url, e2);
+            goto fail;
+        }
+        col->tokens = 64.0;
+        col->tokens_ms = x->now_ms;
+    }
+    return x;
+fail:
+    exp_free(x);
+    return NULL;
+}
+
+void
+exp_close(struct exporter *x, const struct exp_process_stats *ps, int timeout_ms)
+{
+    uint64_t now = mono_now();
+    uint64_t deadline = now + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+
+    if (x == NULL || x->closed)
+        return;
+    if (ps != NULL)
+        x->ps = *ps;
+    for (;;) {
+        bool all_done = true;
+        now = mono_now();
+        x->now_ms = now;
+        for (size_t i = 0; i < x->n; i++) {
+            struct collector *c = &x->c[i];
+            if (c->done)
+                continue;
+            collector_poll(x, c, now);
+            if (c->up && c->count == 0) {
+                struct exp_opt_data od;
+                c->ops->flush(c->enc);
+                opt_data(x, c, &od);
+                c->ops->options(c->enc, &od);
+                c->ops->flush(c->enc);
+                c->done = true;
+                continue;
+            }
+            all_done = false;
+        }
+        if (all_done || now >= deadline)
+            break;
+        struct timespec ts = {0, 2 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    int left = now >= deadline ? 0 : (int)(deadline - now);
+    if (left < EXP_CLOSE_GRACE_MS)
+        left = EXP_CLOSE_GRACE_MS;
+    for (size_t i = 0; i < x->n; i++) {
+        struct collector *c = &x->c[i];
+        struct tx_stats final;
+        if (!c->done) {
+            struct exp_msg_info lost;
+            log_msg(LOG_WARNING, "export %s: %zu flows still queued at exit, not sent%s%s",
+                    c->url, c->count, tx_last_error(c->tx)[0] ? ": " : "",
+                    tx_last_error(c->tx));
+            for (; c->count > 0; ring_pop(c))
+                flow_not_sent(c, ring_at(x, c, 0));
+            c->ops->discard(c->enc, &lost);
+            add_not_sent(c, lost.flows, lost.packets, lost.octets);
+        }
+        tx_close(c->tx, left, &final);
+        c->tx = NULL;
+        settle(c, &final);
+        /* Whatever the transport neither sent nor reported lost is lost now. */
+        for (; c->fcount > 0; c->fcount--, c->fhead = (c->fhead + 1) % EXP_FIFO)
+            add_not_sent(c, c->fifo[c->fhead].flows, c->fifo[c->fhead].packets,
+                         c->fifo[c->fhead].octets);
+        c->up = false;
+    }
+    x->closed = true;
+}
+
+void
+exp_free(struct exporter *x)
+{
+    if (x == NULL)
+        return;
+    for (size_t i = 0; i < x->n; i++) {
+        struct collector *c = &x->c[i];
+        if (c->tx != NULL)
+            tx_close(c->tx, 0, NULL);
+        if (c->enc != NULL)
+            c->ops->free(c->enc);
+        free(c->ring);
+        free(c->fifo);
+    }
+    free(x->c);
+    free(x);
+}
+
+bool
+exp_backlogged(const struct exporter *x)
+{
+    for (size_t i = 0; i < x->n; i++)
+        if (x->c[i].up && x->c[i].count > x->c[i].cap / 2)
+            return true;
+    return false;
+}
+
+size_t
+exp_n_collectors(const struct exporter *x)
+{
+    return x->n;
+}
+
+const char *
+exp_collector_name(const struct exporter *x, size_t i)
+{
+    return i < x->n ? x->c[i].url : "";
+}
+
+void
+exp_stats(const struct exporter *x, size_t i, struct exp_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (size_t k = 0; k < x->n; k++) {
+        const struct collector *c = &x->c[k];
+        if (i != SIZE_MAX && i != k)
+            continue;
+        out->flows += c->st.flows;
+        out->flows_sent += c->st.flows_sent;
+        out->messages_sent += c->st.messages_sent;
+        out->octets_sent += c->st.octets_sent;
+        out->not_sent_flows += c->st.not_sent_flows;
+        out->not_sent_packets += c->st.not_sent_packets;
+        out->not_sent_octets += c->st.not_sent_octets;
+        out->queued += c->count + (c->enc != NULL && c->ops->partial(c->enc) ? 1 : 0);
+        out->sessions += c->st.sessions;
+        out->connect_failures += c->txs.connect_failures;
+    }
+}
+
+void
+exp_summary(const struct exporter *x, FILE *out)
+{
+    for (size_t i = 0; i < x->n; i++) {
+        struct exp_stats s;
+        exp_stats(x, i, &s);
+        fprintf(out,
+                "nfprobe: export %s: %" PRIu64 " flows sent in %" PRIu64 " messages (%" PRIu64
+                " octets), %" PRIu64 " not sent (%" PRIu64 " packets, %" PRIu64
+                " octets), %" PRIu64 " sessions, %" PRIu64 " connect failures\n",
+                x->c[i].url, s.flows_sent, s.messages_sent, s.octets_sent, s.not_sent_flows,
+                s.not_sent_packets, s.not_sent_octets, s.sessions, s.connect_failures);
+    }
+}

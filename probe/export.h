@@ -1,0 +1,143 @@
+/*
+ * export.h - flow export to collectors: IPFIX over UDP, TCP or TLS.
+ *
+ * One exporter feeds every collector given with -c. Each collector has its own encoder state
+ * (templates, sequence numbers: one IPFIX transport session per connection), its own transport
+ * (transport.h) and a bounded queue of finished flows, used while it cannot take them: a
+ * TCP/TLS collector that is down or slow, UDP output being paced. What cannot be queued or sent
+ * is counted as not sent, in flows, packets and octets (RFC 7011 notSent*), and reported to
+ * the collector in the exporting reliability options record.
+ *
+ * Single-threaded: exp_flow() is called from the meter's emit callback (offline) or the output
+ * thread (live), exp_poll() from the output loop; exp_flow() also runs the timers itself every
+ * few flows, since offline there is no other tick. Neither blocks, except that reading files
+ * (offline) exp_flow() waits for a connected collector whose queue is half full, instead of
+ * dropping flows. exp_close() waits (bounded) for the last records to leave.
+ */
+#ifndef NFPROBE_EXPORT_H
+#define NFPROBE_EXPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "features.h"
+#include "flow.h"
+
+struct exp_config {
+    const char *const *collectors; /* "ipfix+udp://HOST:PORT", "ipfix+tcp://", "ipfix+tls://" */
+    size_t n_collectors;
+    const char *collector_mode;    /* "all" (NULL = all) or "round-robin" */
+    uint32_t observation_domain;
+    uint32_t pen;                  /* our private enterprise number (0 = 32473) */
+    uint32_t mtu;                  /* largest UDP message, octets (0 = 1400) */
+    uint32_t template_refresh_s;   /* UDP template / all options refresh, seconds (0 = 60) */
+    const char *template_file;     /* --ipfix-template, NULL = every field */
+    bool ntop_compat;
+    const char *tls_ca;
+    const char *tls_cert;
+    const char *tls_key;
+    /* What the flows carry (the CSV columns): */
+    bool tunnel_id;
+    bool statistics;
+    uint16_t splt_n;
+    const struct feat_config *feat; /* mtr_features(), for the SPLT arrays */
+    bool l7;
+    size_t l7_off;                 /* struct flow_l7 at f->ext + l7_off */
+    /* nDPI's protocol names (dpi_proto_name, dpi_num_protocols), for the application map
+     * that nfdump resolves applicationId with; called in exp_new() only. NULL = no map. */
+    const char *(*app_name)(void *ctx, uint16_t id);
+    void *app_ctx;
+    uint16_t n_apps;
+    size_t flow_size;              /* bytes of a flow with its extensions: mtr_flow_size() */
+    bool offline;                  /* reading files: exp_flow() waits for a slow collector */
+    /* Tuning (0 = default): */
+    size_t queue_bytes;            /* per collector, flows waiting to be sent (16 MiB) */
+    uint32_t flush_ms;             /* a partly filled message leaves after this long (1000) */
+    uint32_t udp_rate;             /* UDP messages per second per collector at most (20000) */
+    uint32_t export_time_s;        /* tests: fixed export time in the headers (wall clock) */
+};
+
+/* What the metering process reports in the options records (RFC 7011 4.2). */
+struct exp_process_stats {
+    uint64_t packets_ignored; /* packets the decoder rejected */
+    uint64_t octets_ignored;  /* their octets */
+    uint64_t capture_drops;   /* packets the capture dropped (pcap ps_drop + ps_ifdrop) */
+    uint64_t first_ms;        /* Unix ms of the first and the last packet observed, 0 = take */
+    uint64_t last_ms;         /* the earliest start and latest end of the flows exported */
+};
+
+/* Counters of one collector (or of all, summed). */
+struct exp_stats {
+    uint64_t flows;            /* flows given to the collector */
+    uint64_t flows_sent;       /* flows in messages the transport sent (UDP) or wrote (TCP/TLS) */
+    uint64_t messages_sent;    /* messages and octets sent, templates and options included */
+    uint64_t octets_sent;
+    uint64_t not_sent_flows;   /* flows (and their packets, octets) that were not sent */
+    uint64_t not_sent_packets;
+    uint64_t not_sent_octets;
+    uint64_t queued;           /* flows waiting now */
+    uint64_t sessions;         /* transport sessions started */
+    uint64_t connect_failures; /* failed connects and TLS handshakes */
+};
+
+struct exporter;
+
+/*
+ * Parses one collector URL: SCHEME+TRANSPORT://HOST[:PORT] with SCHEME "ipfix", TRANSPORT
+ * "udp", "tcp" or "tls", HOST a name, an IPv4 literal or a bracketed IPv6 literal; PORT defaults
+ * to 4739 (4740 for TLS). Writes host and port (NUL-terminated) into the caller's buffers.
+ * Returns 0 or -EINVAL with a one-line err naming the URL.
+ */
+int exp_parse_collector(const char *url, char *scheme, size_t scheme_len, char *transport,
+                        size_t transport_len, char *host, size_t host_len, char *port,
+                        size_t port_len, char *err, size_t errlen);
+
+/*
+ * Opens every collector (resolves names, loads TLS material, opens UDP sockets; TCP/TLS
+ * connect in the background) and builds the encoders. Allocates all queues now. Returns NULL
+ * with a one-line err naming the collector, flag or file.
+ */
+struct exporter *exp_new(const struct exp_config *c, char *err, size_t errlen);
+
+/*
+ * Exports one finished flow (to every collector, or to the next one in round-robin mode).
+ * Copies what it keeps: f may be reused after the call. Never blocks.
+ */
+void exp_flow(struct exporter *x, const struct flow *f);
+
+/*
+ * Drives the collectors: connects, template refresh, flushes messages older than flush_ms,
+ * sends queued flows. Call it often (every few hundred packets and when idle). mono_ms is a
+ * monotonic clock; ps (may be NULL) the metering counters for the options records.
+ */
+void exp_poll(struct exporter *x, uint64_t mono_ms, const struct exp_process_stats *ps);
+
+/*
+ * Ends the export: sends what is queued and the final options records, waiting at most
+ * timeout_ms in all for collectors to connect and take them, then closes every transport
+ * gracefully. What is still unsent is counted as not sent. exp_stats() stays valid.
+ */
+void exp_close(struct exporter *x, const struct exp_process_stats *ps, int timeout_ms);
+
+void exp_free(struct exporter *x);
+
+/*
+ * True when a connected collector's queue is more than half full: it takes flows more slowly
+ * than they come (UDP pacing, a slow TCP collector). Reading a capture file, the caller should
+ * then exp_poll() and wait a little before reading on, rather than let the queue drop flows.
+ * Live capture never waits: there the queue absorbs bursts and drops (counted) when full.
+ */
+bool exp_backlogged(const struct exporter *x);
+
+size_t exp_n_collectors(const struct exporter *x);
+/* The URL of collector i, as given. */
+const char *exp_collector_name(const struct exporter *x, size_t i);
+/* Counters of collector i, or of all collectors summed when i == SIZE_MAX. */
+void exp_stats(const struct exporter *x, size_t i, struct exp_stats *out);
+
+/* Writes one line per collector: flows sent, not sent, sessions ("nfprobe: export ..."). */
+void exp_summary(const struct exporter *x, FILE *out);
+
+#endif

@@ -1,0 +1,1101 @@
+/*
+ * export_ipfix.c - IPFIX encoder: flows -> IPFIX messages, with libfixbuf 2.4.
+ *
+ * The only probe file that includes libfixbuf or sees a GError. libfixbuf encodes into a buffer
+ * we own (fbExporterAllocBuffer, manual mode): every append that does not fit returns
+ * FB_ERROR_EOM, we emit the message (fBufEmit copies it into our buffer, fbExporterGetMsgLen
+ * says how long it is), hand it to the sink, and append again. libfixbuf also ends a message
+ * between templates and data records on its own (FB_ERROR_EOM with nothing to emit); the same
+ * retry covers it. Messages therefore come in this order at the start of a session and at each
+ * refresh: templates, RFC 5610 type records, application map records (one per message: nfdump
+ * 1.7.1 decodes only the first map record of a Set), options data, then flows.
+ *
+ * A transport session is one libfixbuf session: on every new session the old fBuf (session,
+ * templates, sequence numbers) is freed and a fresh one is built, so sequence numbers start at 0
+ * and the collector gets every template first. Data records are transcoded from struct
+ * ipfix_rec (export_ipfix.h, from ie.def) by element identity into the IPv4 or the IPv6 template.
+ */
+#include "export_ipfix.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ------------------------------------------------------------------ tables from ie.def */
+
+#define NFP_KIND_LIST IPFIX_K_LIST
+#define NFP_KIND_VAR IPFIX_K_VAR
+#define NFP_KIND_U64 IPFIX_K_U64
+#define NFP_KIND_F64 IPFIX_K_F64
+#define NFP_KIND_IP6 IPFIX_K_IP6
+#define NFP_KIND_U32 IPFIX_K_U32
+#define NFP_KIND_U16 IPFIX_K_U16
+#define NFP_KIND_MAC IPFIX_K_MAC
+#define NFP_KIND_U8 IPFIX_K_U8
+#define NFP_KIND_I8 IPFIX_K_I8
+#define NFP_KIND_PAD IPFIX_K_PAD
+
+#define NFP_ENCLEN_LIST(l) FB_IE_VARLEN
+#define NFP_ENCLEN_VAR(l) FB_IE_VARLEN
+#define NFP_ENCLEN_U64(l) (l)
+#define NFP_ENCLEN_F64(l) (l)
+#define NFP_ENCLEN_IP6(l) (l)
+#define NFP_ENCLEN_U32(l) (l)
+#define NFP_ENCLEN_U16(l) (l)
+#define NFP_ENCLEN_MAC(l) (l)
+#define NFP_ENCLEN_U8(l) (l)
+#define NFP_ENCLEN_I8(l) (l)
+#define NFP_ENCLEN_PAD(l) (l)
+
+const struct ipfix_field ipfix_fields[] = {
+#define NFP_FIELD(m, t, e, l, g)                                                                   \
+    {#e, offsetof(struct ipfix_rec, m), NFP_ENCLEN_##t(l), (uint16_t)NFP_SIZE_##t(l), (g),         \
+     NFP_KIND_##t},
+#include "../templates/ie.def"
+#undef NFP_FIELD
+};
+const size_t ipfix_n_fields = sizeof(ipfix_fields) / sizeof(ipfix_fields[0]);
+
+const struct ipfix_ie_def ipfix_ie_defs[] = {
+#define NFP_IE(n, pen, id, type, rev, sem, units, desc)                                            \
+    {#n, (pen) == NFP_PEN_NTOP, id, #type, rev, #sem, #units, desc},
+#include "../templates/ie.def"
+#undef NFP_IE
+};
+const size_t ipfix_n_ie_defs = sizeof(ipfix_ie_defs) / sizeof(ipfix_ie_defs[0]);
+
+const struct ipfix_field *
+ipfix_field_by_element(const char *element)
+{
+    for (size_t i = 0; i < ipfix_n_fields; i++)
+        if (strcmp(ipfix_fields[i].element, element) == 0)
+            return &ipfix_fields[i];
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ information model */
+
+static int
+fb_type(const char *t)
+{
+    static const struct {
+        const char *name;
+        int type;
+    } map[] = {
+        {"octetArray", FB_OCTET_ARRAY},   {"unsigned8", FB_UINT_8},
+        {"unsigned16", FB_UINT_16},       {"unsigned32", FB_UINT_32},
+        {"unsigned64", FB_UINT_64},       {"signed8", FB_INT_8},
+        {"float64", FB_FLOAT_64},         {"string", FB_STRING},
+        {"dateTimeMilliseconds", FB_DT_MILSEC}, {"basicList", FB_BASIC_LIST},
+    };
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (strcmp(map[i].name, t) == 0)
+            return map[i].type;
+    return -1;
+}
+
+static int
+fb_type_len(int type)
+{
+    switch (type) {
+    case FB_UINT_8:
+    case FB_INT_8:
+        return 1;
+    case FB_UINT_16:
+        return 2;
+    case FB_UINT_32:
+        return 4;
+    case FB_UINT_64:
+    case FB_FLOAT_64:
+    case FB_DT_MILSEC:
+        return 8;
+    default:
+        return FB_IE_VARLEN;
+    }
+}
+
+static uint32_t
+fb_semantic(const char *s)
+{
+    static const char *const names[] = {"default", "quantity", "totalCounter", "deltaCounter",
+                                        "identifier", "flags", "list"};
+    for (uint32_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(names[i], s) == 0)
+            return i << 8;
+    return 0;
+}
+
+static uint32_t
+fb_units(const char *u)
+{
+    static const char *const names[] = {"none", "bits", "octets", "packets", "flows", "seconds",
+                                        "milliseconds"};
+    for (uint32_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(names[i], u) == 0)
+            return i << 16;
+    return 0;
+}
+
+fbInfoModel_t *
+ipfix_model_new(uint32_t pen, char *err, size_t errlen)
+{
+    fbInfoElement_t ies[sizeof(ipfix_ie_defs) / sizeof(ipfix_ie_defs[0]) + 1];
+    fbInfoModel_t *model;
+
+    if (pen == 0 || pen == NFP_PEN_REVERSE || pen == NFP_PEN_NTOP) {
+        snprintf(err, errlen, "--pen %u: reserved by RFC 5103 or ntop, choose another", pen);
+        return NULL;
+    }
+    memset(ies, 0, sizeof(ies));
+    for (size_t i = 0; i < ipfix_n_ie_defs; i++) {
+        const struct ipfix_ie_def *d = &ipfix_ie_defs[i];
+        int type = fb_type(d->type);
+        if (type < 0) {
+            snprintf(err, errlen, "ie.def: %s: unknown type %s", d->name, d->type);
+            return NULL;
+        }
+        uint32_t flags = fb_semantic(d->semantics) | fb_units(d->units);
+        if (type != FB_STRING && type != FB_OCTET_ARRAY && type != FB_BASIC_LIST)
+            flags |= FB_IE_F_ENDIAN;
+        if (d->reversible)
+            flags |= FB_IE_F_REVERSIBLE;
+        fbInfoElement_t ie = FB_IE_INIT_FULL(d->name, d->ntop ? NFP_PEN_NTOP : pen, d->id,
+                                             fb_type_len(type), flags, 0, 0, (uint8_t)type,
+                                             (char *)d->description);
+        ies[i] = ie;
+    }
+    model = fbInfoModelAlloc();
+    fbInfoModelAddElementArray(model, ies);
+    return model;
+}
+
+/* A spec array for fbTemplateAppendSpecArray from element names and lengths. */
+static fbInfoElementSpec_t
+spec_of(const char *name, uint16_t len)
+{
+    fbInfoElementSpec_t s = {(char *)name, len, 0};
+    return s;
+}
+
+static fbTemplate_t *
+template_from(fbInfoModel_t *model, const fbInfoElementSpec_t *spec, size_t n, uint16_t scope,
+              char *err, size_t errlen)
+{
+    fbTemplate_t *t = fbTemplateAlloc(model);
+    GError *gerr = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        if (!fbTemplateAppendSpec(t, (fbInfoElementSpec_t *)&spec[i], 0, &gerr)) {
+            snprintf(err, errlen, "template element %s: %s", spec[i].name, gerr->message);
+            g_clear_error(&gerr);
+            fbTemplateFreeUnused(t);
+            return NULL;
+        }
+    }
+    if (scope > 0)
+        fbTemplateSetOptionsScope(t, scope);
+    return t;
+}
+
+fbTemplate_t *
+ipfix_rec_template(fbInfoModel_t *model, char *err, size_t errlen)
+{
+    fbInfoElementSpec_t spec[sizeof(ipfix_fields) / sizeof(ipfix_fields[0])];
+    fbTemplate_t *t;
+
+    for (size_t i = 0; i < ipfix_n_fields; i++)
+        spec[i] = spec_of(ipfix_fields[i].element, ipfix_fields[i].len);
+    t = template_from(model, spec, ipfix_n_fields, 0, err, errlen);
+    if (t != NULL && fbTemplateGetIELenOfMemBuffer(t) != sizeof(struct ipfix_rec)) {
+        snprintf(err, errlen, "ie.def: libfixbuf lays struct ipfix_rec out in %u octets, not %zu",
+                 fbTemplateGetIELenOfMemBuffer(t), sizeof(struct ipfix_rec));
+        fbTemplateFreeUnused(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* ------------------------------------------------------------------ options records */
+
+struct opt_mstats {
+    uint64_t messages;
+    uint64_t flows;
+    uint64_t octets;
+    uint32_t domain;
+    uint8_t pad[4];
+};
+
+struct opt_mrel {
+    uint64_t ignored_packets;
+    uint64_t ignored_octets;
+    uint64_t first_ms;
+    uint64_t last_ms;
+    uint32_t domain;
+    uint8_t pad[4];
+};
+
+struct opt_erel {
+    uint64_t flows;
+    uint64_t packets;
+    uint64_t octets;
+    uint64_t first_ms;
+    uint64_t last_ms;
+    uint32_t process;
+    uint8_t pad[4];
+};
+
+struct opt_appmap {
+    uint32_t domain;
+    uint8_t id[IPFIX_APP_ID_LEN];
+    char name[IPFIX_APP_NAME_LEN];
+    char desc[IPFIX_APP_DESC_LEN];
+    uint8_t pad[1];
+};
+_Static_assert(sizeof(struct opt_appmap) == 4 + IPFIX_APP_ID_LEN + IPFIX_APP_NAME_LEN +
+                                                IPFIX_APP_DESC_LEN + 1,
+               "opt_appmap must have no hidden padding");
+
+/* Internal (memory order) and external (scope first) layouts of the options templates. */
+static const fbInfoElementSpec_t mstats_int[] = {
+    {"exportedMessageTotalCount", 8, 0}, {"exportedFlowRecordTotalCount", 8, 0},
+    {"exportedOctetTotalCount", 8, 0},   {"observationDomainId", 4, 0},
+    {"paddingOctets", 4, 0}};
+static const fbInfoElementSpec_t mstats_ext[] = {
+    {"observationDomainId", 4, 0}, {"exportedMessageTotalCount", 8, 0},
+    {"exportedFlowRecordTotalCount", 8, 0}, {"exportedOctetTotalCount", 8, 0}};
+static const fbInfoElementSpec_t mrel_int[] = {
+    {"ignoredPacketTotalCount", 8, 0},     {"ignoredOctetTotalCount", 8, 0},
+    {"observationTimeMilliseconds", 8, 0}, {"observationTimeMilliseconds", 8, 0},
+    {"observationDomainId", 4, 0},         {"paddingOctets", 4, 0}};
+static const fbInfoElementSpec_t mrel_ext[] = {
+    {"observationDomainId", 4, 0},         {"ignoredPacketTotalCount", 8, 0},
+    {"ignoredOctetTotalCount", 8, 0},      {"observationTimeMilliseconds", 8, 0},
+    {"observationTimeMilliseconds", 8, 0}};
+static const fbInfoElementSpec_t erel_int[] = {
+    {"notSentFlowTotalCount", 8, 0},       {"notSentPacketTotalCount", 8, 0},
+    {"notSentOctetTotalCount", 8, 0},      {"observationTimeMilliseconds", 8, 0},
+    {"observationTimeMilliseconds", 8, 0}, {"exportingProcessId", 4, 0},
+    {"paddingOctets", 4, 0}};
+static const fbInfoElementSpec_t erel_ext[] = {
+    {"exportingProcessId", 4, 0},          {"notSentFlowTotalCount", 8, 0},
+    {"notSentPacketTotalCount", 8, 0},     {"notSentOctetTotalCount", 8, 0},
+    {"observationTimeMilliseconds", 8, 0}, {"observationTimeMilliseconds", 8, 0}};
+static const fbInfoElementSpec_t appmap_int[] = {
+    {"observationDomainId", 4, 0},
+    {"applicationId", IPFIX_APP_ID_LEN, 0},
+    {"applicationName", IPFIX_APP_NAME_LEN, 0},
+    {"applicationDescription", IPFIX_APP_DESC_LEN, 0},
+    {"paddingOctets", 1, 0}};
+static const fbInfoElementSpec_t appmap_ext[] = {
+    {"observationDomainId", 4, 0},
+    {"applicationId", IPFIX_APP_ID_LEN, 0},
+    {"applicationName", IPFIX_APP_NAME_LEN, 0},
+    {"applicationDescription", IPFIX_APP_DESC_LEN, 0}};
+
+/* RFC 5610 type records as libfixbuf writes them, without the padding of its internal layout. */
+static const fbInfoElementSpec_t typeinfo_ext[] = {
+    {"privateEnterpriseNumber", 4, 0},      {"informationElementId", 2, 0},
+    {"informationElementDataType", 1, 0},   {"informationElementSemantics", 1, 0},
+    {"informationElementUnits", 2, 0},      {"informationElementRangeBegin", 8, 0},
+    {"informationElementRangeEnd", 8, 0},   {"informationElementName", FB_IE_VARLEN, 0},
+    {"informationElementDescription", FB_IE_VARLEN, 0}};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ------------------------------------------------------------------ encoder state */
+
+/* One entry of the application map (nfdump 1.7.1 wants fixed-length names). */
+struct app_entry {
+    uint16_t id;
+    char name[IPFIX_APP_NAME_LEN];
+    char desc[IPFIX_APP_DESC_LEN];
+};
+
+struct ipfix_enc {
+    struct exp_enc_params p;
+    fbInfoModel_t *model;
+    fBuf_t *fbuf; /* owns the session and the exporter; NULL between sessions */
+    fbExporter_t *exporter;
+    uint8_t *buf; /* max_msg octets: where fBufEmit copies each message */
+    uint32_t groups;
+    uint16_t order[sizeof(ipfix_fields) / sizeof(ipfix_fields[0])]; /* exported fields */
+    size_t n_order;
+    bool partial;
+    struct exp_msg_info cur; /* what the message being filled carries */
+    const fbInfoElement_t *ie_dir, *ie_ps, *ie_piat; /* basicList members */
+    const fbInfoElement_t *type_ies[2 * sizeof(ipfix_ie_defs) / sizeof(ipfix_ie_defs[0])];
+    size_t n_type_ies;
+    uint8_t app_id[IPFIX_APP_ID_LEN];
+    struct app_entry *apps; /* the application map, built at open */
+    size_t n_apps;
+    struct ipfix_rec rec;
+};
+
+static uint32_t
+export_time(const struct ipfix_enc *e)
+{
+    return e->p.export_time_s ? e->p.export_time_s : (uint32_t)time(NULL);
+}
+
+/*
+ * libfixbuf 2.4.1 can leave a Set with no record (its header only) when a record did not fit;
+ * RFC 7011 section 3.3.1 requires one or more records per Set and some collectors reject it.
+ */
+static size_t
+strip_empty_sets(uint8_t *m, size_t len)
+{
+    size_t off = 16;
+
+    while (off + 4 <= len) {
+        uint16_t slen = (uint16_t)(m[off + 2] << 8 | m[off + 3]);
+        if (slen < 4 || slen > len - off)
+            break;
+        if (slen == 4) {
+            memmove(m + off, m + off + 4, len - off - 4);
+            len -= 4;
+            continue;
+        }
+        off += slen;
+    }
+    m[2] = (uint8_t)(len >> 8);
+    m[3] = (uint8_t)len;
+    return len;
+}
+
+static int
+emit(struct ipfix_enc *e)
+{
+    GError *gerr = NULL;
+
+    if (e->fbuf == NULL)
+        return 0;
+    if (!fBufEmit(e->fbuf, &gerr)) {
+        g_clear_error(&gerr);
+        return -EIO;
+    }
+    if (e->partial) {
+        size_t len = strip_empty_sets(e->buf, fbExporterGetMsgLen(e->exporter));
+        struct exp_msg_info info = e->cur;
+        memset(&e->cur, 0, sizeof(e->cur));
+        e->partial = false;
+        e->p.sink(e->p.sink_ctx, e->buf, len, &info);
+    }
+    return 0;
+}
+
+enum app_kind { APP_TEMPLATE, APP_DATA, APP_TYPEINFO };
+
+struct append_op {
+    enum app_kind kind;
+    uint16_t itid; /* internal template, data */
+    uint16_t etid; /* external template (data) or the template to export */
+    void *rec;
+    size_t len;
+    const fbInfoElement_t *ie;
+};
+
+static gboolean
+append_once(struct ipfix_enc *e, const struct append_op *op, GError **gerr)
+{
+    fBufSetExportTime(e->fbuf, export_time(e));
+    switch (op->kind) {
+    case APP_TEMPLATE:
+        return fbSessionExportTemplate(fBufGetSession(e->fbuf), op->etid, gerr);
+    case APP_TYPEINFO:
+        return fbInfoElementWriteOptionsRecord(e->fbuf, op->ie, op->itid, op->etid, gerr);
+    case APP_DATA:
+    default:
+        if (!fBufSetInternalTemplate(e->fbuf, op->itid, gerr) ||
+            !fBufSetExportTemplate(e->fbuf, op->etid, gerr))
+            return FALSE;
+        return fBufAppend(e->fbuf, op->rec, op->len, gerr);
+    }
+}
+
+/*
+ * Appends, emitting the current message first when libfixbuf says it ended (full, or a switch
+ * between templates and records). Returns -EMSGSIZE when it does not fit an empty message.
+ */
+static int
+append(struct ipfix_enc *e, const struct append_op *op)
+{
+    GError *gerr = NULL;
+
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (append_once(e, op, &gerr)) {
+            e->partial = true;
+            if (op->kind != APP_TEMPLATE)
+                e->cur.records++;
+            return 0;
+        }
+        bool eom = g_error_matches(gerr, FB_ERROR_DOMAIN, FB_ERROR_EOM);
+        g_clear_error(&gerr);
+        if (!eom)
+            return -EINVAL;
+        if (attempt == 0) {
+            int rc = emit(e);
+            if (rc != 0)
+                return rc;
+        }
+    }
+    return -EMSGSIZE;
+}
+
+/* ------------------------------------------------------------------ template file */
+
+static bool
+in_order(const struct ipfix_enc *e, size_t idx)
+{
+    for (size_t i = 0; i < e->n_order; i++)
+        if (e->order[i] == idx)
+            return true;
+    return false;
+}
+
+/* One element name per line, '#' comments; order = order in the templates (README.md). */
+static int
+load_template_file(struct ipfix_enc *e, const char *path, char *err, size_t errlen)
+{
+    FILE *fp = fopen(path, "r");
+    char line[256];
+    unsigned lineno = 0;
+
+    if (fp == NULL) {
+        snprintf(err, errlen, "--ipfix-template %s: %s", path, strerror(errno));
+        return -errno;
+    }
+    e->n_order = 0;
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        char *p = line, *end;
+        lineno++;
+        if (strchr(line, '\n') == NULL && !feof(fp)) {
+            snprintf(err, errlen, "%s:%u: line too long", path, lineno);
+            goto fail;
+        }
+        line[strcspn(line, "#\r\n")] = '\0';
+        while (isspace((unsigned char)*p))
+            p++;
+        end = p + strlen(p);
+        while (end > p && isspace((unsigned char)end[-1]))
+            *--end = '\0';
+        if (*p == '\0')
+            continue;
+        if (strpbrk(p, " \t") != NULL) {
+            snprintf(err, errlen, "%s:%u: one element name per line, got '%s'", path, lineno, p);
+            goto fail;
+        }
+        const struct ipfix_field *f = ipfix_field_by_element(p);
+        if (f == NULL || (f->groups & NFP_G_INTERNAL)) {
+            snprintf(err, errlen,
+                     "%s:%u: '%s' is not an element nfprobe exports (see templates/README.md)",
+                     path, lineno, p);
+            goto fail;
+        }
+        size_t idx = (size_t)(f - ipfix_fields);
+        if (in_order(e, idx)) {
+            snprintf(err, errlen, "%s:%u: '%s' is listed twice", path, lineno, p);
+            goto fail;
+        }
+        e->order[e->n_order++] = (uint16_t)idx;
+    }
+    if (ferror(fp)) {
+        snprintf(err, errlen, "--ipfix-template %s: read error", path);
+        goto fail;
+    }
+    fclose(fp);
+    if (e->n_order == 0) {
+        snprintf(err, errlen, "%s: no element listed", path);
+        return -EINVAL;
+    }
+    return 0;
+fail:
+    fclose(fp);
+    return -EINVAL;
+}
+
+/* The external spec of one address family: the chosen fields whose groups are all enabled. */
+static size_t
+external_spec(const struct ipfix_enc *e, uint32_t family, fbInfoElementSpec_t *spec)
+{
+    uint32_t enabled = e->groups | family;
+    size_t n = 0;
+
+    for (size_t i = 0; i < e->n_order; i++) {
+        const struct ipfix_field *f = &ipfix_fields[e->order[i]];
+        if ((f->groups & enabled) == f->groups)
+            spec[n++] = spec_of(f->element, f->len);
+    }
+    return n;
+}
+
+/* Our and ntop's elements in the data templates, for RFC 5610 type records. */
+static void
+collect_type_ies(struct ipfix_enc *e)
+{
+    fbInfoElementSpec_t spec[NELEM(ipfix_fields)];
+    const uint32_t fams[2] = {NFP_G_V4, NFP_G_V6};
+
+    e->n_type_ies = 0;
+    for (int fam = 0; fam < 2; fam++) {
+        size_t n = external_spec(e, fams[fam], spec);
+        for (size_t i = 0; i < n; i++) {
+            const fbInfoElement_t *ie = fbInfoModelGetElementByName(e->model, spec[i].name);
+            if (ie == NULL || ie->ent == 0 || ie->ent == NFP_PEN_REVERSE)
+                continue;
+            bool seen = false;
+            for (size_t k = 0; k < e->n_type_ies; k++)
+                seen |= e->type_ies[k] == ie;
+            if (!seen)
+                e->type_ies[e->n_type_ies++] = ie;
+            /* A list's member elements need describing too. */
+            const fbInfoElement_t *member = NULL;
+            if (strcmp(spec[i].name, "nfsSpltDirection") == 0)
+                member = e->ie_dir;
+            else if (strcmp(spec[i].name, "nfsSpltPacketSize") == 0)
+                member = e->ie_ps;
+            else if (strcmp(spec[i].name, "nfsSpltPiatMilliseconds") == 0)
+                member = e->ie_piat;
+            seen = member == NULL;
+            for (size_t k = 0; k < e->n_type_ies && !seen; k++)
+                seen = e->type_ies[k] == member;
+            if (!seen)
+                e->type_ies[e->n_type_ies++] = member;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ session */
+
+static void
+session_free(struct ipfix_enc *e)
+{
+    if (e->fbuf != NULL)
+        fBufFree(e->fbuf); /* frees the session, its templates and the exporter */
+    e->fbuf = NULL;
+    e->exporter = NULL;
+    e->partial = false;
+    memset(&e->cur, 0, sizeof(e->cur));
+}
+
+static int
+add_template(fbSession_t *s, gboolean internal, uint16_t tid, fbTemplate_t *t)
+{
+    GError *gerr = NULL;
+
+    if (t == NULL)
+        return -EINVAL;
+    if (!fbSessionAddTemplate(s, internal, tid, t, &gerr)) {
+        g_clear_error(&gerr);
+        fbTemplateFreeUnused(t);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* A new libfixbuf session with every template: sequence numbers from 0. */
+static int
+session_build(struct ipfix_enc *e)
+{
+    fbInfoElementSpec_t spec[NELEM(ipfix_fields)];
+    char err[256];
+    fbSession_t *s;
+    int rc = 0;
+    GError *gerr = NULL;
+
+    session_free(e);
+    s = fbSessionAlloc(e->model);
+    fbSessionSetDomain(s, e->p.observation_domain);
+    rc |= add_template(s, TRUE, IPFIX_TID_REC, ipfix_rec_template(e->model, err, sizeof(err)));
+    size_t n = external_spec(e, NFP_G_V4, spec);
+    rc |= add_template(s, FALSE, IPFIX_TID_V4, template_from(e->model, spec, n, 0, err, sizeof(err)));
+    n = external_spec(e, NFP_G_V6, spec);
+    rc |= add_template(s, FALSE, IPFIX_TID_V6, template_from(e->model, spec, n, 0, err, sizeof(err)));
+#define OPT_PAIR(tid, in, ex)                                                                      \
+    do {                                                                                           \
+        rc |= add_template(s, TRUE, tid,                                                           \
+                           template_from(e->model, in, NELEM(in), 0, err, sizeof(err)));       \
+        rc |= add_template(s, FALSE, tid,                                                          \
+                           template_from(e->model, ex, NELEM(ex), 1, err, sizeof(err)));       \
+    } while (0)
+    OPT_PAIR(IPFIX_TID_MSTATS, mstats_int, mstats_ext);
+    OPT_PAIR(IPFIX_TID_MREL, mrel_int, mrel_ext);
+    OPT_PAIR(IPFIX_TID_EREL, erel_int, erel_ext);
+    if (e->groups & NFP_G_L7) {
+        OPT_PAIR(IPFIX_TID_APPMAP, appmap_int, appmap_ext);
+        rc |= add_template(s, FALSE, IPFIX_TID_APPMAP2,
+                           template_from(e->model, appmap_ext, NELEM(appmap_ext), 1, err,
+                                         sizeof(err)));
+    }
+#undef OPT_PAIR
+    if (e->n_type_ies > 0) {
+        rc |= add_template(s, TRUE, IPFIX_TID_TYPEINFO, fbInfoElementAllocTypeTemplate(e->model, &gerr));
+        g_clear_error(&gerr);
+        rc |= add_template(s, FALSE, IPFIX_TID_TYPEINFO,
+                           template_from(e->model, typeinfo_ext, NELEM(typeinfo_ext), 2, err,
+                                         sizeof(err)));
+    }
+    e->exporter = fbExporterAllocBuffer(e->buf, (uint16_t)e->p.max_msg);
+    e->fbuf = fBufAllocForExport(s, e->exporter);
+    fBufSetAutomaticMode(e->fbuf, FALSE);
+    if (rc != 0) {
+        session_free(e);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int
+export_template(struct ipfix_enc *e, uint16_t tid)
+{
+    struct append_op op = {.kind = APP_TEMPLATE, .etid = tid};
+
+    return append(e, &op);
+}
+
+/*
+ * The options templates and the type records come before the data templates, so that a
+ * collector learning names from RFC 5610 records (ipfixDump --rfc5610) knows our elements when
+ * it reads the data templates. libfixbuf puts templates and records in separate messages.
+ */
+static int
+send_templates(struct ipfix_enc *e)
+{
+    const uint16_t opt_tids[] = {IPFIX_TID_MSTATS, IPFIX_TID_MREL,    IPFIX_TID_EREL,
+                                 IPFIX_TID_APPMAP, IPFIX_TID_APPMAP2, IPFIX_TID_TYPEINFO};
+    int rc;
+
+    for (size_t i = 0; i < NELEM(opt_tids); i++) {
+        if ((opt_tids[i] == IPFIX_TID_APPMAP || opt_tids[i] == IPFIX_TID_APPMAP2) &&
+            !(e->groups & NFP_G_L7))
+            continue;
+        if (opt_tids[i] == IPFIX_TID_TYPEINFO && e->n_type_ies == 0)
+            continue;
+        /* nfdump 1.7.1 reads only the first options template of a Set: one per message. */
+        if ((rc = export_template(e, opt_tids[i])) != 0 || (rc = emit(e)) != 0)
+            return rc;
+    }
+    for (size_t i = 0; i < e->n_type_ies; i++) {
+        struct append_op op = {.kind = APP_TYPEINFO, .itid = IPFIX_TID_TYPEINFO,
+                               .etid = IPFIX_TID_TYPEINFO, .ie = e->type_ies[i]};
+        if ((rc = append(e, &op)) != 0)
+            return rc;
+    }
+    if ((rc = export_template(e, IPFIX_TID_V4)) != 0 ||
+        (rc = export_template(e, IPFIX_TID_V6)) != 0)
+        return rc;
+    return emit(e);
+}
+
+/*
+ * The application map. nfdump 1.7.1 decodes only the first map record of a Set (it never
+ * learns the options scope size, so its record stride is wrong): each record gets a Set of its
+ * own by alternating two identical templates, and no record comes after the first flow, since
+ * nfdump counts only flow records in its sequence check (the table is sent whole up front).
+ */
+static int
+send_apps(struct ipfix_enc *e)
+{
+    struct opt_appmap r;
+    int rc;
+
+    for (size_t i = 0; i < e->n_apps; i++) {
+        const struct app_entry *a = &e->apps[i];
+        memset(&r, 0, sizeof(r));
+        r.domain = e->p.observation_domain;
+        r.id[0] = IPFIX_APP_ENGINE_PANA_L7_PEN;
+        r.id[1] = (uint8_t)(e->p.pen >> 24);
+        r.id[2] = (uint8_t)(e->p.pen >> 16);
+        r.id[3] = (uint8_t)(e->p.pen >> 8);
+        r.id[4] = (uint8_t)e->p.pen;
+        r.id[5] = (uint8_t)(a->id >> 8);
+        r.id[6] = (uint8_t)a->id;
+        memcpy(r.name, a->name, sizeof(r.name));
+        memcpy(r.desc, a->desc, sizeof(r.desc));
+        uint16_t tid = i % 2 ? IPFIX_TID_APPMAP2 : IPFIX_TID_APPMAP;
+        struct append_op op = {.kind = APP_DATA, .itid = IPFIX_TID_APPMAP, .etid = tid,
+                               .rec = &r, .len = sizeof(r)};
+        if ((rc = append(e, &op)) != 0)
+            return rc;
+    }
+    return emit(e);
+}
+
+static int
+send_options(struct ipfix_enc *e, const struct exp_opt_data *od)
+{
+    struct opt_mstats ms = {.messages = od->messages, .flows = od->flow_records,
+                            .octets = od->octets, .domain = e->p.observation_domain};
+    struct opt_mrel mr = {.ignored_packets = od->ignored_packets,
+                          .ignored_octets = od->ignored_octets, .first_ms = od->first_obs_ms,
+                          .last_ms = od->last_obs_ms, .domain = e->p.observation_domain};
+    struct opt_erel er = {.flows = od->not_sent_flows, .packets = od->not_sent_packets,
+                          .octets = od->not_sent_octets, .first_ms = od->start_ms,
+                          .last_ms = od->now_ms, .process = e->p.observation_domain};
+    struct append_op ops[] = {
+        {.kind = APP_DATA, .itid = IPFIX_TID_MSTATS, .etid = IPFIX_TID_MSTATS, .rec = &ms,
+         .len = sizeof(ms)},
+        {.kind = APP_DATA, .itid = IPFIX_TID_MREL, .etid = IPFIX_TID_MREL, .rec = &mr,
+         .len = sizeof(mr)},
+        {.kind = APP_DATA, .itid = IPFIX_TID_EREL, .etid = IPFIX_TID_EREL, .rec = &er,
+         .len = sizeof(er)},
+    };
+    int rc;
+
+    for (size_t i = 0; i < NELEM(ops); i++)
+        if ((rc = append(e, &ops[i])) != 0)
+            return rc;
+    return 0;
+}
+
+/* Everything a collector needs before flows: templates, type records, map, options data. */
+static int
+send_preamble(struct ipfix_enc *e, const struct exp_opt_data *od)
+{
+    int rc;
+
+    if ((rc = emit(e)) != 0 || (rc = send_templates(e)) != 0 || (rc = send_apps(e)) != 0)
+        return rc;
+    return send_options(e, od);
+}
+
+/* ------------------------------------------------------------------ flows */
+
+static const struct flow_l7 *
+flow_l7_of(const struct ipfix_enc *e, const struct flow *f)
+{
+    return (const struct flow_l7 *)(const void *)(f->ext + e->p.l7_off);
+}
+
+static void
+set_str(fbVarfield_t *v, const char *s, size_t cap)
+{
+    v->buf = (uint8_t *)(uintptr_t)s;
+    v->len = strnlen(s, cap);
+}
+
+static void
+set_list(fbBasicList_t *bl, const fbInfoElement_t *ie, const void *data, uint16_t n,
+         size_t elem)
+{
+    fbBasicListInitWithOwnBuffer(bl, FB_LIST_SEM_ORDERED, ie, n, (uint16_t)(n * elem),
+                                 (uint8_t *)(uintptr_t)data);
+}
+
+static void
+fill_dir_stats(struct ipfix_rec *r, const struct flow *f)
+{
+    const struct flow_stats *b = &f->st[FLOW_BIDI], *s = &f->st[FLOW_S2D], *d = &f->st[FLOW_D2S];
+    const struct flow_dir *fb = &f->dir[FLOW_BIDI], *fs = &f->dir[FLOW_S2D],
+                          *fd = &f->dir[FLOW_D2S];
+
+    r->bi_mean_ps = b->mean_ps;
+    r->mean_ps = s->mean_ps;
+    r->rev_mean_ps = d->mean_ps;
+    r->bi_stddev_ps = feat_stddev_ps(b, fb->packets);
+    r->stddev_ps = feat_stddev_ps(s, fs->packets);
+    r->rev_stddev_ps = feat_stddev_ps(d, fd->packets);
+    r->bi_min_piat = b->min_piat;
+    r->min_piat = s->min_piat;
+    r->rev_min_piat = d->min_piat;
+    r->bi_mean_piat = b->mean_piat;
+    r->mean_piat = s->mean_piat;
+    r->rev_mean_piat = d->mean_piat;
+    r->bi_stddev_piat = feat_stddev_piat(b, fb->packets);
+    r->stddev_piat = feat_stddev_piat(s, fs->packets);
+    r->rev_stddev_piat = feat_stddev_piat(d, fd->packets);
+    r->bi_max_piat = b->max_piat;
+    r->max_piat = s->max_piat;
+    r->rev_max_piat = d->max_piat;
+    /* flag_count order: syn cwr ece urg ack psh rst fin */
+    r->syn = s->flag_count[0];
+    r->rev_syn = d->flag_count[0];
+    r->cwr = s->flag_count[1];
+    r->rev_cwr = d->flag_count[1];
+    r->ece = s->flag_count[2];
+    r->rev_ece = d->flag_count[2];
+    r->urg = s->flag_count[3];
+    r->rev_urg = d->flag_count[3];
+    r->ack = s->flag_count[4];
+    r->rev_ack = d->flag_count[4];
+    r->psh = s->flag_count[5];
+    r->rev_psh = d->flag_count[5];
+    r->rst = s->flag_count[6];
+    r->rev_rst = d->flag_count[6];
+    r->fin = s->flag_count[7];
+    r->rev_fin = d->flag_count[7];
+    r->min_ps = s->min_ps;
+    r->rev_min_ps = d->min_ps;
+    r->max_ps = s->max_ps;
+    r->rev_max_ps = d->max_ps;
+}
+
+static void
+fill_l7(struct ipfix_enc *e, struct ipfix_rec *r, const struct flow_l7 *l7)
+{
+    uint16_t sel = l7->app_id ? l7->app_id : l7->master_id;
+
+    e->app_id[0] = IPFIX_APP_ENGINE_PANA_L7_PEN;
+    e->app_id[1] = (uint8_t)(e->p.pen >> 24);
+    e->app_id[2] = (uint8_t)(e->p.pen >> 16);
+    e->app_id[3] = (uint8_t)(e->p.pen >> 8);
+    e->app_id[4] = (uint8_t)e->p.pen;
+    e->app_id[5] = (uint8_t)(sel >> 8);
+    e->app_id[6] = (uint8_t)sel;
+    r->app_id.buf = e->app_id;
+    r->app_id.len = IPFIX_APP_ID_LEN;
+    set_str(&r->app_name, l7->application_name, sizeof(l7->application_name));
+    set_str(&r->category_name, l7->category_name, sizeof(l7->category_name));
+    set_str(&r->server_name, l7->requested_server_name, sizeof(l7->requested_server_name));
+    set_str(&r->client_fp, l7->client_fingerprint, sizeof(l7->client_fingerprint));
+    set_str(&r->server_fp, l7->server_fingerprint, sizeof(l7->server_fingerprint));
+    set_str(&r->user_agent, l7->user_agent, sizeof(l7->user_agent));
+    set_str(&r->content_type, l7->content_type, sizeof(l7->content_type));
+    r->ntop_proto_name = r->app_name;
+    r->ntop_server_name = r->server_name;
+    r->ntop_user_agent = r->user_agent;
+    r->ntop_content_type = r->content_type;
+    r->ntop_ja3c = r->client_fp;
+    r->ntop_ja3s = r->server_fp;
+    r->master_id = l7->master_id;
+    r->app_proto_id = l7->app_id;
+    r->category_id = l7->category_id;
+    r->ntop_l7_proto = sel;
+    r->guessed = l7->guessed;
+    r->confidence = l7->confidence;
+    r->ntop_confidence = l7->confidence;
+}
+
+static void
+fill_rec(struct ipfix_enc *e, const struct flow *f, struct ipfix_rec *r)
+{
+    const struct flow_dir *b = &f->dir[FLOW_BIDI], *s = &f->dir[FLOW_S2D], *d = &f->dir[FLOW_D2S];
+    uint64_t dur = flow_duration(b);
+
+    memset(r, 0, sizeof(*r));
+    r->flow_id = f->id;
+    r->start_ms = b->first_seen_ms;
+    r->end_ms = b->last_seen_ms;
+    r->octets = s->bytes;
+    r->packets = s->packets;
+    r->rev_octets = d->bytes;
+    r->rev_packets = d->packets;
+    r->s2d_end_ms = s->last_seen_ms;
+    r->d2s_start_ms = d->first_seen_ms;
+    r->d2s_end_ms = d->last_seen_ms;
+    r->duration_ms = dur > UINT32_MAX ? UINT32_MAX : (uint32_t)dur;
+    if (f->key.ip_version == 4) {
+        uint32_t a;
+        memcpy(&a, flow_src_ip(f), 4);
+        r->src_ip4 = ntohl(a);
+        memcpy(&a, flow_dst_ip(f), 4);
+        r->dst_ip4 = ntohl(a);
+    } else {
+        memcpy(r->src_ip6, flow_src_ip(f), 16);
+        memcpy(r->dst_ip6, flow_dst_ip(f), 16);
+    }
+    r->src_port = flow_src_port(f);
+    r->dst_port = flow_dst_port(f);
+    r->vlan_id = f->key.vlan_id;
+    r->tcp_flags = f->tcp_flags_or[FLOW_BIDI];
+    r->s2d_tcp_flags = f->tcp_flags_or[FLOW_S2D];
+    r->d2s_tcp_flags = f->tcp_flags_or[FLOW_D2S];
+    r->ntop_client_flags = f->tcp_flags_or[FLOW_S2D];
+    r->ntop_server_flags = f->tcp_flags_or[FLOW_D2S];
+    memcpy(r->src_mac, f->src_mac, 6);
+    memcpy(r->dst_mac, f->dst_mac, 6);
+    r->protocol = f->key.protocol;
+    r->ip_version = f->key.ip_version;
+    r->end_reason = f->end_reason;
+    r->biflow_direction = 1; /* initiator: the source sent the flow's first packet */
+    r->expiration_id = f->expiration_id;
+    r->tunnel_id = f->key.tunnel_id;
+    if (e->groups & NFP_G_STATS)
+        fill_dir_stats(r, f);
+    if (e->groups & NFP_G_SPLT) {
+        uint16_t n = f->splt_len;
+        set_list(&r->splt_direction, e->ie_dir, feat_splt_dir(e->p.feat, f), n, sizeof(uint8_t));
+        set_list(&r->splt_ps, e->ie_ps, feat_splt_ps(e->p.feat, f), n, sizeof(uint16_t));
+        set_list(&r->splt_piat, e->ie_piat, feat_splt_piat(e->p.feat, f), n, sizeof(uint32_t));
+    }
+    if (e->groups & NFP_G_L7)
+        fill_l7(e, r, flow_l7_of(e, f));
+}
+
+/* ------------------------------------------------------------------ ops */
+
+static void ipfix_free(void *enc);
+
+static void *
+ipfix_open(const struct exp_enc_params *p, char *err, size_t errlen)
+{
+    struct ipfix_enc *e = calloc(1, sizeof(*e));
+    fbTemplate_t *t;
+
+    if (e == NULL) {
+        snprintf(err, errlen, "ipfix: out of memory");
+        return NULL;
+    }
+    e->p = *p;
+    if (p->max_msg < 256 || p->max_msg > UINT16_MAX) {
+        snprintf(err, errlen, "ipfix: message size %u out of range 256..65535", p->max_msg);
+        goto fail;
+    }
+    if ((e->model = ipfix_model_new(p->pen, err, errlen)) == NULL)
+        goto fail;
+    /* The record layout must be libfixbuf's: checked once, here. */
+    if ((t = ipfix_rec_template(e->model, err, errlen)) == NULL)
+        goto fail;
+    fbTemplateFreeUnused(t);
+    if ((e->buf = malloc(p->max_msg)) == NULL) {
+        snprintf(err, errlen, "ipfix: out of memory");
+        goto fail;
+    }
+    e->groups = (p->tunnel_id ? NFP_G_TUNNEL : 0) | (p->statistics ? NFP_G_STATS : 0) |
+                (p->splt_n > 0 ? NFP_G_SPLT : 0) | (p->l7 ? NFP_G_L7 : 0) |
+                (p->ntop_compat ? NFP_G_NTOP : 0);
+    if (p->splt_n > 0 && p->feat == NULL) {
+        snprintf(err, errlen, "ipfix: SPLT export needs the feature layout");
+        goto fail;
+    }
+    if (p->template_file != NULL) {
+        if (load_template_file(e, p->template_file, err, errlen) != 0)
+            goto fail;
+    } else {
+        for (size_t i = 0; i < ipfix_n_fields; i++)
+            if (!(ipfix_fields[i].groups & NFP_G_INTERNAL))
+                e->order[e->n_order++] = (uint16_t)i;
+    }
+    e->ie_dir = fbInfoModelGetElementByName(e->model, "nfsPacketDirection");
+    e->ie_ps = fbInfoModelGetElementByName(e->model, "nfsPacketSize");
+    e->ie_piat = fbInfoModelGetElementByName(e->model, "nfsPacketPiatMilliseconds");
+    collect_type_ies(e);
+    if (p->l7 && p->app_name != NULL && p->n_apps > 0) {
+        if ((e->apps = calloc(p->n_apps, sizeof(*e->apps))) == NULL) {
+            snprintf(err, errlen, "ipfix: out of memory");
+            goto fail;
+        }
+        for (uint16_t id = 0; id < p->n_apps; id++) {
+            const char *name = p->app_name(p->app_ctx, id);
+            struct app_entry *a = &e->apps[e->n_apps++];
+            a->id = id;
+            /* nfdump overwrites the last octet with a NUL: names stay shorter. */
+            snprintf(a->name, sizeof(a->name), "%s", name != NULL ? name : "");
+            snprintf(a->desc, sizeof(a->desc), "nDPI %s", name != NULL ? name : "");
+        }
+    }
+    /* Build a session once, so that a template error shows at start. */
+    if (session_build(e) != 0) {
+        snprintf(err, errlen, "ipfix: cannot build the templates%s%s",
+                 p->template_file ? " of " : "", p->template_file ? p->template_file : "");
+        goto fail;
+    }
+    session_free(e);
+    return e;
+fail:
+    ipfix_free(e);
+    return NULL;
+}
+
+static void
+ipfix_free(void *enc)
+{
+    struct ipfix_enc *e = enc;
+
+    if (e == NULL)
+        return;
+    session_free(e);
+    if (e->model != NULL)
+        fbInfoModelFree(e->model);
+    free(e->apps);
+    free(e->buf);
+    free(e);
+}
+
+static int
+ipfix_session(void *enc, const struct exp_opt_data *od)
+{
+    struct ipfix_enc *e = enc;
+    int rc = session_build(e);
+
+    return rc != 0 ? rc : send_preamble(e, od);
+}
+
+static int
+ipfix_refresh(void *enc, const struct exp_opt_data *od)
+{
+    struct ipfix_enc *e = enc;
+
+    if (e->fbuf == NULL)
+        return ipfix_session(enc, od);
+    return send_preamble(e, od);
+}
+
+static int
+ipfix_options(void *enc, const struct exp_opt_data *od)
+{
+    struct ipfix_enc *e = enc;
+
+    if (e->fbuf == NULL)
+        return -ENOTCONN;
+    return send_options(e, od);
+}
+
+static int
+ipfix_flow(void *enc, const struct flow *f)
+{
+    struct ipfix_enc *e = enc;
+    int rc;
+
+    if (e->fbuf == NULL)
+        return -ENOTCONN;
+    fill_rec(e, f, &e->rec);
+    struct append_op op = {.kind = APP_DATA, .itid = IPFIX_TID_REC,
+                           .etid = f->key.ip_version == 4 ? IPFIX_TID_V4 : IPFIX_TID_V6,
+                           .rec = &e->rec, .len = sizeof(e->rec)};
+    if ((rc = append(e, &op)) != 0)
+        return rc;
+    e->cur.flows++;
+    e->cur.packets += f->dir[FLOW_BIDI].packets;
+    e->cur.octets += f->dir[FLOW_BIDI].bytes;
+    return 0;
+}
+
+static int
+ipfix_flush(void *enc)
+{
+    return emit(enc);
+}
+
+static void
+ipfix_discard(void *enc, struct exp_msg_info *lost)
+{
+    struct ipfix_enc *e = enc;
+
+    *lost = e->cur;
+    session_free(e);
+}
+
+static bool
+ipfix_partial(const void *enc)
+{
+    const struct ipfix_enc *e = enc;
+
+    return e->partial;
+}
+
+const struct exp_encoder_ops ipfix_encoder_ops = {
+    .scheme = "ipfix",
+    .open = ipfix_open,
+    .free = ipfix_free,
+    .session = ipfix_session,
+    .refresh = ipfix_refresh,
+    .options = ipfix_options,
+    .flow = ipfix_flow,
+    .flush = ipfix_flush,
+    .discard = ipfix_discard,
+    .partial = ipfix_partial,
+};

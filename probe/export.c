@@ -42,7 +42,7 @@
 #define EXP_CLOSE_GRACE_MS 200
 #define EXP_URL_MAX 256
 
-static const struct exp_encoder_ops *const encoders[] = {&ipfix_encoder_ops};
+static const struct exp_encoder_ops *const encoders[] = {&ipfix_encoder_ops, &nf9_encoder_ops};
 
 struct msg_desc {
     uint32_t flows;
@@ -136,8 +136,8 @@ note(struct collector *c, uint64_t now, const char *fmt, ...)
 static int
 url_error(char *err, size_t errlen, const char *url, const char *why)
 {
-    snprintf(err, errlen, "collector '%s': %s (expected ipfix+udp|tcp|tls://HOST[:PORT])", url,
-             why);
+    snprintf(err, errlen, "collector '%s': %s (expected ipfix|v9+udp|tcp|tls://HOST[:PORT])",
+             url, why);
     return -EINVAL;
 }
 
@@ -187,7 +187,10 @@ exp_parse_collector(const char *url, char *scheme, size_t scheme_len, char *tran
     memcpy(host, h, (size_t)(hend - h));
     host[hend - h] = '\0';
 
-    const char *def = strcmp(transport, "tls") == 0 ? "4740" : "4739";
+    /* IANA: ipfix 4739, ipfix over TLS 4740; NetFlow v9 has no port, 2055 is the custom. */
+    const char *def = strcmp(scheme, "v9") == 0          ? "2055"
+                      : strcmp(transport, "tls") == 0 ? "4740"
+                                                        : "4739";
     if (*p == ':') {
         char *end;
         p++;
@@ -267,8 +270,10 @@ collector_sink(void *ctx, const uint8_t *msg, size_t len, const struct exp_msg_i
     if (c->proto == TX_UDP)
         c->tokens -= 1.0;
     if (rc != 0) {
-        /* The transport counted it lost; it has no place in the FIFO. */
-        c->tx_lost_seen++;
+        /* The transport counted it lost (all but an empty message, which cannot happen); it
+         * has no place in the FIFO. */
+        if (rc != -EINVAL)
+            c->tx_lost_seen++;
         add_not_sent(c, info->flows, info->packets, info->octets);
         note(c, mono_now(), "message of %u records not sent: %s", info->records,
              tx_last_error(c->tx)[0] ? tx_last_error(c->tx) : strerror(-rc));
@@ -480,13 +485,14 @@ collector_poll(struct exporter *x, struct collector *c, uint64_t now)
         refill(x, c, now);
     if (now >= c->next_refresh_ms) {
         struct exp_opt_data od;
+        bool was_partial = c->ops->partial(c->enc);
         opt_data(x, c, &od);
         /* UDP collectors may have restarted and forgotten the templates (RFC 7011 8.4). */
         int rc = c->proto == TX_UDP ? c->ops->refresh(c->enc, &od) : c->ops->options(c->enc, &od);
         if (rc != 0)
             note(c, now, "template refresh failed: %s", strerror(-rc));
         c->next_refresh_ms = now + (uint64_t)x->cfg.template_refresh_s * 1000u;
-        if (c->ops->partial(c->enc))
+        if (!was_partial && c->ops->partial(c->enc))
             c->msg_first_ms = now;
     }
     drain(x, c);
@@ -744,7 +750,7 @@ exp_stats(const struct exporter *x, size_t i, struct exp_stats *out)
         out->not_sent_flows += c->st.not_sent_flows;
         out->not_sent_packets += c->st.not_sent_packets;
         out->not_sent_octets += c->st.not_sent_octets;
-        out->queued += c->count + (c->enc != NULL && c->ops->partial(c->enc) ? 1 : 0);
+        out->queued += c->count;
         out->sessions += c->st.sessions;
         out->connect_failures += c->txs.connect_failures;
     }

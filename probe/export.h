@@ -1,5 +1,5 @@
 /*
- * export.h - flow export to collectors: IPFIX over UDP, TCP or TLS.
+ * export.h - flow export to collectors: IPFIX (or NetFlow v9) over UDP, TCP or TLS.
  *
  * One exporter feeds every collector given with -c. Each collector has its own encoder state
  * (templates, sequence numbers: one IPFIX transport session per connection), its own transport
@@ -26,7 +26,8 @@
 #include "flow.h"
 
 struct exp_config {
-    const char *const *collectors; /* "ipfix+udp://HOST:PORT", "ipfix+tcp://", "ipfix+tls://" */
+    const char *const *collectors; /* "ipfix+udp://HOST:PORT", "ipfix+tcp://", "ipfix+tls://",
+                                    * "v9+udp://" (the scheme picks the encoder) */
     size_t n_collectors;
     const char *collector_mode;    /* "all" (NULL = all) or "round-robin" */
     uint32_t observation_domain;
@@ -77,7 +78,7 @@ struct exp_stats {
     uint64_t not_sent_flows;   /* flows (and their packets, octets) that were not sent */
     uint64_t not_sent_packets;
     uint64_t not_sent_octets;
-    uint64_t queued;           /* flows waiting now */
+    uint64_t queued;           /* flows waiting in the queue now (not yet encoded) */
     uint64_t sessions;         /* transport sessions started */
     uint64_t connect_failures; /* failed connects and TLS handshakes */
 };
@@ -85,9 +86,10 @@ struct exp_stats {
 struct exporter;
 
 /*
- * Parses one collector URL: SCHEME+TRANSPORT://HOST[:PORT] with SCHEME "ipfix", TRANSPORT
- * "udp", "tcp" or "tls", HOST a name, an IPv4 literal or a bracketed IPv6 literal; PORT defaults
- * to 4739 (4740 for TLS). Writes host and port (NUL-terminated) into the caller's buffers.
+ * Parses one collector URL: SCHEME+TRANSPORT://HOST[:PORT] with SCHEME "ipfix" or "v9",
+ * TRANSPORT "udp", "tcp" or "tls", HOST a name, an IPv4 literal or a bracketed IPv6 literal; PORT
+ * defaults to 4739 (4740 for ipfix+tls, 2055 for v9). Writes host and port (NUL-terminated)
+ * into the caller's buffers.
  * Returns 0 or -EINVAL with a one-line err naming the URL.
  */
 int exp_parse_collector(const char *url, char *scheme, size_t scheme_len, char *transport,

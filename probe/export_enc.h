@@ -4,8 +4,8 @@
  * Internal header. export.c owns collectors, queues, timers and the transport; an encoder owns
  * one collector's protocol state (templates, sequence numbers, the message being filled) and
  * turns flows into whole messages, which it hands to a sink callback as they are completed. The
- * IPFIX encoder is export_ipfix.c (ipfix_encoder_ops); a NetFlow v9 one plugs in the same way
- * (an ops table for the "v9" scheme), so "v9+udp://" collectors share export.c's handling.
+ * IPFIX encoder is export_ipfix.c (ipfix_encoder_ops), the NetFlow v9 one export_v9.c
+ * (nf9_encoder_ops, scheme "v9"): both share export.c's collectors, queues and accounting.
  */
 #ifndef NFPROBE_EXPORT_ENC_H
 #define NFPROBE_EXPORT_ENC_H
@@ -97,5 +97,6 @@ struct exp_encoder_ops {
 
 /* The encoders (export.c picks one by the collector URL's scheme). */
 extern const struct exp_encoder_ops ipfix_encoder_ops; /* export_ipfix.c */
+extern const struct exp_encoder_ops nf9_encoder_ops;   /* export_v9.c */
 
 #endif

@@ -7,8 +7,9 @@
  * says how long it is), hand it to the sink, and append again. libfixbuf also ends a message
  * between templates and data records on its own (FB_ERROR_EOM with nothing to emit); the same
  * retry covers it. Messages therefore come in this order at the start of a session and at each
- * refresh: templates, RFC 5610 type records, application map records (one per message: nfdump
- * 1.7.1 decodes only the first map record of a Set), options data, then flows.
+ * refresh: the options templates (one per message: nfdump 1.7.1 reads only the first options
+ * template of a Set), the RFC 5610 type records, the data templates, the application map (one
+ * record per Set: nfdump decodes only the first of a Set), the options data, then flows.
  *
  * A transport session is one libfixbuf session: on every new session the old fBuf (session,
  * templates, sequence numbers) is freed and a fresh one is built, so sequence numbers start at 0
@@ -75,6 +76,24 @@ ipfix_field_by_element(const char *element)
         if (strcmp(ipfix_fields[i].element, element) == 0)
             return &ipfix_fields[i];
     return NULL;
+}
+
+size_t
+ipfix_default_order(uint16_t *order)
+{
+    size_t n = 0;
+
+    /* Fixed-length fields first (decoders such as python3-ipfix 0.9.7 loop forever on a
+     * template that starts with a variable-length field), then strings, then lists. */
+    for (int pass = 0; pass < 3; pass++) {
+        for (size_t i = 0; i < ipfix_n_fields; i++) {
+            const struct ipfix_field *f = &ipfix_fields[i];
+            int cls = f->kind == IPFIX_K_LIST ? 2 : f->kind == IPFIX_K_VAR ? 1 : 0;
+            if (cls == pass && !(f->groups & NFP_G_INTERNAL))
+                order[n++] = (uint16_t)i;
+        }
+    }
+    return n;
 }
 
 /* ------------------------------------------------------------------ information model */
@@ -611,9 +630,11 @@ session_build(struct ipfix_enc *e)
     fbSessionSetDomain(s, e->p.observation_domain);
     rc |= add_template(s, TRUE, IPFIX_TID_REC, ipfix_rec_template(e->model, err, sizeof(err)));
     size_t n = external_spec(e, NFP_G_V4, spec);
-    rc |= add_template(s, FALSE, IPFIX_TID_V4, template_from(e->model, spec, n, 0, err, sizeof(err)));
+    rc |= add_template(s, FALSE, IPFIX_TID_V4,
+                       template_from(e->model, spec, n, 0, err, sizeof(err)));
     n = external_spec(e, NFP_G_V6, spec);
-    rc |= add_template(s, FALSE, IPFIX_TID_V6, template_from(e->model, spec, n, 0, err, sizeof(err)));
+    rc |= add_template(s, FALSE, IPFIX_TID_V6,
+                       template_from(e->model, spec, n, 0, err, sizeof(err)));
 #define OPT_PAIR(tid, in, ex)                                                                      \
     do {                                                                                           \
         rc |= add_template(s, TRUE, tid,                                                           \
@@ -632,7 +653,8 @@ session_build(struct ipfix_enc *e)
     }
 #undef OPT_PAIR
     if (e->n_type_ies > 0) {
-        rc |= add_template(s, TRUE, IPFIX_TID_TYPEINFO, fbInfoElementAllocTypeTemplate(e->model, &gerr));
+        rc |= add_template(s, TRUE, IPFIX_TID_TYPEINFO,
+                           fbInfoElementAllocTypeTemplate(e->model, &gerr));
         g_clear_error(&gerr);
         rc |= add_template(s, FALSE, IPFIX_TID_TYPEINFO,
                            template_from(e->model, typeinfo_ext, NELEM(typeinfo_ext), 2, err,
@@ -757,9 +779,12 @@ send_preamble(struct ipfix_enc *e, const struct exp_opt_data *od)
 {
     int rc;
 
-    if ((rc = emit(e)) != 0 || (rc = send_templates(e)) != 0 || (rc = send_apps(e)) != 0)
+    if ((rc = emit(e)) != 0 || (rc = send_templates(e)) != 0 || (rc = send_apps(e)) != 0 ||
+        (rc = send_options(e, od)) != 0)
         return rc;
-    return send_options(e, od);
+    /* nfdump 1.7.1 counts only flow records in its sequence check: options records sharing a
+     * message with flows would show as a sequence error there. */
+    return emit(e);
 }
 
 /* ------------------------------------------------------------------ flows */
@@ -929,6 +954,15 @@ fill_rec(struct ipfix_enc *e, const struct flow *f, struct ipfix_rec *r)
 
 static void ipfix_free(void *enc);
 
+static void
+dry_sink(void *ctx, const uint8_t *msg, size_t len, const struct exp_msg_info *info)
+{
+    (void)ctx;
+    (void)msg;
+    (void)len;
+    (void)info;
+}
+
 static void *
 ipfix_open(const struct exp_enc_params *p, char *err, size_t errlen)
 {
@@ -965,9 +999,7 @@ ipfix_open(const struct exp_enc_params *p, char *err, size_t errlen)
         if (load_template_file(e, p->template_file, err, errlen) != 0)
             goto fail;
     } else {
-        for (size_t i = 0; i < ipfix_n_fields; i++)
-            if (!(ipfix_fields[i].groups & NFP_G_INTERNAL))
-                e->order[e->n_order++] = (uint16_t)i;
+        e->n_order = ipfix_default_order(e->order);
     }
     e->ie_dir = fbInfoModelGetElementByName(e->model, "nfsPacketDirection");
     e->ie_ps = fbInfoModelGetElementByName(e->model, "nfsPacketSize");
@@ -987,13 +1019,27 @@ ipfix_open(const struct exp_enc_params *p, char *err, size_t errlen)
             snprintf(a->desc, sizeof(a->desc), "nDPI %s", name != NULL ? name : "");
         }
     }
-    /* Build a session once, so that a template error shows at start. */
-    if (session_build(e) != 0) {
+    /* A dry run of a session start, so that a template error, or templates and type records
+     * larger than a message, show at start rather than at the first connection. */
+    struct exp_opt_data od;
+    int rc;
+    memset(&od, 0, sizeof(od));
+    e->p.sink = dry_sink;
+    if ((rc = session_build(e)) != 0) {
         snprintf(err, errlen, "ipfix: cannot build the templates%s%s",
                  p->template_file ? " of " : "", p->template_file ? p->template_file : "");
         goto fail;
     }
+    if ((rc = send_preamble(e, &od)) != 0) {
+        if (rc == -EMSGSIZE)
+            snprintf(err, errlen, "message size %u is too small for the templates (--mtu)",
+                     p->max_msg);
+        else
+            snprintf(err, errlen, "ipfix: cannot encode the templates: %s", strerror(-rc));
+        goto fail;
+    }
     session_free(e);
+    e->p.sink = p->sink;
     return e;
 fail:
     ipfix_free(e);

@@ -153,6 +153,13 @@ fbInfoModel_t *ipfix_model_new(uint32_t pen, char *err, size_t errlen);
  */
 fbTemplate_t *ipfix_rec_template(fbInfoModel_t *model, char *err, size_t errlen);
 
+/*
+ * The default template: every exported field (indices into ipfix_fields), fixed-length ones
+ * first, then strings, then lists, each in ie.def order. order holds ipfix_n_fields entries.
+ * Returns the count.
+ */
+size_t ipfix_default_order(uint16_t *order);
+
 /* The field whose element name is `element`, or NULL. */
 const struct ipfix_field *ipfix_field_by_element(const char *element);
 

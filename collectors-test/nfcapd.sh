@@ -1,0 +1,196 @@
+#!/bin/sh
+# Collector test: IPFIX over UDP into a real nfcapd (nfdump 1.7.1) on 127.0.0.1.
+#
+# For each capture (a selection of NFStream's: IPv4, IPv6, tunnels, VLAN, ICMP, a 2000-flow SYN
+# scan burst; synthetic VLAN and ICMP ones; the bundled sample), `nfprobe -r CAPTURE
+# --statistical-analysis -c ipfix+udp://127.0.0.1:PORT --csv OUT.csv` (also without the
+# statistics, and without DPI) exports to nfcapd while writing its own CSV. nfcapd is stopped
+# with SIGTERM (it writes its file) and `nfdump -o raw` must show exactly the CSV's flows:
+# addresses, ports, protocol, first and last seen to the millisecond, packets and bytes of both
+# directions, TCP flags (the OR of the flag counts, when the statistics are on), MACs, VLAN,
+# biflow direction, and the application (applicationId resolved through the application map:
+# NFStream's application_name or its app part); flow, packet and byte totals equal, and neither
+# nfcapd nor nfdump counted a sequence error.
+. "$(dirname "$0")/../tests/golden/lib.sh"
+. "$(dirname "$0")/ipfix_lib.sh"
+
+command -v nfcapd >/dev/null 2>&1 || skip "nfcapd not installed (Debian package nfdump)"
+command -v nfdump >/dev/null 2>&1 || skip "nfdump not installed"
+command -v python3 >/dev/null 2>&1 || skip "python3 not installed"
+[ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
+need_shared
+scratch
+trap ipfix_cleanup EXIT
+
+P="$SHARED/data/nfstream/pcaps"
+CAPTURES="$P/1kxun.pcap $P/http_ipv6.pcap $P/bittorrent.pcap $P/gtp-u.pcap $P/capwap.pcap
+$P/6in4tunnel.pcap $P/4in6tunnel.pcap $P/ipv6_in_gtp.pcap $P/teredo.pcap $P/dns_doh.pcap
+$P/quic.pcap $P/synscan.pcap $P/skype.pcap $P/mdns.pcap $P/dhcp.pcap $P/ftp.pcap $P/sip.pcap
+$P/google_ssl.pcap $P/malformed_icmp.pcap $P/tor.pcap $P/whatsapp_voice_and_message.pcap
+$SHARED/data/synthetic/pcaps/syn_vlan.pcap $SHARED/data/synthetic/pcaps/syn_icmp.pcap
+$P/1kxun.pcap:-- $P/skype.pcap:--n-dissections=0 $P/http_ipv6.pcap:--n-dissections=0"
+[ -f "$BUILDDIR/sample.pcap" ] && CAPTURES="$CAPTURES $BUILDDIR/sample.pcap"
+
+NFCAPD_PID=
+start_nfcapd() {
+    dir=$1
+    for _ in 1 2 3; do
+        PORT=$(free_port udp)
+        rm -rf "$dir"; mkdir -p "$dir"
+        nfcapd -w "$dir" -b 127.0.0.1 -p "$PORT" -t 3600 -B 4194304 >"$dir.log" 2>&1 &
+        NFCAPD_PID=$!
+        PIDS="$PIDS $NFCAPD_PID"
+        if wait_for 100 sh -c "grep -q Startup '$dir.log' || ! kill -0 $NFCAPD_PID" &&
+            kill -0 "$NFCAPD_PID" 2>/dev/null && udp_bound "$PORT"; then
+            return 0
+        fi
+        stop "$NFCAPD_PID"
+    done
+    echo "FAIL: nfcapd did not start:"; cat "$dir.log"
+    return 1
+}
+
+total_flows=0
+for entry in $CAPTURES; do
+    # CAPTURE[:OPTION]: the option replaces --statistical-analysis ("--" = none)
+    pcap=${entry%%:*} opt=--statistical-analysis
+    [ "$pcap" != "$entry" ] && opt=$(echo "${entry#*:}" | sed 's/^--$//; s/=/ /')
+    name=$(basename "$pcap")${opt:+ $opt}
+    [ -f "$pcap" ] || { fail "missing $pcap"; continue; }
+    dir="$TMP/$(echo "$name" | tr ' ' '_').nfcapd"
+    start_nfcapd "$dir" || exit 1
+    out="$dir.out"
+    # shellcheck disable=SC2086
+    if ! "$NFPROBE" -r "$pcap" $opt -c "ipfix+udp://127.0.0.1:$PORT" --csv "$out.csv" \
+        2>"$out.err"; then
+        fail "$name: nfprobe failed:"; cat "$out.err"; stop "$NFCAPD_PID"; continue
+    fi
+    wait_for 50 udp_idle "$PORT" || echo "$name: nfcapd still had datagrams queued"
+    stop "$NFCAPD_PID" # it writes its file on SIGTERM
+    file=
+    for f in "$dir"/nfcapd.*; do
+        case $f in *current*) ;; *) [ -f "$f" ] && file=$f ;; esac
+    done
+    [ -n "$file" ] || { fail "$name: nfcapd wrote no file"; cat "$dir.log"; continue; }
+    TZ=UTC nfdump -r "$file" -o raw >"$out.raw" 2>"$out.nfdump.err"
+    nfdump -r "$file" -I >"$out.stat" 2>&1
+    if ! python3 - "$out.csv" "$out.raw" "$out.stat" "$dir.log" "$name" "$out.err" <<'PY'
+import collections, csv, ipaddress, re, sys
+
+csv_path, raw_path, stat_path, log_path, name, err_path = sys.argv[1:7]
+ip = lambda s: str(ipaddress.ip_address(s.strip()))
+want = list(csv.DictReader(open(csv_path)))
+
+got, cur = [], None
+for line in open(raw_path):
+    if line.startswith("Flow Record"):
+        cur = {}
+        got.append(cur)
+        continue
+    m = re.match(r"\s+([a-zA-Z ]+?)\s+=\s+(.*)$", line)
+    if m and cur is not None:
+        cur.setdefault(m.group(1).strip(), m.group(2).strip())
+
+FLAGS = [("fin", 0x01), ("syn", 0x02), ("rst", 0x04), ("psh", 0x08), ("ack", 0x10),
+         ("urg", 0x20), ("ece", 0x40), ("cwr", 0x80)]
+
+STATS = bool(want) and "bidirectional_syn_packets" in want[0]
+
+def key_csv(r):
+    flags = sum(bit for f, bit in FLAGS if int(r[f"bidirectional_{f}_packets"]) > 0) \
+        if STATS else None
+    return (ip(r["src_ip"]), ip(r["dst_ip"]), int(r["src_port"]), int(r["dst_port"]),
+            int(r["protocol"]), int(r["bidirectional_first_seen_ms"]),
+            int(r["bidirectional_last_seen_ms"]), int(r["src2dst_packets"]),
+            int(r["src2dst_bytes"]), int(r["dst2src_packets"]), int(r["dst2src_bytes"]),
+            flags, r["src_mac"], r["dst_mac"], int(r["vlan_id"]))
+
+def key_raw(r):
+    num = lambda k: int(r[k].split()[0], 0)
+    def port(k):
+        if k in r:
+            return num(k)
+        # ICMP: nfdump shows "ICMP = type.code" (from the destination port) instead of ports
+        t, c = r["ICMP"].split()[0].split(".")
+        return 0 if k == "src port" else int(t) * 256 + int(c)
+    return (ip(r["src addr"]), ip(r["dst addr"]), port("src port"), port("dst port"),
+            num("proto"), num("first"), num("last"), num("in packets"), num("in bytes"),
+            num("out packets"), num("out bytes"), num("tcp flags") if STATS else None,
+            r["in src mac"],
+            r["in dst mac"], num("src vlan"))
+
+ok = True
+a = collections.Counter(key_csv(r) for r in want)
+b = collections.Counter(key_raw(r) for r in got)
+if a != b:
+    ok = False
+    print(f"{name}: {len(want)} CSV flows, {len(got)} nfdump flows; differences:")
+    for k in list((a - b).elements())[:5]:
+        print("  only in nfprobe CSV:", k)
+    for k in list((b - a).elements())[:5]:
+        print("  only in nfdump:     ", k)
+for r in got:
+    if not r.get("biFlow Dir", "").endswith("initiator"):
+        ok = False
+        print(f"{name}: biFlow Dir {r.get('biFlow Dir')!r}")
+        break
+
+# The applicationId selector is nDPI's app id (or the master id when there is none): nfdump's
+# name is NFStream's application_name, or its part after "master.".
+apps = collections.defaultdict(list)
+for r in want:
+    apps[key_csv(r)].append(r.get("application_name"))
+if want and "application_name" not in want[0]:
+    for r in got:
+        if "app ID" in r:
+            ok = False
+            print(f"{name}: an application id without DPI: {r['app ID']!r}")
+            break
+bad = 0
+for r in got:
+    names = apps.get(key_raw(r), [None])
+    app = r.get("app ID", "")
+    m = re.match(r"20\.\.(\d+)\.\.(\d+): ([^/]*)/nDPI (.*)$", app)
+    n = names[0]
+    if n is None:
+        continue
+    if m is None or int(m.group(1)) != 32473 or m.group(3) != m.group(4) or \
+            not (n == m.group(3) or n.endswith("." + m.group(3))):
+        bad += 1
+        if bad <= 3:
+            print(f"  application: nfprobe {n!r}, nfdump {app!r}")
+if bad:
+    ok = False
+    print(f"{name}: {bad} flows with a wrong application")
+
+stat = open(stat_path).read()
+m = re.search(r"Sequence failures: (\d+)", stat)
+if not m or m.group(1) != "0":
+    ok = False
+    print(f"{name}: nfdump -I: {m.group(0) if m else 'no sequence line'}")
+log = open(log_path).read()
+m = re.search(r"Flows: (\d+), Packets: (\d+), Bytes: (\d+), "
+              r"Sequence Errors: (\d+), Bad Packets: (\d+)", log)
+pk = sum(int(r["bidirectional_packets"]) for r in want)
+by = sum(int(r["bidirectional_bytes"]) for r in want)
+if not m or (int(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(4), m.group(5)) != \
+        (len(want), pk, by, "0", "0"):
+    ok = False
+    print(f"{name}: nfcapd: {m.group(0) if m else 'no summary'}; nfprobe: {len(want)} flows, "
+          f"{pk} packets, {by} bytes")
+err = open(err_path).read()
+m = re.search(r"nfprobe: export \S+: (\d+) flows sent in (\d+) messages .* (\d+) not sent", err)
+if not m or int(m.group(1)) != len(want) or m.group(3) != "0":
+    ok = False
+    print(f"{name}: nfprobe's export summary: {m.group(0) if m else err.strip()[-300:]}")
+print(f"{name}: {len(got)}/{len(want)} flows, {pk} packets, {by} bytes, "
+      f"{m.group(2) if m else '?'} messages, 0 sequence errors: {'ok' if ok else 'DIFFERENT'}")
+sys.exit(0 if ok else 1)
+PY
+    then
+        FAILED=1
+    fi
+    total_flows=$((total_flows + $(($(wc -l <"$out.csv") - 1))))
+done
+echo "$total_flows flows in all"
+exit $FAILED

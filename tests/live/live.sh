@@ -44,13 +44,13 @@ start_probe() { # start_probe OUT.csv ERR FLAGS...
     out=$1 err=$2; shift 2
     "$NFPROBE" -i "$VETH" --n-dissections 0 --csv "$out" "$@" 2>"$err" &
     PID=$!
-    # The capture is up once the process holds its packet socket: from then on the kernel
-    # buffers packets even before the worker threads run.
+    # The capture is up once the worker threads run: they start after every capture is
+    # activated and privileges are dropped.
     i=0
-    while [ $i -lt 100 ] && ! ls -l /proc/$PID/fd 2>/dev/null | grep -q socket; do
+    while [ $i -lt 100 ] && [ "$(ls /proc/$PID/task 2>/dev/null | wc -l)" -lt 2 ]; do
         sleep 0.1; i=$((i+1))
     done
-    sleep 0.3
+    sleep 0.2
 }
 stop_probe() { kill -TERM "$PID"; i=0; while kill -0 "$PID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; ! kill -0 "$PID" 2>/dev/null; }
 replay() { ip netns exec "$NS" tcpreplay -q -i "$VPEER" "$@" >/dev/null 2>&1; }

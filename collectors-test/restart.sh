@@ -102,6 +102,9 @@ for kind in tcp tls; do
     if ! wait_for 300 test -f "$d/ready"; then
         fail "$kind: nfprobe did not reach the second half"; cat "$d/err" "$d/feed.err"; continue
     fi
+    # Collector 1 must have taken the first half (a TLS session can take a second to come up
+    # on a loaded machine) before it is killed.
+    wait_for 300 test -s "$f1"
     wait_for 100 file_stable "$f1"
     kill -KILL "$c1"; wait "$c1" 2>/dev/null
     start_collector "$kind" "$port" "$d/c2" || { fail "$kind: collector 2"; continue; }

@@ -118,7 +118,8 @@ cap_open_live(const struct cap_live_config *c, char *err, size_t errlen)
     }
     if (c->fanout_group != 0) {
         /* libpcap 1.10 has no fanout API: join the group on its socket. */
-        int arg = c->fanout_group | ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
+        uint32_t arg = (uint32_t)c->fanout_group |
+                       (uint32_t)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16;
         if (setsockopt(pcap_fileno(p), SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) != 0) {
             snprintf(err, errlen, "-i %s: PACKET_FANOUT: %s", c->iface, strerror(errno));
             goto fail;

@@ -42,15 +42,20 @@ print(len(r), sum(int(x["bidirectional_packets"]) for x in r), sum(int(x["bidire
 metered() { sed -n 's/.* \([0-9]*\) metered.*/\1/p' "$1"; }
 start_probe() { # start_probe OUT.csv ERR FLAGS...
     out=$1 err=$2; shift 2
-    "$NFPROBE" -i "$VETH" --n-dissections 0 --csv "$out" "$@" 2>"$err" &
+    # Readiness as systemd sees it: nfprobe sends READY=1 to $NOTIFY_SOCKET once every capture
+    # is active, privileges are dropped and the workers run.
+    rm -f "$TMP/notify"
+    python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1]); s.settimeout(20)
+while b"READY=1" not in s.recv(4096):
+    pass' "$TMP/notify" &
+    NOTIFY=$!
+    i=0; while [ ! -S "$TMP/notify" ] && [ $i -lt 50 ]; do sleep 0.05; i=$((i+1)); done
+    NOTIFY_SOCKET="$TMP/notify" "$NFPROBE" -i "$VETH" --n-dissections 0 --csv "$out" "$@" 2>"$err" &
     PID=$!
-    # The capture is up once the worker threads run: they start after every capture is
-    # activated and privileges are dropped.
-    i=0
-    while [ $i -lt 100 ] && [ "$(ls /proc/$PID/task 2>/dev/null | wc -l)" -lt 2 ]; do
-        sleep 0.1; i=$((i+1))
-    done
-    sleep 0.2
+    wait $NOTIFY
 }
 stop_probe() { kill -TERM "$PID"; i=0; while kill -0 "$PID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; ! kill -0 "$PID" 2>/dev/null; }
 replay() { ip netns exec "$NS" tcpreplay -q -i "$VPEER" "$@" >/dev/null 2>&1; }

@@ -50,14 +50,51 @@ if subprocess.run([nfprobe, '-r', small, '--n-dissections', '20', '--csv', '/dev
                   stderr=subprocess.DEVNULL).returncode == 0:
     pps_dpi, _ = nf(['--n-dissections', '20'], 'nfprobe --n-dissections 20 (nDPI)')
 
+# Export cost: the default-fields run again, exporting IPFIX to a local UDP sink and to a local
+# TLS sink (openssl s_server with a throwaway CA). Export must not cut packets/s by > 10%.
+import socket, threading
+def udp_sink():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    s.bind(('127.0.0.1', 0))
+    def run():
+        while True:
+            try:
+                s.recv(65536)
+            except OSError:
+                return
+    threading.Thread(target=run, daemon=True).start()
+    return s, s.getsockname()[1]
+sink, uport = udp_sink()
+pps_udp, _ = nf(['--n-dissections', '0', '-c', 'ipfix+udp://127.0.0.1:%d' % uport],
+                'nfprobe, default fields, IPFIX to a UDP sink')
+tls_pps = None
+srcdir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+pki = tempfile.mkdtemp(prefix='bpki')
+if shutil.which('openssl') and subprocess.run(['sh', os.path.join(srcdir, 'collectors-test',
+                                               'tls_ca.sh'), pki], capture_output=True).returncode == 0:
+    ts = socket.socket(); ts.bind(('127.0.0.1', 0)); tport = ts.getsockname()[1]; ts.close()
+    srv = subprocess.Popen(['openssl', 's_server', '-quiet', '-accept', '127.0.0.1:%d' % tport,
+                            '-cert', os.path.join(pki, 'server.pem'),
+                            '-key', os.path.join(pki, 'server.key'), '-naccept', str(2 * runs + 2)],
+                           stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import time; time.sleep(0.5)
+    tls_pps, _ = nf(['--n-dissections', '0', '-c', 'ipfix+tls://127.0.0.1:%d' % tport,
+                     '--tls-ca', os.path.join(pki, 'ca.pem'),
+                     '--tls-cert', os.path.join(pki, 'client.pem'),
+                     '--tls-key', os.path.join(pki, 'client.key')],
+                    'nfprobe, default fields, IPFIX to a TLS sink')
+    srv.kill()
+shutil.rmtree(pki, ignore_errors=True)
+
 sf_pps = None
 if shutil.which('softflowd'):
     d = tempfile.mkdtemp(prefix='bsf')
     os.symlink(os.path.abspath(pcap), os.path.join(d, 'b.pcap'))
     # Short relative paths and -m above the flow count: see shared bench.md.
-    wall, rss, _ = measure(['softflowd', '-r', 'b.pcap', '-n', '127.0.0.1:9', '-v', '10',
+    wall, rss, _ = measure(['softflowd', '-r', 'b.pcap', '-n', '127.0.0.1:%d' % uport, '-v', '10',
                             '-m', '2000000', '-p', 'p', '-c', 's'], cwd=d)
-    sf_pps = row('softflowd -v 10 -m 2000000', wall, rss)
+    sf_pps = row('softflowd -v 10 -m 2000000, IPFIX to the UDP sink', wall, rss)
     shutil.rmtree(d, ignore_errors=True)
 nd_pps = None
 if shutil.which('ndpiReader'):
@@ -65,6 +102,52 @@ if shutil.which('ndpiReader'):
     wall, rss, _ = measure(['ndpiReader', '-q', '-i', pcap, '-w', os.path.join(d, 'out'), '-v', '2'])
     nd_pps = row('ndpiReader -q -i FILE -v 2', wall, rss)
     shutil.rmtree(d, ignore_errors=True)
+
+# BEGIN plugin: packets/s with no plugin, a plugin that does nothing on every packet, and the
+# model plugin (LIBLINEAR, 8 packets), measured alternately in the same run (same flags).
+plug_cost = None
+plugdir = os.path.join(os.environ.get('BUILDDIR') or os.path.dirname(os.path.abspath(nfprobe)),
+                       'probe', 'plugins')
+if os.path.exists(os.path.join(plugdir, 'noop.so')):
+    base_flags = ['-r', pcap, '--csv', '/dev/null', '--n-dissections', '0']
+    variants = [('nfprobe --n-dissections 0, no plugin', []),
+                ('nfprobe --n-dissections 0 --plugin noop.so',
+                 ['--plugin', os.path.join(plugdir, 'noop.so')])]
+    mdir = None
+    if shutil.which('liblinear-train') and os.path.exists(os.path.join(plugdir, 'model.so')):
+        # A model of the plugin's real shape (8 classes, every feature index of 8 packets);
+        # its content does not matter for the cost of predicting.
+        mdir = tempfile.mkdtemp(prefix='bmodel')
+        with open(os.path.join(mdir, 'f'), 'w') as fh:
+            for i in range(400):
+                fh.write('%d %s\n' % (1 + i % 8, ' '.join(
+                    '%d:%g' % (k, ((i * 7 + k * 13) % 17) / 17.0) for k in range(1, 69))))
+        with open(os.path.join(mdir, 'm.labels'), 'w') as fh:
+            fh.write('# nfprobe model labels: packets=8\n')
+            fh.writelines('%d class%d\n' % (k, k) for k in range(1, 9))
+        subprocess.run(['liblinear-train', '-s', '0', '-B', '1', '-q', os.path.join(mdir, 'f'),
+                        os.path.join(mdir, 'm')], check=True, stdout=subprocess.DEVNULL)
+        variants.append(('nfprobe --n-dissections 0 --plugin model.so (8 classes)',
+                         ['--plugin', os.path.join(plugdir, 'model.so') + ':model=' +
+                          os.path.join(mdir, 'm')]))
+    walls = [[] for _ in variants]
+    rss_max = [0 for _ in variants]
+    for _ in range(max(runs, 5)):
+        for k, (_, extra) in enumerate(variants):
+            p = subprocess.run(['/usr/bin/time', '-f', 'BENCHTIME %e %M', nfprobe] + base_flags +
+                               extra, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True)
+            m = re.search(r'BENCHTIME ([\d.]+) (\d+)', p.stderr)
+            if p.returncode != 0 or not m:
+                raise SystemExit('bench: %s failed:\n%s' % (' '.join(extra), p.stderr[-2000:]))
+            walls[k].append(float(m.group(1)))
+            rss_max[k] = max(rss_max[k], int(m.group(2)))
+    pps = [row(name, statistics.median(walls[k]), rss_max[k])
+           for k, (name, _) in enumerate(variants)]
+    plug_cost = 100.0 * (1.0 - pps[1] / pps[0])
+    if mdir:
+        shutil.rmtree(mdir, ignore_errors=True)
+# END plugin
 
 print('capture: %s, %d packets\n' % (pcap, npk))
 print('| command | wall s | Mpps | peak RSS MiB | flows | bytes/live flow |')
@@ -78,5 +161,10 @@ if sf_pps:
     print('  default fields >= 10x softflowd: %.1fx' % (pps_default / sf_pps))
     print('  statistics >= 5x softflowd: %.1fx' % (pps_stats / sf_pps))
 print('  <= 640 bytes per live flow with statistics and SPLT 20: %d' % per_flow)
+print('  export to UDP costs <= 10%% of packets/s: %.1f%%' % (100 * (1 - pps_udp / pps_default)))
+if tls_pps:
+    print('  export to TLS costs <= 10%% of packets/s: %.1f%%' % (100 * (1 - tls_pps / pps_default)))
 if pps_dpi and nd_pps:
     print('  DPI >= 3x ndpiReader packets/s: %.1fx' % (pps_dpi / nd_pps))
+if plug_cost is not None:  # plugin
+    print('  no-op plugin costs <= 5%% of packets/s (issue 7): %.1f%%' % plug_cost)

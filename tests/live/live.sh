@@ -12,6 +12,7 @@ need_shared
 command -v tcpreplay >/dev/null || skip "tcpreplay not installed"
 command -v ip >/dev/null || skip "iproute2 not installed"
 scratch
+chmod 755 "$TMP" # the notify socket inside must be reachable by --user nobody
 NS=nfpt$$
 VETH=nfp$$
 VPEER=nfq$$
@@ -46,9 +47,10 @@ start_probe() { # start_probe OUT.csv ERR FLAGS...
     # is active, privileges are dropped and the workers run.
     rm -f "$TMP/notify"
     python3 -c '
-import socket, sys
+import os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1]); s.settimeout(20)
+os.chmod(sys.argv[1], 0o777)  # reachable after --user drops to an unprivileged account
 while b"READY=1" not in s.recv(4096):
     pass' "$TMP/notify" &
     NOTIFY=$!
@@ -59,14 +61,35 @@ while b"READY=1" not in s.recv(4096):
 }
 stop_probe() { kill -TERM "$PID"; i=0; while kill -0 "$PID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; ! kill -0 "$PID" 2>/dev/null; }
 replay() { ip netns exec "$NS" tcpreplay -q -i "$VPEER" "$@" >/dev/null 2>&1; }
+# A real collector on loopback: nfcapd_start DIR sets NFC_PID and NFC_PORT.
+nfcapd_start() {
+    mkdir -p "$1"
+    NFC_PORT=$((30000 + ($$ * 7 + $(od -An -N2 -tu2 /dev/urandom)) % 20000))
+    nfcapd -w "$1" -b 127.0.0.1 -p "$NFC_PORT" -B 4194304 -P "$1.pid" -D >/dev/null 2>&1
+    i=0; while [ ! -s "$1.pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+    NFC_PID=$(cat "$1.pid")
+}
+nfcapd_stop() { kill -TERM "$NFC_PID"; i=0; while kill -0 "$NFC_PID" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; }
+# packets and bytes (both directions) of every flow nfcapd stored in DIR
+nfdump_totals() { nfdump -R "$1" -q -N -o 'fmt:%ipkt %opkt %ibyt %obyt' 2>/dev/null |
+    awk '{p += $1 + $2; b += $3 + $4} END {print p + 0, b + 0}'; }
+HAVE_NFCAPD=0; command -v nfcapd >/dev/null && command -v nfdump >/dev/null && HAVE_NFCAPD=1
 
 CAP="$SHARED/data/nfstream/pcaps/instagram.pcap"
 "$NFPROBE" -r "$CAP" --n-dissections 0 --csv "$TMP/off.csv" 2>/dev/null
 for n in 1 2; do
-    start_probe "$TMP/live$n.csv" "$TMP/live$n.err" --workers $n
+    exp=
+    if [ $HAVE_NFCAPD -eq 1 ]; then nfcapd_start "$TMP/nfc$n"; exp="-c ipfix+udp://127.0.0.1:$NFC_PORT"; fi
+    # shellcheck disable=SC2086
+    start_probe "$TMP/live$n.csv" "$TMP/live$n.err" --workers $n $exp
     replay --pps 20000 "$CAP"
     sleep 1
     check "workers $n: clean stop" stop_probe
+    if [ $HAVE_NFCAPD -eq 1 ]; then
+        nfcapd_stop
+        a=$(totals "$TMP/off.csv" | cut -d' ' -f2-); b=$(nfdump_totals "$TMP/nfc$n")
+        check "workers $n: nfcapd received packets and bytes $b = offline $a" [ "$a" = "$b" ]
+    fi
     a=$(totals "$TMP/off.csv" | cut -d' ' -f2-); b=$(totals "$TMP/live$n.csv" | cut -d' ' -f2-)
     check "workers $n: packets and bytes $b = offline $a" [ "$a" = "$b" ]
 done
@@ -135,6 +158,42 @@ replay --pps 2000 "$SHARED/data/nfstream/pcaps/dhcp.pcap" || echo "replay failed
 # stopped right after the replay: packets already captured must still be metered
 check "privileges: still captures and stops cleanly" stop_probe
 check "privileges: flows written ($(head -1 "$TMP/priv.err"))" [ -s "$TMP/priv.csv" ]
+
+# 6. Service mode: --daemon (the command returns once the daemon is ready), SIGTERM through the
+# pid file in the middle of a replay; every flow it wrote reached the collector.
+if [ $HAVE_NFCAPD -eq 1 ]; then
+    nfcapd_start "$TMP/nfcd"
+    NOTIFY_SOCKET= "$NFPROBE" -i "$VETH" --daemon --log syslog --pid-file "$TMP/d.pid" \
+        --n-dissections 0 --workers 2 --csv "$TMP/d.csv" -c "ipfix+udp://127.0.0.1:$NFC_PORT"
+    check "daemon: started and wrote its pid file" [ -s "$TMP/d.pid" ]
+    DPID=$(cat "$TMP/d.pid" 2>/dev/null)
+    replay --pps 5000 "$SHARED/data/nfstream/pcaps/1kxun.pcap" &
+    RP=$!
+    sleep 0.15
+    kill -TERM "$DPID" 2>/dev/null
+    i=0; while kill -0 "$DPID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+    check "daemon: stopped on SIGTERM and removed its pid file" [ ! -e "$TMP/d.pid" ]
+    wait $RP 2>/dev/null
+    nfcapd_stop
+    a=$(totals "$TMP/d.csv" | cut -d' ' -f2-); b=$(nfdump_totals "$TMP/nfcd")
+    check "daemon: flows written ($a) = flows the collector got ($b)" \
+        [ -n "$a" ] && [ "$a" = "$b" ] && [ "${a%% *}" -gt 0 ]
+fi
+
+# 7. SIGHUP: a shorter idle timeout from the configuration file applies without a restart;
+# a key that needs a restart is refused with a message and the probe keeps running.
+printf 'idle-timeout = 60\n' >"$TMP/hup.conf"
+start_probe "$TMP/hup.csv" "$TMP/hup.err" -C "$TMP/hup.conf"
+printf 'idle-timeout = 1\n' >"$TMP/hup.conf"
+kill -HUP "$PID"; sleep 0.5
+replay --pps 2000 "$SHARED/data/nfstream/pcaps/dhcp.pcap"
+sleep 2.5
+kill -USR1 "$PID"; sleep 0.3
+check "SIGHUP: new idle timeout applied" grep -q "[1-9][0-9]* idle" "$TMP/hup.err"
+printf 'idle-timeout = 1\naccounting-mode = 2\n' >"$TMP/hup.conf"
+kill -HUP "$PID"; sleep 0.5
+check "SIGHUP: a restart-only key is refused by name" grep -q "accounting-mode.*restart" "$TMP/hup.err"
+check "SIGHUP: still running, stops cleanly" stop_probe
 
 echo "live: $fails failed"
 [ $fails -eq 0 ]

@@ -784,6 +784,26 @@ main(int argc, char **argv)
         goto out;
     }
 
+    if (a->exp != NULL && a->cfg.n_files > 0) {
+        /* Offline, reading can block (a FIFO, a slow disk) and nothing else drives the
+         * exporter: let TCP/TLS sessions come up first (bounded), so the first flows do not
+         * wait in the queue for a handshake. */
+        uint64_t deadline = mono_ms() + 5000;
+        struct timespec nap = {0, 10000000};
+        for (;;) {
+            bool all_up = true;
+            exp_poll(a->exp, mono_ms(), NULL);
+            for (size_t i = 0; i < exp_n_collectors(a->exp); i++) {
+                struct exp_stats es;
+                exp_stats(a->exp, i, &es);
+                all_up &= es.sessions > 0;
+            }
+            if (all_up || mono_ms() >= deadline)
+                break;
+            nanosleep(&nap, NULL);
+        }
+    }
+
     signal_app = a;
     install_signals();
     if (a->cfg.n_files > 0)

@@ -450,7 +450,10 @@ write_row(struct out_writer *w, const struct flow *f)
         put_list(w, "splt_piat_ms", feat_splt_piat(c->feat, f), 2);
     }
     if (c->l7) {
-        const struct flow_l7 *l7 = (const struct flow_l7 *)(const void *)(f->ext + c->l7_off);
+        /* A header row walks a dummy flow without extensions: read zeros instead. */
+        static const struct flow_l7 no_l7;
+        const struct flow_l7 *l7 =
+            values ? (const struct flow_l7 *)(const void *)(f->ext + c->l7_off) : &no_l7;
         put_str(w, "application_name", l7->application_name);
         put_str(w, "application_category_name", l7->category_name);
         put_u64(w, "application_is_guessed", l7->guessed);

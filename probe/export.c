@@ -605,6 +605,8 @@ exp_new(const struct exp_config *cfg, char *err, size_t errlen)
             .app_ctx = c->app_ctx,
             .n_apps = c->n_apps,
             .export_time_s = c->export_time_s,
+            .extras = c->extras, /* plugin */
+            .n_extras = c->n_extras,
             .sink = collector_sink,
             .sink_ctx = col,
         };

@@ -25,6 +25,30 @@
 #include "features.h"
 #include "flow.h"
 
+/*
+ * plugin: a per-flow element a plugin adds (plugin.h plg_exp_extras()), kept small on purpose
+ * like output.h's out_extra. The IPFIX encoder appends it to the data templates after the
+ * chosen fields, as an enterprise element under --pen described by an RFC 5610 type record; the
+ * NetFlow v9 encoder appends the ones with a v9 id (fixed length) to its templates.
+ */
+#define EXP_MAX_EXTRA 64
+#define EXP_V9_EXTRA_FIRST 53376u /* v9 ids of plugin elements: after nfprobe's own custom */
+#define EXP_V9_EXTRA_LAST 57471u  /* ids (53248 + 0..127), before ntop's (57472 on) */
+
+struct exp_extra {
+    const char *name;        /* IPFIX element name */
+    const char *description; /* for the RFC 5610 type record */
+    uint16_t id;             /* element id under our PEN, below the reverse bit (0x4000) */
+    uint16_t v9_id;          /* NetFlow v9 field type, 0 = not in v9 */
+    uint8_t type;            /* IANA abstract data type: 0 octetArray, 1-8 unsigned8..signed64,
+                              * 10 float64, 13 string */
+    bool varlen;             /* IPFIX variable length (v9: `length` octets, zero-padded) */
+    uint16_t length;         /* the fixed length, or the most a variable-length value has */
+    /* Writes the value in f, in network order, into buf (cap octets); returns its length. */
+    size_t (*encode)(const void *ctx, const struct flow *f, uint8_t *buf, size_t cap);
+    const void *ctx;
+};
+
 struct exp_config {
     const char *const *collectors; /* "ipfix+udp://HOST:PORT", "ipfix+tcp://", "ipfix+tls://",
                                     * "v9+udp://" (the scheme picks the encoder) */
@@ -53,6 +77,8 @@ struct exp_config {
     uint16_t n_apps;
     size_t flow_size;              /* bytes of a flow with its extensions: mtr_flow_size() */
     bool offline;                  /* reading files: exp_flow() waits for a slow collector */
+    const struct exp_extra *extras; /* plugin: elements appended to the templates (or NULL) */
+    size_t n_extras;
     /* Tuning (0 = default): */
     size_t queue_bytes;            /* per collector, flows waiting to be sent (16 MiB) */
     uint32_t flush_ms;             /* a partly filled message leaves after this long (1000) */

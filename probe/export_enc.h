@@ -17,6 +17,8 @@
 #include "features.h"
 #include "flow.h"
 
+struct exp_extra; /* export.h: plugin elements */
+
 /* What one finished message carries: records for the transport, flow content for notSent*. */
 struct exp_msg_info {
     uint32_t records; /* data records, options data included (what IPFIX sequence numbers count) */
@@ -47,6 +49,8 @@ struct exp_enc_params {
     void *app_ctx;
     uint16_t n_apps;           /* ids 0 .. n_apps - 1 */
     uint32_t export_time_s;    /* fixed message export time (tests), 0 = wall clock */
+    const struct exp_extra *extras; /* plugin: export.h, appended to the data templates */
+    size_t n_extras;
     exp_sink_fn sink;
     void *sink_ctx;
 };

@@ -18,6 +18,8 @@
  */
 #include "export_ipfix.h"
 
+#include "export.h" /* plugin: struct exp_extra */
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -346,8 +348,15 @@ struct ipfix_enc {
     bool partial;
     struct exp_msg_info cur; /* what the message being filled carries */
     const fbInfoElement_t *ie_dir, *ie_ps, *ie_piat; /* basicList members */
-    const fbInfoElement_t *type_ies[2 * sizeof(ipfix_ie_defs) / sizeof(ipfix_ie_defs[0])];
+    const fbInfoElement_t *type_ies[2 * sizeof(ipfix_ie_defs) / sizeof(ipfix_ie_defs[0]) +
+                                    EXP_MAX_EXTRA];
     size_t n_type_ies;
+    /* plugin: with plugin elements, records are struct ipfix_rec followed by their values
+     * (template IPFIX_TID_REC_EXTRA): variable-length ones as fbVarfield_t pointing into
+     * xvals, then the fixed-length ones, packed as libfixbuf lays internal records out */
+    unsigned char *xrec;
+    size_t xrec_len;
+    uint8_t *xvals;
     uint8_t app_id[IPFIX_APP_ID_LEN];
     struct app_entry *apps; /* the application map, built at open */
     size_t n_apps;
@@ -548,6 +557,11 @@ external_spec(const struct ipfix_enc *e, uint32_t family, fbInfoElementSpec_t *s
         if ((f->groups & enabled) == f->groups)
             spec[n++] = spec_of(f->element, f->len);
     }
+    /* plugin: their elements close every data template, in plugin and field order */
+    for (size_t i = 0; i < e->p.n_extras; i++) {
+        const struct exp_extra *x = &e->p.extras[i];
+        spec[n++] = spec_of(x->name, x->varlen ? FB_IE_VARLEN : x->length);
+    }
     return n;
 }
 
@@ -555,7 +569,7 @@ external_spec(const struct ipfix_enc *e, uint32_t family, fbInfoElementSpec_t *s
 static void
 collect_type_ies(struct ipfix_enc *e)
 {
-    fbInfoElementSpec_t spec[NELEM(ipfix_fields)];
+    fbInfoElementSpec_t spec[NELEM(ipfix_fields) + EXP_MAX_EXTRA];
     const uint32_t fams[2] = {NFP_G_V4, NFP_G_V6};
 
     e->n_type_ies = 0;
@@ -615,11 +629,13 @@ add_template(fbSession_t *s, gboolean internal, uint16_t tid, fbTemplate_t *t)
     return 0;
 }
 
+static fbTemplate_t *extra_rec_template(struct ipfix_enc *e); /* plugin */
+
 /* A new libfixbuf session with every template: sequence numbers from 0. */
 static int
 session_build(struct ipfix_enc *e)
 {
-    fbInfoElementSpec_t spec[NELEM(ipfix_fields)];
+    fbInfoElementSpec_t spec[NELEM(ipfix_fields) + EXP_MAX_EXTRA];
     char err[256];
     fbSession_t *s;
     int rc = 0;
@@ -629,6 +645,8 @@ session_build(struct ipfix_enc *e)
     s = fbSessionAlloc(e->model);
     fbSessionSetDomain(s, e->p.observation_domain);
     rc |= add_template(s, TRUE, IPFIX_TID_REC, ipfix_rec_template(e->model, err, sizeof(err)));
+    if (e->xrec != NULL)
+        rc |= add_template(s, TRUE, IPFIX_TID_REC_EXTRA, extra_rec_template(e));
     size_t n = external_spec(e, NFP_G_V4, spec);
     rc |= add_template(s, FALSE, IPFIX_TID_V4,
                        template_from(e->model, spec, n, 0, err, sizeof(err)));
@@ -950,6 +968,100 @@ fill_rec(struct ipfix_enc *e, const struct flow *f, struct ipfix_rec *r)
         fill_l7(e, r, flow_l7_of(e, f));
 }
 
+/* ------------------------------------------------------------------ plugin elements */
+
+/*
+ * The plugins' elements join the model under our PEN. They carry no FB_IE_F_ENDIAN: their
+ * values are already in network order (exp_extra.encode), which libfixbuf then copies as is.
+ */
+static int
+open_extras(struct ipfix_enc *e, char *err, size_t errlen)
+{
+    const struct exp_enc_params *p = &e->p;
+    size_t mem = sizeof(struct ipfix_rec), vals = 0;
+
+    if (p->n_extras > EXP_MAX_EXTRA) {
+        snprintf(err, errlen, "ipfix: %zu plugin elements, at most %d", p->n_extras,
+                 EXP_MAX_EXTRA);
+        return -EINVAL;
+    }
+    for (size_t i = 0; i < p->n_extras; i++) {
+        const struct exp_extra *x = &p->extras[i];
+        if (fbInfoModelGetElementByName(e->model, x->name) != NULL ||
+            fbInfoModelGetElementByID(e->model, x->id, p->pen) != NULL) {
+            snprintf(err, errlen, "ipfix: plugin element %s (%u/%u) clashes with an element of "
+                     "nfprobe's", x->name, p->pen, x->id);
+            return -EINVAL;
+        }
+        fbInfoElement_t ie = FB_IE_INIT_FULL(x->name, p->pen, x->id,
+                                             x->varlen ? FB_IE_VARLEN : x->length, 0, 0, 0,
+                                             x->type, (char *)x->description);
+        fbInfoModelAddElement(e->model, &ie);
+        mem += x->varlen ? sizeof(fbVarfield_t) : x->length;
+        vals += x->length;
+    }
+    e->xrec_len = mem;
+    e->xrec = calloc(1, mem);
+    e->xvals = malloc(vals > 0 ? vals : 1);
+    if (e->xrec == NULL || e->xvals == NULL) {
+        snprintf(err, errlen, "ipfix: out of memory");
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* struct ipfix_rec's fields, then the variable-length extras, then the fixed-length ones. */
+static fbTemplate_t *
+extra_rec_template(struct ipfix_enc *e)
+{
+    fbInfoElementSpec_t spec[NELEM(ipfix_fields) + EXP_MAX_EXTRA];
+    char err[256];
+    size_t n = 0;
+
+    for (size_t i = 0; i < ipfix_n_fields; i++)
+        spec[n++] = spec_of(ipfix_fields[i].element, ipfix_fields[i].len);
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < e->p.n_extras; i++) {
+            const struct exp_extra *x = &e->p.extras[i];
+            if (x->varlen == (pass == 0))
+                spec[n++] = spec_of(x->name, x->varlen ? FB_IE_VARLEN : x->length);
+        }
+    }
+    fbTemplate_t *t = template_from(e->model, spec, n, 0, err, sizeof(err));
+    if (t != NULL && fbTemplateGetIELenOfMemBuffer(t) != e->xrec_len) {
+        fbTemplateFreeUnused(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* The record in xrec: e->rec, then each plugin value in extra_rec_template()'s order. */
+static void
+fill_extras(struct ipfix_enc *e, const struct flow *f)
+{
+    unsigned char *p = e->xrec + sizeof(struct ipfix_rec);
+    uint8_t *v = e->xvals;
+
+    memcpy(e->xrec, &e->rec, sizeof(e->rec));
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < e->p.n_extras; i++) {
+            const struct exp_extra *x = &e->p.extras[i];
+            if (x->varlen != (pass == 0))
+                continue;
+            if (x->varlen) {
+                fbVarfield_t vf = {.len = x->encode(x->ctx, f, v, x->length), .buf = v};
+                memcpy(p, &vf, sizeof(vf));
+                p += sizeof(vf);
+                v += x->length;
+            } else {
+                if (x->encode(x->ctx, f, p, x->length) != x->length)
+                    memset(p, 0, x->length);
+                p += x->length;
+            }
+        }
+    }
+}
+
 /* ------------------------------------------------------------------ ops */
 
 static void ipfix_free(void *enc);
@@ -979,6 +1091,8 @@ ipfix_open(const struct exp_enc_params *p, char *err, size_t errlen)
         goto fail;
     }
     if ((e->model = ipfix_model_new(p->pen, err, errlen)) == NULL)
+        goto fail;
+    if (p->n_extras > 0 && open_extras(e, err, errlen) != 0) /* plugin */
         goto fail;
     /* The record layout must be libfixbuf's: checked once, here. */
     if ((t = ipfix_rec_template(e->model, err, errlen)) == NULL)
@@ -1058,6 +1172,8 @@ ipfix_free(void *enc)
         fbInfoModelFree(e->model);
     free(e->apps);
     free(e->buf);
+    free(e->xrec); /* plugin */
+    free(e->xvals);
     free(e);
 }
 
@@ -1102,6 +1218,12 @@ ipfix_flow(void *enc, const struct flow *f)
     struct append_op op = {.kind = APP_DATA, .itid = IPFIX_TID_REC,
                            .etid = f->key.ip_version == 4 ? IPFIX_TID_V4 : IPFIX_TID_V6,
                            .rec = &e->rec, .len = sizeof(e->rec)};
+    if (e->xrec != NULL) { /* plugin */
+        fill_extras(e, f);
+        op.itid = IPFIX_TID_REC_EXTRA;
+        op.rec = e->xrec;
+        op.len = e->xrec_len;
+    }
     if ((rc = append(e, &op)) != 0)
         return rc;
     e->cur.flows++;

@@ -43,6 +43,7 @@ enum {
     IPFIX_TID_APPMAP = 261,   /* options: application id -> name (RFC 6759, nfdump layout) */
     IPFIX_TID_TYPEINFO = 262, /* options: RFC 5610 element type records */
     IPFIX_TID_APPMAP2 = 263,  /* the same as 261: alternating them puts one record per Set */
+    IPFIX_TID_REC_EXTRA = 264, /* internal: struct ipfix_rec + plugin elements (plugin) */
 };
 
 /*

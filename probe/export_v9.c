@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "export.h" /* plugin: struct exp_extra */
 #include "features.h"
 
 /* RFC 3954 field types used by name below. */
@@ -85,8 +86,8 @@ enum {
 /* RFC 3954 options scope type System. */
 #define SCOPE_SYSTEM 1
 
-/* Fields of one template, at most. */
-#define NF9_MAX_FIELDS 128
+/* Fields of one template, at most (plugin elements included). */
+#define NF9_MAX_FIELDS (128 + EXP_MAX_EXTRA)
 
 /* One template field: what its value comes from. */
 struct nf9_field {
@@ -176,6 +177,7 @@ enum src {
     S_L7_JA3S,
     S_L7_USER_AGENT,
     S_L7_CONTENT_TYPE,
+    S_EXTRA,       /* plugin: arg = index in cfg.extras */
     /* options records */
     S_SCOPE_SYSTEM,
     S_OPT_OCTETS,
@@ -339,6 +341,9 @@ build_data_template(struct nf9_template *t, uint16_t id, int ipv, const struct n
         add(t, F_NTOP_HTTP_UA, c->len.user_agent, S_L7_USER_AGENT, 0);
         add(t, F_NTOP_HTTP_MIME, c->len.content_type, S_L7_CONTENT_TYPE, 0);
     }
+    for (size_t i = 0; i < c->n_extras; i++) /* plugin: the fixed-length ones */
+        if (c->extras[i].v9_id != 0)
+            add(t, c->extras[i].v9_id, c->extras[i].length, S_EXTRA, (uint16_t)i);
 }
 
 static void
@@ -799,6 +804,12 @@ write_flow(const struct nf9_ctx *x, const struct nf9_template *t, const struct f
         case S_L7_CONTENT_TYPE:
             L7_STR(p, l7, content_type, len);
             break;
+        case S_EXTRA: { /* plugin: network order; a shorter string is NUL-padded */
+            const struct exp_extra *xe = &x->cfg.extras[fd->arg];
+            size_t n = xe->encode(xe->ctx, f, p, len);
+            memset(p + n, 0, len - n);
+            break;
+        }
         default:
             memset(p, 0, len);
             break;
@@ -1206,6 +1217,8 @@ enc_open(const struct exp_enc_params *p, char *err, size_t errlen)
     c.app_name = p->app_name;
     c.app_ctx = p->app_ctx;
     c.n_apps = p->n_apps;
+    c.extras = p->extras; /* plugin */
+    c.n_extras = p->n_extras;
     if ((e->x = nf9_new(&c, err, errlen)) == NULL) {
         enc_free(e);
         return NULL;

@@ -139,6 +139,9 @@ struct nf9_config {
     void *app_ctx;
     uint16_t n_apps;
     struct nf9_str_lengths len; /* 0 fields take the defaults of nf9_config_defaults() */
+    /* plugin: elements appended to the data templates, those with a v9_id (export.h) */
+    const struct exp_extra *extras;
+    size_t n_extras;
 };
 
 /* Counters of what this ctx has encoded (also sent in the statistics options record). */

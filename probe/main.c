@@ -29,6 +29,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "output.h"
+#include "plugin.h"
 #include "worker.h"
 
 #define NFPROBE_VERSION "0.1.0"
@@ -50,6 +51,10 @@ struct app {
     struct out_writer *csv;
     struct out_writer *json;
     struct exporter *exp;
+    /* plugin: loaded once before the workers; their udps.* columns */
+    struct plg_set *plugins;
+    struct out_extra extra[OUT_MAX_EXTRA];
+    struct exp_extra xextra[EXP_MAX_EXTRA]; /* and their IPFIX / v9 elements */
     int out_error;
     uint64_t next_id;
     const char *config_file;
@@ -166,6 +171,8 @@ usage(FILE *out)
             "      --csv PATH             NFStream to_csv() format ('-' = stdout)\n"
             "      --json PATH            JSON lines, same keys and values ('-' = stdout)\n"
             "      --anonymize COL,...    keyed BLAKE2b-512 of these columns (NFStream's)\n"
+            "      --plugin PATH[:K=V,...] load a plugin: udps.* columns and elements\n"
+            "                             (repeatable, see nfprobe/plugin.h)\n"
             "export:\n"
             "  -c, --collector URL        ipfix+udp://HOST:PORT, ipfix+tcp://, ipfix+tls://,\n"
             "                             v9+udp://, v9+tcp:// (repeatable)\n"
@@ -427,6 +434,7 @@ open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
         .ndpi_protos = c->ndpi_protos,
         .ndpi_categories = c->ndpi_categories,
         .dpi_max_concurrent = c->max_flows < 65536 ? c->max_flows : 65536,
+        .plugins = a->plugins, /* plugin */
     };
 
     if (c->n_files > 0) {
@@ -617,6 +625,9 @@ open_exporter(struct app *a, char *err, size_t errlen)
             .n_apps = wrk_dpi(w0) != NULL ? dpi_num_protocols(wrk_dpi(w0)) : 0,
             .flow_size = wrk_flow_size(w0),
             .offline = a->cfg.n_files > 0,
+            .extras = a->xextra, /* plugin */
+            .n_extras = a->plugins != NULL ? plg_exp_extras(a->plugins, a->xextra, EXP_MAX_EXTRA)
+                                           : 0,
         };
     return exp_new(&ec, err, errlen);
 }
@@ -727,6 +738,14 @@ main(int argc, char **argv)
     }
     if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
         seed = 0x9e3779b97f4a7c15ull; /* still correct, only less resistant to collisions */
+    /* BEGIN plugin: every plugin is checked and loaded before any worker uses one */
+    if (a->cfg.n_plugins > 0 &&
+        (a->plugins = plg_load(a->cfg.plugins, a->cfg.n_plugins, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "nfprobe: %s\n", err);
+        status = EXIT_USAGE;
+        goto out;
+    }
+    /* END plugin */
     if (open_workers(a, seed, err, sizeof(err)) != 0) {
         fprintf(stderr, "nfprobe: %s\n", err);
         status = EXIT_USAGE;
@@ -741,6 +760,8 @@ main(int argc, char **argv)
         .l7 = wrk_has_l7(w0),
         .l7_off = wrk_l7_offset(w0),
         .feat = wrk_features(w0),
+        .extra = a->extra, /* plugin */
+        .n_extra = a->plugins != NULL ? plg_out_extras(a->plugins, a->extra, OUT_MAX_EXTRA) : 0,
     };
     /* With no output chosen, the flows are printed as CSV. */
     if (a->cfg.csv_path == NULL && a->cfg.json_path == NULL)
@@ -847,6 +868,7 @@ out:
     dmn_pidfile_remove();
     for (size_t i = 0; i < a->n_workers; i++)
         wrk_free(a->workers[i]);
+    plg_free(a->plugins); /* plugin: after the workers that ran them */
     cfg_free(&a->cfg);
     log_close();
     return status;

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "dpi.h"
+#include "plugin.h" /* plugin */
 #include "ring.h"
 
 /* How often (ms) a live worker advances its clock, expires flows and publishes counters. */
@@ -40,10 +41,11 @@ struct worker {
     struct cap_source *src;
     struct meter *mt;
     struct dpi_ctx *dpi;
+    struct plg_worker *plg; /* plugin: every --plugin, one extension after DPI */
     bool l7;
     size_t l7_off;
     struct rng_ring *ring;
-    /* packet copies for the batch when a flow extension (DPI) reads packet bytes during
+    /* packet copies for the batch when a flow extension (DPI, a plugin) reads packet bytes during
      * metering: libpcap reuses its buffer at every read */
     uint8_t *copies;
     struct batch_pkt batch[WRK_BATCH];
@@ -101,7 +103,7 @@ struct worker *
 wrk_new(const struct wrk_config *c, char *err, size_t errlen)
 {
     struct worker *w = calloc(1, sizeof(*w));
-    struct mtr_ext ext[1];
+    struct mtr_ext ext[2];
     size_t n_ext = 0;
 
     if (w == NULL) {
@@ -132,6 +134,14 @@ wrk_new(const struct wrk_config *c, char *err, size_t errlen)
             goto fail;
         ext[n_ext++] = dpi_meter_ext(w->dpi);
     }
+    /* BEGIN plugin: plugins run after DPI, so that they see this packet's labels (NFStream) */
+    if (c->plugins != NULL && plg_count(c->plugins) > 0) {
+        w->plg = plg_worker_new(c->plugins, err, errlen);
+        if (w->plg == NULL)
+            goto fail;
+        ext[n_ext++] = plg_worker_ext(w->plg);
+    }
+    /* END plugin */
     if (c->ring_slots > 0)
         w->mt = mtr_new(&c->mc, ext, n_ext, emit_to_ring, w, err, errlen);
     else
@@ -141,6 +151,13 @@ wrk_new(const struct wrk_config *c, char *err, size_t errlen)
     if (w->dpi != NULL) {
         w->l7 = true;
         w->l7_off = mtr_ext_offset(w->mt, 0);
+    }
+    /* BEGIN plugin */
+    if (w->plg != NULL &&
+        plg_worker_bind(w->plg, w->mt, n_ext - 1, w->l7 ? w->l7_off : SIZE_MAX, err, errlen) != 0)
+        goto fail;
+    /* END plugin */
+    if (w->dpi != NULL || (w->plg != NULL && plg_wants_packets(c->plugins))) { /* plugin */
         w->copies = malloc((size_t)WRK_BATCH * WRK_SNAP_MAX);
         if (w->copies == NULL) {
             snprintf(err, errlen, "worker %u: cannot allocate its packet buffers", c->id);
@@ -165,6 +182,7 @@ wrk_free(struct worker *w)
         return;
     mtr_free(w->mt);
     dpi_free(w->dpi);
+    plg_worker_free(w->plg); /* plugin */
     cap_close(w->src);
     rng_free(w->ring);
     free(w->copies);

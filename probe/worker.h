@@ -18,6 +18,8 @@
 #include "flow.h"
 #include "meter.h"
 
+struct plg_set; /* plugin.h */
+
 struct wrk_config {
     unsigned id;
     /* exactly one source: files (offline) or a live interface */
@@ -32,6 +34,8 @@ struct wrk_config {
     const char *ndpi_protos;
     const char *ndpi_categories;
     uint32_t dpi_max_concurrent;
+    /* plugin: loaded plugins (plg_load()), NULL or empty = none; must outlive the worker */
+    struct plg_set *plugins;
     /* where finished flows go: a ring of ring_slots flows (live), or emit() inline */
     size_t ring_slots;
     mtr_emit_fn emit;

@@ -9,10 +9,10 @@
 #include <pcap/pcap.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "clock.h"
 
 struct cap_source {
     const char *const *files;
@@ -201,9 +201,7 @@ next_live(struct cap_source *s, struct cap_packet *pkt)
     if (atomic_load(&s->stop)) {
         /* Stopping: what the kernel already captured is still read (so a SIGTERM loses no
          * packet that arrived before it), but only for a bounded time on a busy link. */
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+        uint64_t now = clk_mono_ms();
         if (s->drain_until == 0)
             s->drain_until = now + 200;
         if (now >= s->drain_until || pcap_next_ex(s->p, &h, &bytes) != 1)

@@ -25,6 +25,7 @@
 #include "export_enc.h"
 #include "log.h"
 #include "transport.h"
+#include "clock.h"
 
 #define EXP_DEFAULT_PEN 32473u
 #define EXP_DEFAULT_MTU 1400u
@@ -96,23 +97,11 @@ struct exporter {
 };
 
 static uint64_t
-mono_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static uint64_t
 wall_ms(const struct exporter *x)
 {
-    struct timespec ts;
-
     if (x->cfg.export_time_s != 0)
         return (uint64_t)x->cfg.export_time_s * 1000u;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return clk_wall_ms();
 }
 
 /* Rate-limited one-line report of a runtime fault (collector down, send error). */
@@ -275,7 +264,7 @@ collector_sink(void *ctx, const uint8_t *msg, size_t len, const struct exp_msg_i
         if (rc != -EINVAL)
             c->tx_lost_seen++;
         add_not_sent(c, info->flows, info->packets, info->octets);
-        note(c, mono_now(), "message of %u records not sent: %s", info->records,
+        note(c, clk_mono_ms(), "message of %u records not sent: %s", info->records,
              tx_last_error(c->tx)[0] ? tx_last_error(c->tx) : strerror(-rc));
         settle_now(c);
         return;
@@ -380,13 +369,13 @@ exp_flow(struct exporter *x, const struct flow *f)
         x->flows_last_ms = f->dir[FLOW_BIDI].last_seen_ms;
     if (++x->since_poll >= EXP_POLL_EVERY) {
         x->since_poll = 0;
-        exp_poll(x, mono_now(), NULL);
+        exp_poll(x, clk_mono_ms(), NULL);
     }
     /* Reading files, wait for a slow collector rather than drop flows. */
     while (x->cfg.offline && exp_backlogged(x)) {
         struct timespec nap = {0, 1000 * 1000};
         nanosleep(&nap, NULL);
-        exp_poll(x, mono_now(), NULL);
+        exp_poll(x, clk_mono_ms(), NULL);
     }
     if (!x->round_robin) {
         for (size_t i = 0; i < x->n; i++)
@@ -561,7 +550,7 @@ exp_new(const struct exp_config *cfg, char *err, size_t errlen)
     }
     x->n = c->n_collectors;
     x->stride = (c->flow_size + 7) & ~(size_t)7;
-    x->now_ms = mono_now();
+    x->now_ms = clk_mono_ms();
     x->start_wall_ms = wall_ms(x);
     for (size_t i = 0; i < x->n; i++) {
         struct collector *col = &x->c[i];
@@ -638,7 +627,7 @@ fail:
 void
 exp_close(struct exporter *x, const struct exp_process_stats *ps, int timeout_ms)
 {
-    uint64_t now = mono_now();
+    uint64_t now = clk_mono_ms();
     uint64_t deadline = now + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
 
     if (x == NULL || x->closed)
@@ -647,7 +636,7 @@ exp_close(struct exporter *x, const struct exp_process_stats *ps, int timeout_ms
         x->ps = *ps;
     for (;;) {
         bool all_done = true;
-        now = mono_now();
+        now = clk_mono_ms();
         x->now_ms = now;
         for (size_t i = 0; i < x->n; i++) {
             struct collector *c = &x->c[i];

@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "export.h" /* plugin: struct exp_extra */
 #include "features.h"
+#include "clock.h"
 
 /* RFC 3954 field types used by name below. */
 enum {
@@ -1155,9 +1155,7 @@ enc_clock(struct nf9_enc *e, uint64_t t)
     if (e->p.export_time_s != 0) {
         now = (uint64_t)e->p.export_time_s * 1000;
     } else {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+        now = clk_wall_ms();
     }
     if (t > now)
         now = t;

@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+#include "clock.h"
 
 static _Atomic int log_level = LOG_INFO;
 static _Atomic bool log_syslog = false;
@@ -80,9 +80,7 @@ log_get_level(void)
 uint64_t
 log_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return clk_mono_ms();
 }
 
 /* Formats, keeps it one line, appends the suppressed count and sends it. */

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "daemon.h"
 #include "decode.h"
 #include "dpi.h"
@@ -116,14 +117,6 @@ sink_flow(struct app *a, const struct flow *f)
         a->out_error = rc;
     if (a->exp != NULL)
         exp_flow(a->exp, f);
-}
-
-static uint64_t
-mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static const char *
@@ -638,7 +631,7 @@ consume_live(struct app *a)
 {
     struct timespec nap = {0, 1000000};
     uint64_t next_poll = 0;
-    uint64_t next_stats = mono_ms() + (uint64_t)a->cfg.stats_interval * 1000;
+    uint64_t next_stats = clk_mono_ms() + (uint64_t)a->cfg.stats_interval * 1000;
 
     for (size_t i = 0; i < a->n_workers; i++) {
         if (wrk_start(a->workers[i]) != 0) {
@@ -667,10 +660,10 @@ consume_live(struct app *a)
         if (got_stop || (a->cfg.max_nflows != 0 && a->next_id >= a->cfg.max_nflows))
             for (size_t i = 0; i < a->n_workers; i++)
                 wrk_stop(a->workers[i]);
-        if (got_usr1 || (a->cfg.stats_interval > 0 && mono_ms() >= next_stats)) {
+        if (got_usr1 || (a->cfg.stats_interval > 0 && clk_mono_ms() >= next_stats)) {
             struct wrk_stats t;
             got_usr1 = 0;
-            next_stats = mono_ms() + (uint64_t)a->cfg.stats_interval * 1000;
+            next_stats = clk_mono_ms() + (uint64_t)a->cfg.stats_interval * 1000;
             sum_stats(a, &t);
             print_summary(stderr, &t);
             if (a->exp != NULL)
@@ -680,7 +673,7 @@ consume_live(struct app *a)
             got_hup = 0;
             reload(a);
         }
-        uint64_t now = mono_ms();
+        uint64_t now = clk_mono_ms();
         if (a->exp != NULL && (any || now >= next_poll)) {
             struct wrk_stats t;
             struct exp_process_stats ps;
@@ -809,17 +802,17 @@ main(int argc, char **argv)
         /* Offline, reading can block (a FIFO, a slow disk) and nothing else drives the
          * exporter: let TCP/TLS sessions come up first (bounded), so the first flows do not
          * wait in the queue for a handshake. */
-        uint64_t deadline = mono_ms() + 5000;
+        uint64_t deadline = clk_mono_ms() + 5000;
         struct timespec nap = {0, 10000000};
         for (;;) {
             bool all_up = true;
-            exp_poll(a->exp, mono_ms(), NULL);
+            exp_poll(a->exp, clk_mono_ms(), NULL);
             for (size_t i = 0; i < exp_n_collectors(a->exp); i++) {
                 struct exp_stats es;
                 exp_stats(a->exp, i, &es);
                 all_up &= es.sessions > 0;
             }
-            if (all_up || mono_ms() >= deadline)
+            if (all_up || clk_mono_ms() >= deadline)
                 break;
             nanosleep(&nap, NULL);
         }

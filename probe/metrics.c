@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
+#include "clock.h"
 
 #define MET_LINGER_MS 1000 /* after the response: wait this long for the client to close */
 
@@ -49,14 +49,6 @@ struct met_server {
     size_t body_cap;
     struct conn conns[MET_MAX_CLIENTS];
 };
-
-static uint64_t
-mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 int
 met_parse_addr(const char *addr_port, char *host, size_t hostlen, uint16_t *port, char *err,
@@ -454,7 +446,7 @@ serve(void *arg)
     struct conn *pc[MET_MAX_CLIENTS + 2];
 
     for (;;) {
-        uint64_t now = mono_ms();
+        uint64_t now = clk_mono_ms();
         int timeout = -1;
         nfds_t n = 0;
         bool room = false;
@@ -489,7 +481,7 @@ serve(void *arg)
             continue;
         if (pfd[0].revents != 0)
             break;
-        now = mono_ms();
+        now = clk_mono_ms();
         for (nfds_t i = 1; i < listen_at; i++) {
             struct conn *c = pc[i];
             if (pfd[i].revents == 0 || c->state == C_FREE)

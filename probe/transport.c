@@ -38,8 +38,8 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
+#include "clock.h"
 
 #define TX_DEFAULT_QUEUE (4u << 20)
 #define TX_DEFAULT_BACKOFF_MIN 1000u
@@ -136,15 +136,6 @@ ssl_reason(void)
     const char *r = e ? ERR_reason_error_string(e) : NULL;
 
     return r ? r : "unknown TLS error";
-}
-
-static uint64_t
-mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* xorshift64*: only for backoff jitter, which needs no quality, only spread. */
@@ -760,7 +751,7 @@ tx_open(const struct tx_config *c, char *err, size_t errlen)
         p->backoff_max = p->backoff_min;
     p->backoff_cur = p->backoff_min;
     if (getrandom(&p->rng, sizeof(p->rng), GRND_NONBLOCK) != (ssize_t)sizeof(p->rng))
-        p->rng = mono_ms() ^ (uint64_t)(uintptr_t)p;
+        p->rng = clk_mono_ms() ^ (uint64_t)(uintptr_t)p;
     p->rng |= 1u; /* xorshift must not start at zero */
     p->state = ST_IDLE;
     p->next_try_ms = 0; /* the first tx_poll connects */
@@ -934,7 +925,7 @@ tx_pending(const struct tx_peer *p)
 static bool
 wait_fd(int fd, short events, uint64_t deadline)
 {
-    uint64_t now = mono_ms();
+    uint64_t now = clk_mono_ms();
     struct pollfd pfd = {.fd = fd, .events = events};
 
     if (now >= deadline)
@@ -967,11 +958,11 @@ drain_until_eof(int fd, uint64_t deadline)
 static void
 close_gracefully(struct tx_peer *p, int timeout_ms)
 {
-    uint64_t deadline = mono_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+    uint64_t deadline = clk_mono_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
 
     while (p->q_head < p->q_tail) {
         if (read_peer(p, "close") != 0 || flush_queue(p) != 0) {
-            session_down(p, mono_ms());
+            session_down(p, clk_mono_ms());
             return;
         }
         if (p->q_head == p->q_tail)

@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "dpi.h"
 #include "plugin.h" /* plugin */
 #include "ring.h"
@@ -64,22 +64,6 @@ struct worker {
     char error[600];
     bool has_error;
 };
-
-static uint64_t
-mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static uint64_t
-wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* Meter emit callback in ring mode: copy the flow into the ring, waiting for room. */
 static void
@@ -244,7 +228,7 @@ void
 wrk_run(struct worker *w)
 {
     const bool live = cap_is_live(w->src);
-    uint64_t next_tick = mono_ms() + WRK_TICK_MS;
+    uint64_t next_tick = clk_mono_ms() + WRK_TICK_MS;
     enum cap_result last = CAP_PACKET;
 
     while (!mtr_done(w->mt)) {
@@ -271,7 +255,7 @@ wrk_run(struct worker *w)
             break;
         /* The clock is read once per batch, and on every read timeout (no traffic), which
          * is when timely expiry matters most. */
-        uint64_t now = mono_ms();
+        uint64_t now = clk_mono_ms();
         if (now < next_tick)
             continue;
         next_tick = now + WRK_TICK_MS;
@@ -279,7 +263,7 @@ wrk_run(struct worker *w)
         if (idle != UINT64_MAX)
             mtr_set_timeouts(w->mt, idle, atomic_load(&w->new_active_ms));
         if (live)
-            mtr_tick(w->mt, wall_ms(), WRK_TICK_BUDGET);
+            mtr_tick(w->mt, clk_wall_ms(), WRK_TICK_BUDGET);
         publish_stats(w);
     }
     if (!mtr_done(w->mt))

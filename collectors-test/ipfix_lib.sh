@@ -161,3 +161,18 @@ PY
 has_ipv6() {
     python3 -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null
 }
+
+# setup_export_test: the common start of an export test: the binaries are built, the shared
+# data is there, a scratch directory and cleanup, and a throwaway PKI in $PKI with the probe's
+# TLS flags in $TLS_OPTS.
+setup_export_test() {
+    [ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
+    [ -x "$IPFIX2CSV" ] || { echo "FAIL: $IPFIX2CSV not built"; exit 1; }
+    need_shared
+    scratch
+    trap ipfix_cleanup EXIT
+    PKI=$TMP/pki
+    sh "$SRCDIR/collectors-test/tls_ca.sh" "$PKI" >"$TMP/pki.log" 2>&1 ||
+        { echo "FAIL: tls_ca.sh:"; cat "$TMP/pki.log"; exit 1; }
+    TLS_OPTS="--tls-ca $PKI/ca.pem --tls-cert $PKI/client.pem --tls-key $PKI/client.key"
+}

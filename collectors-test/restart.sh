@@ -20,15 +20,7 @@
 command -v openssl >/dev/null 2>&1 || skip "openssl not installed"
 command -v python3 >/dev/null 2>&1 || skip "python3 not installed"
 command -v ipfixDump >/dev/null 2>&1 || skip "ipfixDump not installed (libfixbuf-tools)"
-[ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
-[ -x "$IPFIX2CSV" ] || { echo "FAIL: $IPFIX2CSV not built"; exit 1; }
-need_shared
-scratch
-trap ipfix_cleanup EXIT
-
-PKI=$TMP/pki
-sh "$SRCDIR/collectors-test/tls_ca.sh" "$PKI" >"$TMP/pki.log" 2>&1 ||
-    { echo "FAIL: tls_ca.sh:"; cat "$TMP/pki.log"; exit 1; }
+setup_export_test
 PCAP="$SHARED/data/nfstream/pcaps/synscan.pcap"
 
 # feed PCAP PART1 FIFO READY GO: writes the capture's first half to PART1; on FIFO, answers
@@ -93,7 +85,7 @@ for kind in tcp tls; do
     wait_for 100 test -f "$d/part1.pcap" || { fail "$kind: feeder"; continue; }
     extra=
     [ "$kind" = tls ] &&
-        extra="--tls-ca $PKI/ca.pem --tls-cert $PKI/client.pem --tls-key $PKI/client.key"
+        extra=$TLS_OPTS
     # shellcheck disable=SC2086
     "$NFPROBE" -r "$d/part1.pcap" -r "$d/part2.pcap" --idle-timeout 1 --statistical-analysis \
         -c "ipfix+$kind://127.0.0.1:$port" $extra --csv "$d/out.csv" 2>"$d/err" &

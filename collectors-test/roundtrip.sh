@@ -11,16 +11,7 @@
 
 command -v python3 >/dev/null 2>&1 || skip "python3 not installed"
 command -v openssl >/dev/null 2>&1 || skip "openssl not installed"
-[ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
-[ -x "$IPFIX2CSV" ] || { echo "FAIL: $IPFIX2CSV not built"; exit 1; }
-need_shared
-scratch
-trap ipfix_cleanup EXIT
-
-PKI=$TMP/pki
-sh "$SRCDIR/collectors-test/tls_ca.sh" "$PKI" >"$TMP/pki.log" 2>&1 ||
-    { echo "FAIL: tls_ca.sh:"; cat "$TMP/pki.log"; exit 1; }
-TLS_OPTS="--tls-ca $PKI/ca.pem --tls-cert $PKI/client.pem --tls-key $PKI/client.key"
+setup_export_test
 
 P="$SHARED/data/nfstream/pcaps"
 FULL="--statistical-analysis --splt-analysis 20"

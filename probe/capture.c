@@ -4,6 +4,7 @@
 #include "capture.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/if_packet.h>
 #include <poll.h>
 #include <pcap/pcap.h>
@@ -28,15 +29,41 @@ struct cap_source {
     int timeout_ms;
     atomic_int stop;
     uint64_t drain_until; /* after a stop: read what the kernel holds until then */
+    char *iobuf;          /* files: stdio buffer of the file being read (CAP_IOBUF bytes) */
 };
 
-/* Opens file i and installs the filter (NFStream: optimize=1, netmask 255.255.255.0). */
+/*
+ * libpcap reads a file with fread() through stdio's default buffer (st_blksize, 4 KiB):
+ * one read(2) per 4 KiB is over half the cost of reading a capture. A 1 MiB buffer cuts
+ * that to one system call per MiB.
+ */
+#define CAP_IOBUF (1u << 20)
+
+/*
+ * Opens a capture file and installs the filter (NFStream: optimize=1, netmask
+ * 255.255.255.0). With iobuf (CAP_IOBUF bytes, alive until pcap_close), the file is read
+ * through it; "-" is standard input, as for pcap_open_offline().
+ */
 static pcap_t *
-open_one(const char *file, const char *bpf, char *err, size_t errlen)
+open_one(const char *file, const char *bpf, char *iobuf, char *err, size_t errlen)
 {
     char ebuf[PCAP_ERRBUF_SIZE];
-    pcap_t *p = pcap_open_offline(file, ebuf);
+    pcap_t *p;
 
+    if (iobuf == NULL || strcmp(file, "-") == 0) {
+        p = pcap_open_offline(file, ebuf);
+    } else {
+        FILE *fp = fopen(file, "rb");
+        if (fp == NULL) {
+            snprintf(err, errlen, "%s: %s", file, strerror(errno));
+            return NULL;
+        }
+        setvbuf(fp, iobuf, _IOFBF, CAP_IOBUF);
+        (void)posix_fadvise(fileno(fp), 0, 0, POSIX_FADV_SEQUENTIAL);
+        p = pcap_fopen_offline(fp, ebuf);
+        if (p == NULL)
+            fclose(fp); /* pcap_close() owns it only on success */
+    }
     if (p == NULL) {
         snprintf(err, errlen, "%s: %s", file, ebuf);
         return NULL;
@@ -66,13 +93,16 @@ cap_open_files(const char *const *files, size_t n, const char *bpf, char *err, s
 
     /* Fail before reading anything if any file is unusable: no half-done runs. */
     for (size_t i = 0; i < n; i++) {
-        pcap_t *p = open_one(files[i], bpf, err, errlen);
+        pcap_t *p = open_one(files[i], bpf, NULL, err, errlen);
         if (p == NULL)
             return NULL;
         pcap_close(p);
     }
     s = calloc(1, sizeof(*s));
-    if (s == NULL) {
+    if (s != NULL)
+        s->iobuf = malloc(CAP_IOBUF);
+    if (s == NULL || s->iobuf == NULL) {
+        free(s);
         snprintf(err, errlen, "capture: %s", strerror(ENOMEM));
         return NULL;
     }
@@ -89,6 +119,7 @@ cap_close(struct cap_source *s)
         return;
     if (s->p != NULL)
         pcap_close(s->p);
+    free(s->iobuf); /* after pcap_close(): the file's stdio buffer */
     free(s);
 }
 
@@ -234,7 +265,7 @@ cap_next(struct cap_source *s, struct cap_packet *pkt)
             if (s->cur >= s->n_files)
                 return CAP_END;
             char err[PCAP_ERRBUF_SIZE + 256];
-            s->p = open_one(s->files[s->cur], s->bpf, err, sizeof(err));
+            s->p = open_one(s->files[s->cur], s->bpf, s->iobuf, err, sizeof(err));
             if (s->p == NULL) {
                 /* The file changed since cap_open_files(); report and go on. */
                 snprintf(s->error, sizeof(s->error), "%s", err);

@@ -17,6 +17,10 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+/* At most this much of a flow is prefetched (8 cache lines): extensions past it (SPLT,
+ * L7 state) are touched by few packets. */
+#define FT_PREFETCH_MAX 512
+
 struct ft_slot {
     uint32_t hash;
     uint32_t idx1; /* pool index + 1; 0 = empty */
@@ -34,6 +38,7 @@ struct ft_table {
     uint32_t order_head;
     uint32_t order_tail;
     size_t flow_size;
+    size_t prefetch_len; /* bytes of a flow prefetched ahead of its packet */
     uint64_t seed;
     unsigned char *pool;
 };
@@ -79,6 +84,7 @@ ft_new(uint32_t max_flows, size_t flow_size, uint64_t seed, char *err, size_t er
     t->mask = (uint32_t)(cap - 1);
     t->max_flows = max_flows;
     t->flow_size = flow_size;
+    t->prefetch_len = flow_size < FT_PREFETCH_MAX ? flow_size : FT_PREFETCH_MAX;
     t->seed = seed;
     t->free_head = FT_NONE;
     t->order_head = t->order_tail = FT_NONE;
@@ -145,9 +151,14 @@ void
 ft_prefetch_flow(const struct ft_table *t, uint32_t hash)
 {
     const struct ft_slot *s = &t->slots[hash & t->mask];
-    /* Only the home bucket: most lookups end there at a load factor <= 0.75. */
-    if (s->idx1 != 0 && s->hash == hash)
-        __builtin_prefetch(ft_at(t, s->idx1 - 1), 1, 3);
+    /* Only the home bucket: most lookups end there at a load factor <= 0.75. Every cache
+     * line of the flow's hot part: the key, the counters and the statistics a packet updates
+     * (one line would leave the update stalling on the others). */
+    if (s->idx1 != 0 && s->hash == hash) {
+        const unsigned char *f = (const unsigned char *)ft_at(t, s->idx1 - 1);
+        for (size_t off = 0; off < t->prefetch_len; off += 64)
+            __builtin_prefetch(f + off, 1, 3);
+    }
 }
 
 struct flow *

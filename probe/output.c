@@ -306,8 +306,18 @@ put_str(struct out_writer *w, const char *name, const char *s)
 void
 out_format_ip(const uint8_t *ip, uint8_t version, char *buf)
 {
+    if (version == 4) {
+        /* Dotted quad by hand: glibc's inet_ntop() goes through sprintf, a tenth of the
+         * CSV writer's time. */
+        size_t o = 0;
+        for (int i = 0; i < 4; i++) {
+            o += fmt_u64(buf + o, ip[i]);
+            buf[o++] = i < 3 ? '.' : '\0';
+        }
+        return;
+    }
     /* glibc's inet_ntop is what NFStream uses: same "::" compression and v4-mapped forms. */
-    if (inet_ntop(version == 4 ? AF_INET : AF_INET6, ip, buf, INET6_ADDRSTRLEN) == NULL)
+    if (inet_ntop(AF_INET6, ip, buf, INET6_ADDRSTRLEN) == NULL)
         buf[0] = '\0';
 }
 

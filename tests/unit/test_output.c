@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +189,15 @@ ip_text_like_inet_ntop(void **state)
     uint8_t mapped[16] = {[10] = 0xff, [11] = 0xff, [12] = 1, [13] = 2, [14] = 3, [15] = 4};
     out_format_ip(v4, 4, buf);
     assert_string_equal(buf, "192.0.2.33");
+    /* IPv4 is formatted by hand: compare with inet_ntop over every digit-count edge. */
+    static const uint8_t octets[] = {0, 1, 9, 10, 99, 100, 199, 200, 255};
+    for (size_t i = 0; i < sizeof(octets) * sizeof(octets); i++) {
+        uint8_t a[16] = {octets[i % 9], octets[i / 9], octets[(i + 3) % 9], octets[(i / 3) % 9]};
+        char want[INET_ADDRSTRLEN];
+        assert_non_null(inet_ntop(AF_INET, a, want, sizeof(want)));
+        out_format_ip(a, 4, buf);
+        assert_string_equal(buf, want);
+    }
     out_format_ip(mapped, 6, buf);
     assert_string_equal(buf, "::ffff:1.2.3.4");
 }

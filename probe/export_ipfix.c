@@ -831,7 +831,8 @@ set_list(fbBasicList_t *bl, const fbInfoElement_t *ie, const void *data, uint16_
 static void
 fill_dir_stats(struct ipfix_rec *r, const struct flow *f)
 {
-    const struct flow_stats *b = &f->st[FLOW_BIDI], *s = &f->st[FLOW_S2D], *d = &f->st[FLOW_D2S];
+    const struct flow_stats *st = flow_stats(f);
+    const struct flow_stats *b = &st[FLOW_BIDI], *s = &st[FLOW_S2D], *d = &st[FLOW_D2S];
     const struct flow_dir *fb = &f->dir[FLOW_BIDI], *fs = &f->dir[FLOW_S2D],
                           *fd = &f->dir[FLOW_D2S];
 

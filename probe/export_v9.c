@@ -726,7 +726,7 @@ write_flow(const struct nf9_ctx *x, const struct nf9_template *t, const struct f
             put_uint(p, f->key.tunnel_id, len);
             break;
         case S_STAT: {
-            const struct flow_stats *s = &f->st[fd->arg / K_PER_DIR];
+            const struct flow_stats *s = &flow_stats(f)[fd->arg / K_PER_DIR];
             unsigned k = fd->arg % K_PER_DIR;
             switch (k) {
             case K_MIN_PS:

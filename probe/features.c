@@ -125,15 +125,16 @@ void
 feat_init(const struct feat_config *c, struct flow *f, const struct pkt_meta *m)
 {
     uint16_t size = feat_pkt_size(m, c->accounting_mode);
+    struct flow_stats *st = c->statistics ? flow_stats(f) : NULL;
 
     for (int d = FLOW_BIDI; d <= FLOW_S2D; d++) {
         f->dir[d].first_seen_ms = f->dir[d].last_seen_ms = m->time_ms;
         f->dir[d].packets = 1;
         f->dir[d].bytes = size;
         f->tcp_flags_or[d] = m->tcp_flags;
-        if (c->statistics) {
-            ps_init(&f->st[d], size);
-            count_flags(&f->st[d], m->tcp_flags);
+        if (st != NULL) {
+            ps_init(&st[d], size);
+            count_flags(&st[d], m->tcp_flags);
         }
     }
     if (c->splt_n > 0) {
@@ -161,6 +162,7 @@ feat_update(const struct feat_config *c, struct flow *f, struct pkt_meta *m)
     uint16_t size = feat_pkt_size(m, c->accounting_mode);
     struct flow_dir *b = &f->dir[FLOW_BIDI];
     uint64_t piat = m->time_ms - b->last_seen_ms;
+    struct flow_stats *st = c->statistics ? flow_stats(f) : NULL;
 
     m->direction = packet_direction(f, m);
     m->delta_time = piat;
@@ -175,39 +177,38 @@ feat_update(const struct feat_config *c, struct flow *f, struct pkt_meta *m)
     b->last_seen_ms = m->time_ms;
     b->bytes += size;
     f->tcp_flags_or[FLOW_BIDI] |= m->tcp_flags;
-    if (c->statistics) {
-        count_flags(&f->st[FLOW_BIDI], m->tcp_flags);
-        ps_update(&f->st[FLOW_BIDI], size, b->packets);
+    if (st != NULL) {
+        count_flags(&st[FLOW_BIDI], m->tcp_flags);
+        ps_update(&st[FLOW_BIDI], size, b->packets);
         if (b->packets == 2)
-            piat_init(&f->st[FLOW_BIDI], piat);
+            piat_init(&st[FLOW_BIDI], piat);
         else
-            piat_update(&f->st[FLOW_BIDI], piat, b->packets);
+            piat_update(&st[FLOW_BIDI], piat, b->packets);
     }
 
     int dn = m->direction == 0 ? FLOW_S2D : FLOW_D2S;
     struct flow_dir *d = &f->dir[dn];
-    struct flow_stats *s = &f->st[dn];
     d->packets++;
     d->bytes += size;
     f->tcp_flags_or[dn] |= m->tcp_flags;
     if (d->packets == 1) {
         /* Only dst2src can start here: its first packet initialises, no interval yet. */
         d->first_seen_ms = d->last_seen_ms = m->time_ms;
-        if (c->statistics) {
-            ps_init(s, size);
-            count_flags(s, m->tcp_flags);
+        if (st != NULL) {
+            ps_init(&st[dn], size);
+            count_flags(&st[dn], m->tcp_flags);
         }
         return;
     }
     uint64_t dpiat = m->time_ms - d->last_seen_ms;
     d->last_seen_ms = m->time_ms;
-    if (c->statistics) {
-        ps_update(s, size, d->packets);
-        count_flags(s, m->tcp_flags);
+    if (st != NULL) {
+        ps_update(&st[dn], size, d->packets);
+        count_flags(&st[dn], m->tcp_flags);
         if (d->packets == 2)
-            piat_init(s, dpiat);
+            piat_init(&st[dn], dpiat);
         else
-            piat_update(s, dpiat, d->packets);
+            piat_update(&st[dn], dpiat, d->packets);
     }
 }
 

@@ -36,7 +36,7 @@ mtr_new(const struct mtr_config *c, const struct mtr_ext *exts, size_t n_ext, mt
         void *emit_ctx, char *err, size_t errlen)
 {
     struct meter *mt;
-    size_t off = 0;
+    size_t off = c->statistics ? FLOW_STATS_SIZE : 0; /* statistics first, see flow.h */
 
     if (n_ext > MTR_MAX_EXT) {
         snprintf(err, errlen, "meter: too many flow extensions (%zu > %d)", n_ext, MTR_MAX_EXT);

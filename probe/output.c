@@ -436,15 +436,18 @@ write_row(struct out_writer *w, const struct flow *f)
         put_u64(w, dir_cols[d][4], fd->bytes);
     }
     if (c->statistics) {
+        /* A header row walks a dummy flow without extensions: read zeros instead. */
+        static const struct flow_stats no_stats[3];
+        const struct flow_stats *fst = values ? flow_stats(f) : no_stats;
         for (int d = 0; d < 3; d++) {
-            const struct flow_stats *st = &f->st[d];
+            const struct flow_stats *st = &fst[d];
             put_u64(w, ps_cols[d][0], st->min_ps);
             put_f64(w, ps_cols[d][1], st->mean_ps);
             put_f64(w, ps_cols[d][2], feat_stddev_ps(st, f->dir[d].packets));
             put_u64(w, ps_cols[d][3], st->max_ps);
         }
         for (int d = 0; d < 3; d++) {
-            const struct flow_stats *st = &f->st[d];
+            const struct flow_stats *st = &fst[d];
             put_u64(w, piat_cols[d][0], st->min_piat);
             put_f64(w, piat_cols[d][1], st->mean_piat);
             put_f64(w, piat_cols[d][2], feat_stddev_piat(st, f->dir[d].packets));
@@ -452,7 +455,7 @@ write_row(struct out_writer *w, const struct flow *f)
         }
         for (int d = 0; d < 3; d++)
             for (int k = 0; k < 8; k++)
-                put_u64(w, flag_cols[d][k], f->st[d].flag_count[k]);
+                put_u64(w, flag_cols[d][k], fst[d].flag_count[k]);
     }
     if (c->splt_n > 0) {
         put_list(w, "splt_direction", feat_splt_dir(c->feat, f), 0);

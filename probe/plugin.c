@@ -641,7 +641,7 @@ api_get(const struct nfp_flow *fl, uint32_t field, struct nfp_value *out)
             return -1;
         bool piat = field >= NFP_BIDIRECTIONAL_MIN_PIAT_MS;
         uint32_t k = field - (piat ? NFP_BIDIRECTIONAL_MIN_PIAT_MS : NFP_BIDIRECTIONAL_MIN_PS);
-        const struct flow_stats *st = &f->st[k / 4];
+        const struct flow_stats *st = &flow_stats(f)[k / 4];
         uint64_t packets = f->dir[k / 4].packets;
         switch (k % 4) {
         case 0:
@@ -665,7 +665,7 @@ api_get(const struct nfp_flow *fl, uint32_t field, struct nfp_value *out)
         if (!pw->feat->statistics)
             return -1;
         uint32_t k = field - NFP_BIDIRECTIONAL_SYN_PACKETS;
-        out->v.u = f->st[k / 8].flag_count[k % 8];
+        out->v.u = flow_stats(f)[k / 8].flag_count[k % 8];
         return 0;
     }
     if (field >= NFP_APPLICATION_NAME && field <= NFP_CATEGORY_ID) {

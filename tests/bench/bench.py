@@ -3,11 +3,15 @@ import os, re, shutil, statistics, subprocess, sys, tempfile
 
 pcap, nfprobe, readfloor, runs, small = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 
+# The targets are for one core: every command runs pinned to the same CPU (BENCH_CPU, default
+# 0), so a second thread (nfprobe's output thread) cannot borrow the other core.
+PIN = (['taskset', '-c', os.environ.get('BENCH_CPU', '0')] if shutil.which('taskset') else [])
+
 def measure(cmd, cwd=None):
     """Median wall seconds and max peak RSS (KiB) over `runs` runs, plus the last stderr."""
     walls, rss, err = [], [], ''
     for _ in range(runs):
-        p = subprocess.run(['/usr/bin/time', '-f', 'BENCHTIME %e %M'] + cmd, cwd=cwd,
+        p = subprocess.run(['/usr/bin/time', '-f', 'BENCHTIME %e %M'] + PIN + cmd, cwd=cwd,
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         m = re.search(r'BENCHTIME ([\d.]+) (\d+)', p.stderr)
         if not m:
@@ -134,8 +138,8 @@ if os.path.exists(os.path.join(plugdir, 'noop.so')):
     rss_max = [0 for _ in variants]
     for _ in range(max(runs, 5)):
         for k, (_, extra) in enumerate(variants):
-            p = subprocess.run(['/usr/bin/time', '-f', 'BENCHTIME %e %M', nfprobe] + base_flags +
-                               extra, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            p = subprocess.run(['/usr/bin/time', '-f', 'BENCHTIME %e %M'] + PIN + [nfprobe] +
+                               base_flags + extra, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                text=True)
             m = re.search(r'BENCHTIME ([\d.]+) (\d+)', p.stderr)
             if p.returncode != 0 or not m:
@@ -149,7 +153,8 @@ if os.path.exists(os.path.join(plugdir, 'noop.so')):
         shutil.rmtree(mdir, ignore_errors=True)
 # END plugin
 
-print('capture: %s, %d packets\n' % (pcap, npk))
+print('capture: %s, %d packets; every command pinned to one core (%s)\n' %
+      (pcap, npk, ' '.join(PIN) or 'taskset not found: not pinned'))
 print('| command | wall s | Mpps | peak RSS MiB | flows | bytes/live flow |')
 print('|---|---|---|---|---|---|')
 for r in rows:

@@ -48,17 +48,18 @@
 
 /* ------------------------------------------------------------------ flows */
 
-/* A flow slot laid out as the meter does: SPLT arrays, then struct flow_l7. */
+/* A flow slot laid out as the meter does: statistics, SPLT arrays, then struct flow_l7. */
 struct slot {
     _Alignas(struct flow) unsigned char raw[MAX_FLOW];
 };
 
-static struct feat_config feat = {.statistics = true, .splt_n = SPLT_N, .splt_off = 0};
+static struct feat_config feat = {.statistics = true, .splt_n = SPLT_N,
+                                  .splt_off = FLOW_STATS_SIZE};
 
 static size_t
 l7_off(void)
 {
-    return (feat_splt_size(SPLT_N) + 7) & ~(size_t)7;
+    return (FLOW_STATS_SIZE + feat_splt_size(SPLT_N) + 7) & ~(size_t)7;
 }
 
 static size_t
@@ -120,7 +121,7 @@ make_flow(struct slot *s, unsigned i)
     f->tcp_flags_or[FLOW_S2D] = 0x1b;
     f->tcp_flags_or[FLOW_D2S] = 0x12;
     for (int d = 0; d < 3; d++) {
-        struct flow_stats *st = &f->st[d];
+        struct flow_stats *st = &flow_stats(f)[d];
         st->mean_ps = 150.25 + d + i;
         st->m2_ps = 1234.5 * (d + 1);
         st->mean_piat = 333.125 + d;
@@ -537,20 +538,20 @@ test_decode_values(void **state)
         assert_memory_equal(r->src_mac, f->src_mac, 6);
         assert_memory_equal(r->dst_mac, f->dst_mac, 6);
         /* statistics: doubles bit for bit */
-        assert_true(r->bi_mean_ps == f->st[FLOW_BIDI].mean_ps);
-        assert_true(r->rev_mean_ps == f->st[FLOW_D2S].mean_ps);
-        assert_true(r->stddev_ps == feat_stddev_ps(&f->st[FLOW_S2D], f->dir[FLOW_S2D].packets));
+        assert_true(r->bi_mean_ps == flow_stats(f)[FLOW_BIDI].mean_ps);
+        assert_true(r->rev_mean_ps == flow_stats(f)[FLOW_D2S].mean_ps);
+        assert_true(r->stddev_ps == feat_stddev_ps(&flow_stats(f)[FLOW_S2D], f->dir[FLOW_S2D].packets));
         assert_true(r->rev_stddev_piat ==
-                    feat_stddev_piat(&f->st[FLOW_D2S], f->dir[FLOW_D2S].packets));
-        assert_true(r->bi_mean_piat == f->st[FLOW_BIDI].mean_piat);
-        assert_int_equal(r->bi_min_piat, f->st[FLOW_BIDI].min_piat);
-        assert_int_equal(r->rev_max_piat, f->st[FLOW_D2S].max_piat);
-        assert_int_equal(r->min_ps, f->st[FLOW_S2D].min_ps);
-        assert_int_equal(r->rev_max_ps, f->st[FLOW_D2S].max_ps);
-        assert_int_equal(r->syn, f->st[FLOW_S2D].flag_count[0]);
-        assert_int_equal(r->rev_cwr, f->st[FLOW_D2S].flag_count[1]);
-        assert_int_equal(r->ece, f->st[FLOW_S2D].flag_count[2]);
-        assert_int_equal(r->rev_fin, f->st[FLOW_D2S].flag_count[7]);
+                    feat_stddev_piat(&flow_stats(f)[FLOW_D2S], f->dir[FLOW_D2S].packets));
+        assert_true(r->bi_mean_piat == flow_stats(f)[FLOW_BIDI].mean_piat);
+        assert_int_equal(r->bi_min_piat, flow_stats(f)[FLOW_BIDI].min_piat);
+        assert_int_equal(r->rev_max_piat, flow_stats(f)[FLOW_D2S].max_piat);
+        assert_int_equal(r->min_ps, flow_stats(f)[FLOW_S2D].min_ps);
+        assert_int_equal(r->rev_max_ps, flow_stats(f)[FLOW_D2S].max_ps);
+        assert_int_equal(r->syn, flow_stats(f)[FLOW_S2D].flag_count[0]);
+        assert_int_equal(r->rev_cwr, flow_stats(f)[FLOW_D2S].flag_count[1]);
+        assert_int_equal(r->ece, flow_stats(f)[FLOW_S2D].flag_count[2]);
+        assert_int_equal(r->rev_fin, flow_stats(f)[FLOW_D2S].flag_count[7]);
         /* SPLT: only the packets seen */
         assert_int_equal(d->splt_n[i], f->splt_len);
         for (unsigned k = 0; k < f->splt_len; k++) {

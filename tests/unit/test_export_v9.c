@@ -34,9 +34,10 @@
 #define C(n) (NF9_CUSTOM_BASE + (n))
 #define T0 UINT64_C(1700000000123) /* 2023-11-14 22:13:20.123 UTC */
 
-/* A flow slot with room for the L7 extension at ext offset 0 (as the meter's pool lays it). */
+/* A flow slot as the meter's pool lays it: statistics, then the L7 extension. */
+#define L7_OFF FLOW_STATS_SIZE
 struct slot {
-    _Alignas(struct flow) unsigned char raw[sizeof(struct flow) + sizeof(struct flow_l7)];
+    _Alignas(struct flow) unsigned char raw[sizeof(struct flow) + L7_OFF + sizeof(struct flow_l7)];
 };
 
 static struct flow *
@@ -48,7 +49,7 @@ slot_flow(struct slot *s)
 static struct flow_l7 *
 l7_of(struct slot *s)
 {
-    return (struct flow_l7 *)(void *)slot_flow(s)->ext;
+    return (struct flow_l7 *)(void *)(slot_flow(s)->ext + L7_OFF);
 }
 
 /* ------------------------------------------------------------------ deterministic PRNG */
@@ -128,7 +129,7 @@ random_flow(struct slot *s, uint64_t id)
     f->dir[0].packets = f->dir[1].packets + f->dir[2].packets;
     f->dir[0].bytes = f->dir[1].bytes + f->dir[2].bytes;
     for (int d = 0; d < 3; d++) {
-        struct flow_stats *st = &f->st[d];
+        struct flow_stats *st = &flow_stats(f)[d];
         st->min_ps = (uint16_t)rng();
         st->max_ps = (uint16_t)rng();
         st->mean_ps = rng_double();
@@ -255,7 +256,7 @@ expected_fields(const struct flow *f, const struct nf9_config *c, struct want_li
         want_uint(l, C(5), 1, f->key.tunnel_id);
     if (c->statistics) {
         for (int d = 0; d < 3; d++) {
-            const struct flow_stats *st = &f->st[d];
+            const struct flow_stats *st = &flow_stats(f)[d];
             uint16_t b = (uint16_t)C(16 + 16 * d);
             want_uint(l, d == 0 ? 25 : b + 0, 2, st->min_ps);
             want_uint(l, d == 0 ? 26 : b + 1, 2, st->max_ps);
@@ -371,16 +372,16 @@ fixed_flows(struct slot *s, size_t n)
         memcpy(f->src_mac, sm, 6);
         memcpy(f->dst_mac, dm, 6);
         for (int d = 0; d < 3; d++) {
-            f->st[d].min_ps = 60;
-            f->st[d].max_ps = 1514;
-            f->st[d].mean_ps = 333.25;
-            f->st[d].m2_ps = 1000.5;
-            f->st[d].mean_piat = 12.5;
-            f->st[d].m2_piat = 99.0;
-            f->st[d].min_piat = 0;
-            f->st[d].max_piat = 900;
+            flow_stats(f)[d].min_ps = 60;
+            flow_stats(f)[d].max_ps = 1514;
+            flow_stats(f)[d].mean_ps = 333.25;
+            flow_stats(f)[d].m2_ps = 1000.5;
+            flow_stats(f)[d].mean_piat = 12.5;
+            flow_stats(f)[d].m2_piat = 99.0;
+            flow_stats(f)[d].min_piat = 0;
+            flow_stats(f)[d].max_piat = 900;
             for (int k = 0; k < 8; k++)
-                f->st[d].flag_count[k] = (uint32_t)(d * 8 + k);
+                flow_stats(f)[d].flag_count[k] = (uint32_t)(d * 8 + k);
         }
         l->master_id = 91;
         l->app_id = i == 0 ? 124 : 0;
@@ -400,6 +401,7 @@ cfg_basic(struct nf9_config *c)
     nf9_config_defaults(c);
     c->source_id = 7;
     c->boot_ms = T0 - 60000;
+    c->l7_off = L7_OFF; /* where struct slot keeps it */
 }
 
 /* The application table as export.c hands it over (nDPI's names in the probe). */
@@ -423,7 +425,6 @@ cfg_full(struct nf9_config *c)
     c->statistics = true;
     c->tunnel_id = true;
     c->l7 = true;
-    c->l7_off = 0;
     c->sampling_interval = 100;
     c->sampling_algorithm = 2;
     c->app_name = app_name;
@@ -1021,7 +1022,7 @@ test_encoder_ops(void **state)
     fixed_flows(s, 3);
     struct exp_enc_params p = {.observation_domain = 5, .pen = 32473, .max_msg = 1400,
                                .statistics = true, .tunnel_id = true, .l7 = true,
-                               .app_name = app_name, .n_apps = 40,
+                               .l7_off = L7_OFF, .app_name = app_name, .n_apps = 40,
                                .export_time_s = 1700000100, .sink = sink_msg, .sink_ctx = &k};
     const struct exp_encoder_ops *ops = &nf9_encoder_ops;
     assert_string_equal(ops->scheme, "v9");

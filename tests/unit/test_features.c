@@ -87,7 +87,7 @@ welford_statistics(void **state)
     mtr_flush(mt);
     assert_int_equal(n_out, 1);
     const struct flow *f = got(0);
-    const struct flow_stats *b = &f->st[FLOW_BIDI];
+    const struct flow_stats *b = &flow_stats(f)[FLOW_BIDI];
     assert_int_equal(f->dir[FLOW_BIDI].packets, 3);
     assert_int_equal(f->dir[FLOW_BIDI].bytes, 210);
     assert_int_equal(flow_duration(&f->dir[FLOW_BIDI]), 30);
@@ -104,7 +104,7 @@ welford_statistics(void **state)
     assert_int_equal(b->flag_count[7], 1); /* fin */
     assert_int_equal(f->tcp_flags_or[FLOW_BIDI], 0x13);
     assert_int_equal(f->dir[FLOW_D2S].packets, 0);
-    assert_true(f->st[FLOW_D2S].mean_ps == 0.0);
+    assert_true(flow_stats(f)[FLOW_D2S].mean_ps == 0.0);
     assert_int_equal(f->expiration_id, FLOW_EXP_IDLE);
     assert_int_equal(f->end_reason, FLOW_END_FORCED);
     mtr_free(mt);
@@ -127,8 +127,8 @@ directions_and_splt(void **state)
     assert_int_equal(f->dir[FLOW_D2S].packets, 2);
     assert_int_equal(f->dir[FLOW_D2S].first_seen_ms, 520);
     assert_int_equal(flow_duration(&f->dir[FLOW_D2S]), 40);
-    assert_int_equal(f->st[FLOW_D2S].min_piat, 40);
-    assert_true(f->st[FLOW_D2S].mean_ps == 250.0);
+    assert_int_equal(flow_stats(f)[FLOW_D2S].min_piat, 40);
+    assert_true(flow_stats(f)[FLOW_D2S].mean_ps == 250.0);
     const struct feat_config *fc = mtr_features(mt);
     assert_int_equal(f->splt_len, 3);
     assert_int_equal(feat_splt_dir(fc, f)[1], 1);
@@ -189,7 +189,7 @@ clock_is_clamped(void **state)
     pkt(mt, 1, 1, 2, 2, 64, 4000, 0); /* goes back in time: counted at 5000 */
     mtr_flush(mt);
     assert_int_equal(got(0)->dir[FLOW_BIDI].last_seen_ms, 5000);
-    assert_int_equal(got(0)->st[FLOW_BIDI].max_piat, 0);
+    assert_int_equal(flow_stats(got(0))[FLOW_BIDI].max_piat, 0);
     struct mtr_stats st;
     mtr_stats(mt, &st);
     assert_int_equal(st.ts_backwards, 1);

@@ -7,8 +7,8 @@
 # exactly its number of records. Checks: before traffic the counter is 0; 200 with the
 # exposition content type and a strictly valid text (one HELP/TYPE per family, before its
 # samples, every sample parsable, counters end in _total, Content-Length right); the counter
-# equals the packets replayed; 404 for another path; SIGTERM gives exit 0; the port is closed
-# afterwards.
+# equals the packets replayed; nDPI's packets fed equal the exit summary's; 404 for another path;
+# SIGTERM gives exit 0; the port is closed afterwards.
 #
 # Needs from nfprobe: -i, --metrics HOST:PORT, and the counter $PKT_METRIC (default
 # nfprobe_packets_total: packets captured, summed over workers) without labels.
@@ -153,7 +153,7 @@ bad() { echo "FAIL $*"; fails=$((fails + 1)); }
 # A high port from the pid; another one if it is taken.
 for attempt in 1 2 3 4 5; do
     PORT=$(( 20000 + ($$ * 7 + attempt * 1031) % 40000 ))
-    "$NFPROBE" -i "$VETH" --n-dissections 0 --metrics "127.0.0.1:$PORT" \
+    "$NFPROBE" -i "$VETH" --metrics "127.0.0.1:$PORT" \
         --csv "$TMP/flows.csv" 2>"$TMP/stderr" &
     PID=$!
     res=$(scrape /metrics 0 15); rc=$?
@@ -173,6 +173,17 @@ ip netns exec "$NS" tcpreplay -q --pps 2000 -i "$VPEER" "$TMP/sample.pcap" >/dev
     bad "tcpreplay"
 if res=$(scrape /metrics "$N" 15); then ok "$PKT_METRIC $res = packets replayed"
 else bad "$PKT_METRIC after replaying $N packets: $res"; fi
+
+# nDPI's counter, read now that every packet is in: nDPI is fed nothing more before exit, so
+# the value must equal the exit summary's (checked after SIGTERM below).
+FED=$(python3 - "$PORT" <<'PY'
+import http.client, re, sys
+c = http.client.HTTPConnection('127.0.0.1', int(sys.argv[1]), timeout=5)
+c.request('GET', '/metrics')
+m = re.search(r'^nfprobe_dpi_packets_total (\d+)$', c.getresponse().read().decode(), re.M)
+print(m.group(1) if m else '')
+PY
+)
 
 if res=$(scrape /nothing-here 404 5); then ok "404 for another path"
 else bad "/nothing-here: $res"; fi
@@ -195,6 +206,10 @@ wait "$PID"; rc=$?; PID=
 if [ $rc -eq 0 ]; then ok "exit 0 on SIGTERM"
 else bad "exit status $rc on SIGTERM"; sed 's/^/  nfprobe: /' "$TMP/stderr"; fi
 if [ "$(wc -l <"$TMP/flows.csv")" -gt 1 ]; then ok "flows written"; else bad "no flows written"; fi
+FED_EXIT=$(sed -n 's/.*nDPI: \([0-9]*\) packets fed.*/\1/p' "$TMP/stderr")
+if [ -n "$FED" ] && [ "$FED" -gt 0 ] && [ "$FED" = "$FED_EXIT" ]; then
+    ok "nfprobe_dpi_packets_total $FED = the exit summary's packets fed"
+else bad "nfprobe_dpi_packets_total '$FED', exit summary '$FED_EXIT'"; fi
 if python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 2)' \
         "$PORT" 2>/dev/null; then bad "endpoint still answers after exit"
 else ok "endpoint closed after exit"; fi

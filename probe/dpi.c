@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <ndpi_api.h>
 
@@ -51,10 +52,12 @@ struct dpi_ctx {
     uint8_t n_dissections;
     uint32_t pool_n;
     size_t slot_size;
+    size_t pool_len;
     unsigned char *pool;  /* pool_n slots of slot_size bytes, each an ndpi_flow_struct */
     uint8_t *in_use;      /* per slot: 1 while a flow owns it (dpi_free releases those) */
-    uint32_t *free_slots; /* stack of free slot indices */
+    uint32_t *free_slots; /* stack of released slot indices */
     uint32_t n_free;
+    uint32_t next_fresh;  /* slots at and above this were never used */
     struct dpi_stats st;
 };
 
@@ -288,15 +291,18 @@ dpi_new(const struct dpi_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "dpi: nDPI flow pool of %u entries is too large", d->pool_n);
         goto fail;
     }
-    d->pool = aligned_alloc(DPI_SLOT_ALIGN, (size_t)d->pool_n * d->slot_size);
+    /* One state per flow of the table can be needed (every flow still in detection), but
+     * only the slots in use at once are ever touched: the kernel maps pages lazily and
+     * released slots are reused first. */
+    d->pool_len = (size_t)d->pool_n * d->slot_size;
+    d->pool = mmap(NULL, d->pool_len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (d->pool == MAP_FAILED)
+        d->pool = NULL;
     d->in_use = calloc(d->pool_n, 1);
     d->free_slots = calloc(d->pool_n, sizeof(*d->free_slots));
     if (d->pool == NULL || d->in_use == NULL || d->free_slots == NULL)
         goto nomem;
-    /* Pop order 0, 1, 2...: the stack holds the highest index at the bottom. */
-    for (uint32_t i = 0; i < d->pool_n; i++)
-        d->free_slots[i] = d->pool_n - 1 - i;
-    d->n_free = d->pool_n;
 
     pthread_mutex_lock(&init_lock);
     rc = setup_module(d, c, err, errlen);
@@ -319,7 +325,7 @@ dpi_free(struct dpi_ctx *d)
         return;
     /* Flows still in detection (the meter was freed without a flush) own nDPI allocations. */
     if (d->pool != NULL && d->in_use != NULL)
-        for (uint32_t i = 0; i < d->pool_n; i++)
+        for (uint32_t i = 0; i < d->next_fresh; i++)
             if (d->in_use[i])
                 ndpi_free_flow_data((struct ndpi_flow_struct *)(void *)(d->pool +
                                                                         (size_t)i * d->slot_size));
@@ -327,7 +333,8 @@ dpi_free(struct dpi_ctx *d)
         ndpi_exit_detection_module(d->ndpi);
     free(d->free_slots);
     free(d->in_use);
-    free(d->pool);
+    if (d->pool != NULL)
+        munmap(d->pool, d->pool_len);
     free(d);
 }
 
@@ -471,9 +478,12 @@ pool_get(struct dpi_ctx *d)
 {
     uint32_t idx;
 
-    if (d->n_free == 0)
+    if (d->n_free > 0)
+        idx = d->free_slots[--d->n_free];
+    else if (d->next_fresh < d->pool_n)
+        idx = d->next_fresh++;
+    else
         return 0;
-    idx = d->free_slots[--d->n_free];
     d->in_use[idx] = 1;
     /* NFStream memsets a fresh flow: nDPI relies on a zeroed state. */
     memset(d->pool + (size_t)idx * d->slot_size, 0, d->slot_size);

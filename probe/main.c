@@ -221,6 +221,17 @@ sum_stats(struct app *a, struct wrk_stats *t)
         t->mtr.flows_custom += s.mtr.flows_custom;
         t->mtr.flows_active_now += s.mtr.flows_active_now;
         t->mtr.flows_peak += s.mtr.flows_peak;
+        if (s.has_dpi) {
+            t->has_dpi = true;
+            t->dpi.packets_fed += s.dpi.packets_fed;
+            t->dpi.flows_detected += s.dpi.flows_detected;
+            t->dpi.flows_guessed += s.dpi.flows_guessed;
+            t->dpi.pool_exhausted += s.dpi.pool_exhausted;
+            t->dpi.bytes_capped += s.dpi.bytes_capped;
+            /* process-wide already (nDPI's allocator hooks) */
+            t->dpi.ndpi_mem_bytes = s.dpi.ndpi_mem_bytes;
+            t->dpi.ndpi_mem_peak = s.dpi.ndpi_mem_peak;
+        }
     }
 }
 
@@ -263,6 +274,15 @@ print_summary(FILE *out, const struct wrk_stats *t)
             ms->flows_idle, ms->flows_active, ms->flows_flushed, ms->flows_evicted,
             ms->flows_custom);
     fprintf(out, "nfprobe: %" PRIu64 " flows at most in the table at once\n", ms->flows_peak);
+    if (t->has_dpi) {
+        const struct dpi_stats *d = &t->dpi;
+        fprintf(out,
+                "nfprobe: nDPI: %" PRIu64 " packets fed (%" PRIu64 " cut to the size cap), %" PRIu64
+                " flows detected, %" PRIu64 " guessed, %" PRIu64
+                " unlabelled (no detection state free), %" PRIu64 " bytes at peak\n",
+                d->packets_fed, d->bytes_capped, d->flows_detected, d->flows_guessed,
+                d->pool_exhausted, d->ndpi_mem_peak);
+    }
     if (t->cap.kernel_drops || t->cap.if_drops)
         fprintf(out, "nfprobe: capture dropped %" PRIu64 " packets (kernel), %" PRIu64
                      " (interface)\n", t->cap.kernel_drops, t->cap.if_drops);
@@ -426,7 +446,9 @@ open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
         .n_dissections = c->n_dissections,
         .ndpi_protos = c->ndpi_protos,
         .ndpi_categories = c->ndpi_categories,
-        .dpi_max_concurrent = c->max_flows < 65536 ? c->max_flows : 65536,
+        /* As many detection states as flows: the pool can never run dry (NFStream keeps
+         * one per flow); only those in use at once take memory. */
+        .dpi_max_concurrent = c->max_flows,
         .plugins = a->plugins, /* plugin */
     };
 
@@ -518,6 +540,22 @@ render_metrics(void *ctx, char *buf, size_t cap)
         met_label(lab, sizeof(lab), "reason", reasons[i]);
         met_counter(&b, "nfprobe_flows_expired_total", "Flows that left the table, by reason.",
                     lab, counts[i]);
+    }
+    if (t.has_dpi) {
+        met_counter(&b, "nfprobe_dpi_packets_total", "Packets given to nDPI.", NULL,
+                    t.dpi.packets_fed);
+        static const char *const results[] = {"detected", "guessed", "no_state"};
+        const uint64_t dcounts[] = {t.dpi.flows_detected, t.dpi.flows_guessed,
+                                    t.dpi.pool_exhausted};
+        for (size_t i = 0; i < 3; i++) {
+            lab[0] = '\0';
+            met_label(lab, sizeof(lab), "result", results[i]);
+            met_counter(&b, "nfprobe_dpi_flows_total",
+                        "Flows by nDPI outcome (no_state: no detection state was free).", lab,
+                        dcounts[i]);
+        }
+        met_gauge(&b, "nfprobe_dpi_memory_bytes", "Bytes nDPI holds.", NULL,
+                  (double)t.dpi.ndpi_mem_bytes);
     }
     pthread_mutex_lock(&a->exp_lock);
     for (size_t i = 0; i < a->exp_n; i++) {

@@ -183,6 +183,10 @@ publish_stats(struct worker *w)
     memcpy(w->snap.ignored, w->ignored, sizeof(w->ignored));
     w->snap.ignored_octets = w->ignored_octets;
     w->snap.ring_waits = w->ring_waits;
+    if (w->dpi != NULL) {
+        w->snap.has_dpi = true;
+        dpi_stats(w->dpi, &w->snap.dpi);
+    }
     const char *e = cap_take_error(w->src);
     if (e != NULL) {
         snprintf(w->error, sizeof(w->error), "%s", e);

@@ -15,6 +15,7 @@
 
 #include "capture.h"
 #include "decode.h"
+#include "dpi.h"
 #include "flow.h"
 #include "meter.h"
 
@@ -49,6 +50,8 @@ struct wrk_stats {
     uint64_t ignored[DEC_NRESULTS];
     uint64_t ignored_octets;
     uint64_t ring_waits; /* times the worker waited for room in its ring */
+    bool has_dpi;
+    struct dpi_stats dpi; /* when has_dpi */
 };
 
 struct worker;

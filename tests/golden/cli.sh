@@ -96,5 +96,17 @@ PY
 "$NFPROBE" -r "$P/dns_fragmented.pcap" --csv /dev/null 2>"$TMP/summary"
 check "summary counters" grep -q "packets read .* metered, .* ignored (ipv4_fragment" "$TMP/summary"
 
+# DPI: 100,000 flows alive at once, most still in detection (a single packet never completes
+# it): every flow gets a detection state (none left unlabelled), and the summary adds up.
+"$MKPCAP" bench "$TMP/many.pcap" --packets 160000 --flows 100000 >/dev/null 2>&1
+"$NFPROBE" -r "$TMP/many.pcap" --csv /dev/null 2>"$TMP/dpi_summary"
+check "dpi: a state for every flow, summary adds up" python3 - "$TMP/dpi_summary" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+flows = int(re.search(r'(\d+) flows:', t).group(1))
+d, g, u = map(int, re.search(r'(\d+) flows detected, (\d+) guessed, (\d+) unlabelled', t).groups())
+sys.exit(0 if flows == 100000 and d + g == flows and u == 0 else 1)
+PY
+
 echo "cli: $fails failed"
 [ $fails -eq 0 ]

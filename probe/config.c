@@ -106,6 +106,7 @@ static const struct opt opts[] = {
     NUM("mtu", mtu, 512, 65000, U_BYTES, false),
     NUM("template-refresh", template_refresh, 1, 86400, U_SECONDS, true),
     NUM("template-refresh-packets", template_refresh_packets, 1, 1000000, U_NONE, true),
+    NUM("export-rate", export_rate, 0, 10000000, U_NONE, false),
     STR("ipfix-template", ipfix_template, false),
     FLAG("ntop-compat", ntop_compat, false, false),
     STR("tls-ca", tls_ca, true),
@@ -150,6 +151,7 @@ cfg_defaults(struct prb_config *c)
     c->mtu = 1400;
     c->template_refresh = 60;
     c->template_refresh_packets = 20;
+    c->export_rate = 20000;
     c->workers = 1;
     c->log = "stderr";
     c->log_level = LOG_INFO;

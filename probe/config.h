@@ -71,6 +71,7 @@ struct prb_config {
     uint32_t mtu;                   /* largest UDP export message, octets */
     uint32_t template_refresh;      /* seconds */
     uint32_t template_refresh_packets; /* NetFlow v9: also every N export packets */
+    uint32_t export_rate;           /* UDP messages/s per collector, 0 = unpaced */
     const char *ipfix_template;     /* template spec file choosing the exported fields */
     bool ntop_compat;               /* add ntop's PEN 35632 elements */
     const char *tls_ca;

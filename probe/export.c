@@ -73,6 +73,7 @@ struct collector {
     uint64_t tx_lost_seen;
     uint64_t msg_first_ms; /* when the message being filled got its first record */
     uint64_t next_refresh_ms;
+    bool paced;    /* UDP pacing on (--export-rate > 0) */
     double tokens; /* UDP pacing */
     uint64_t tokens_ms;
     struct log_ratelimit rl;
@@ -319,7 +320,7 @@ ready(const struct collector *c)
 {
     if (!c->up || c->fcount >= EXP_FIFO || !tx_can_send(c->tx, c->max_msg))
         return false;
-    return c->proto != TX_UDP || c->tokens >= 1.0;
+    return c->proto != TX_UDP || !c->paced || c->tokens >= 1.0;
 }
 
 static void
@@ -582,6 +583,7 @@ exp_new(const struct exp_config *cfg, char *err, size_t errlen)
             .observation_domain = c->observation_domain,
             .pen = c->pen,
             .max_msg = col->max_msg,
+            .refresh_packets = c->template_refresh_packets,
             .template_file = c->template_file,
             .ntop_compat = c->ntop_compat,
             .tunnel_id = c->tunnel_id,
@@ -615,6 +617,7 @@ exp_new(const struct exp_config *cfg, char *err, size_t errlen)
             snprintf(err, errlen, "collector '%s': %s", col->url, e2);
             goto fail;
         }
+        col->paced = c->udp_rate != EXP_UDP_UNPACED;
         col->tokens = 64.0;
         col->tokens_ms = x->now_ms;
     }

@@ -58,6 +58,7 @@ struct exp_config {
     uint32_t pen;                  /* our private enterprise number (0 = 32473) */
     uint32_t mtu;                  /* largest UDP message, octets (0 = 1400) */
     uint32_t template_refresh_s;   /* UDP template / all options refresh, seconds (0 = 60) */
+    uint32_t template_refresh_packets; /* NetFlow v9: also every N export packets (0 = 20) */
     const char *template_file;     /* --ipfix-template, NULL = every field */
     bool ntop_compat;
     const char *tls_ca;
@@ -82,9 +83,13 @@ struct exp_config {
     /* Tuning (0 = default): */
     size_t queue_bytes;            /* per collector, flows waiting to be sent (16 MiB) */
     uint32_t flush_ms;             /* a partly filled message leaves after this long (1000) */
-    uint32_t udp_rate;             /* UDP messages per second per collector at most (20000) */
+    uint32_t udp_rate;             /* UDP messages per second per collector at most (20000);
+                                    * EXP_UDP_UNPACED: as fast as the socket takes them */
     uint32_t export_time_s;        /* tests: fixed export time in the headers (wall clock) */
 };
+
+/* exp_config.udp_rate: no pacing (--export-rate 0). */
+#define EXP_UDP_UNPACED UINT32_MAX
 
 /* What the metering process reports in the options records (RFC 7011 4.2). */
 struct exp_process_stats {

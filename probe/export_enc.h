@@ -35,6 +35,7 @@ struct exp_enc_params {
     uint32_t observation_domain;
     uint32_t pen;              /* our private enterprise number */
     uint32_t max_msg;          /* largest message, octets (UDP: --mtu) */
+    uint32_t refresh_packets;  /* NetFlow v9: templates again every N messages (0 = 20) */
     const char *template_file; /* field choice (templates/README.md), NULL = every field */
     bool ntop_compat;          /* also ntop's elements (PEN 35632) */
     bool tunnel_id;            /* what the flows carry (as the CSV columns) */

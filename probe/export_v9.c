@@ -1208,6 +1208,8 @@ enc_open(const struct exp_enc_params *p, char *err, size_t errlen)
     c.pen = p->pen;
     c.mtu = p->max_msg;
     c.refresh_ms = 0; /* export.c's timer calls refresh() */
+    if (p->refresh_packets != 0)
+        c.refresh_packets = p->refresh_packets;
     c.statistics = p->statistics;
     c.tunnel_id = p->tunnel_id;
     c.l7 = p->l7;

@@ -175,6 +175,8 @@ usage(FILE *out)
             "      --mtu N                largest UDP export message in octets (1400)\n"
             "      --template-refresh S   UDP template refresh period in seconds (60)\n"
             "      --template-refresh-packets N  v9: also every N export packets (20)\n"
+            "      --export-rate N        UDP messages per second per collector, 0 = unpaced\n"
+            "                             (20000)\n"
             "      --ipfix-template FILE  which fields to export (default: all)\n"
             "      --ntop-compat          add ntop's elements (PEN 35632)\n"
             "      --tls-ca FILE          CA the TLS collector's certificate must chain to\n"
@@ -330,6 +332,7 @@ static const struct option longopts[] = {
     {"mtu", required_argument, NULL, 0},
     {"template-refresh", required_argument, NULL, 0},
     {"template-refresh-packets", required_argument, NULL, 0},
+    {"export-rate", required_argument, NULL, 0},
     {"ipfix-template", required_argument, NULL, 0},
     {"ntop-compat", no_argument, NULL, 0},
     {"tls-ca", required_argument, NULL, 0},
@@ -640,6 +643,8 @@ open_exporter(struct app *a, char *err, size_t errlen)
             .pen = a->cfg.pen,
             .mtu = a->cfg.mtu,
             .template_refresh_s = a->cfg.template_refresh,
+            .template_refresh_packets = a->cfg.template_refresh_packets,
+            .udp_rate = a->cfg.export_rate ? a->cfg.export_rate : EXP_UDP_UNPACED,
             .template_file = a->cfg.ipfix_template,
             .ntop_compat = a->cfg.ntop_compat,
             .tls_ca = a->cfg.tls_ca,

@@ -59,7 +59,10 @@ if subprocess.run([nfprobe, '-r', small, '--n-dissections', '20', '--csv', '/dev
 import socket, threading
 def udp_sink():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    try:  # root may go past net.core.rmem_max (SO_RCVBUFFORCE)
+        s.setsockopt(socket.SOL_SOCKET, getattr(socket, 'SO_RCVBUFFORCE', 33), 64 << 20)
+    except OSError:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     s.bind(('127.0.0.1', 0))
     def run():
         while True:
@@ -70,8 +73,12 @@ def udp_sink():
     threading.Thread(target=run, daemon=True).start()
     return s, s.getsockname()[1]
 sink, uport = udp_sink()
-pps_udp, _ = nf(['--n-dissections', '0', '-c', 'ipfix+udp://127.0.0.1:%d' % uport],
-                'nfprobe, default fields, IPFIX to a UDP sink')
+# Offline, UDP export is paced (--export-rate, 20000 messages/s) so that a file read at full
+# speed cannot overrun a collector: that row shows the pacing; the unpaced one the export's cost.
+nf(['--n-dissections', '0', '-c', 'ipfix+udp://127.0.0.1:%d' % uport],
+   'nfprobe, default fields, IPFIX to a UDP sink (paced, 20000 msg/s)')
+pps_udp, _ = nf(['--n-dissections', '0', '-c', 'ipfix+udp://127.0.0.1:%d' % uport,
+                 '--export-rate', '0'], 'nfprobe, default fields, IPFIX to a UDP sink, unpaced')
 tls_pps = None
 srcdir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 pki = tempfile.mkdtemp(prefix='bpki')
@@ -166,7 +173,8 @@ if sf_pps:
     print('  default fields >= 10x softflowd: %.1fx' % (pps_default / sf_pps))
     print('  statistics >= 5x softflowd: %.1fx' % (pps_stats / sf_pps))
 print('  <= 640 bytes per live flow with statistics and SPLT 20: %d' % per_flow)
-print('  export to UDP costs <= 10%% of packets/s: %.1f%%' % (100 * (1 - pps_udp / pps_default)))
+print('  export to UDP (unpaced) costs <= 10%% of packets/s: %.1f%%' %
+      (100 * (1 - pps_udp / pps_default)))
 if tls_pps:
     print('  export to TLS costs <= 10%% of packets/s: %.1f%%' % (100 * (1 - tls_pps / pps_default)))
 if pps_dpi and nd_pps:

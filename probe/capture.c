@@ -10,6 +10,7 @@
 #include <pcap/pcap.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,8 +92,14 @@ cap_open_files(const char *const *files, size_t n, const char *bpf, char *err, s
 {
     struct cap_source *s;
 
-    /* Fail before reading anything if any file is unusable: no half-done runs. */
+    /* Fail before reading anything if any file is unusable: no half-done runs. Only regular
+     * files can be opened twice: standard input ("-") or a FIFO would lose its header to the
+     * check (and a FIFO's writer would be gone); those are checked when reached. */
     for (size_t i = 0; i < n; i++) {
+        struct stat sb;
+        if (strcmp(files[i], "-") == 0 ||
+            (stat(files[i], &sb) == 0 && (S_ISFIFO(sb.st_mode) || S_ISCHR(sb.st_mode))))
+            continue;
         pcap_t *p = open_one(files[i], bpf, NULL, err, errlen);
         if (p == NULL)
             return NULL;

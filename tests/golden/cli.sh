@@ -43,6 +43,15 @@ PY
 "$NFPROBE" -r "$TMP/a.pcap" -r "$TMP/b.pcap" --statistical-analysis --csv "$TMP/parts.csv" 2>/dev/null
 check "multi-file = one stream" cmp -s "$TMP/whole.csv" "$TMP/parts.csv"
 
+# Standard input ("-") and a FIFO are read once, from the start: the same flows as the file.
+"$NFPROBE" -r - --statistical-analysis --csv "$TMP/stdin.csv" <"$P/instagram.pcap" 2>/dev/null
+check "-r - (standard input)" cmp -s "$TMP/whole.csv" "$TMP/stdin.csv"
+mkfifo "$TMP/fifo"
+cat "$P/instagram.pcap" >"$TMP/fifo" &
+timeout 60 "$NFPROBE" -r "$TMP/fifo" --statistical-analysis --csv "$TMP/fifo.csv" 2>/dev/null
+check "-r FIFO" cmp -s "$TMP/whole.csv" "$TMP/fifo.csv"
+wait
+
 # --bpf-filter: exactly the UDP flows of the unfiltered run (ids and order may differ).
 "$NFPROBE" -r "$P/instagram.pcap" --csv "$TMP/all.csv" 2>/dev/null
 "$NFPROBE" -r "$P/instagram.pcap" --bpf-filter udp --csv "$TMP/udp.csv" 2>/dev/null

@@ -238,14 +238,25 @@ next_live(struct cap_source *s, struct cap_packet *pkt)
 
     if (atomic_load(&s->stop)) {
         /* Stopping: what the kernel already captured is still read (so a SIGTERM loses no
-         * packet that arrived before it), but only for a bounded time on a busy link. */
+         * packet that arrived before it), for a bounded time. TPACKET_V3 hands packets over a
+         * block at a time, and a block that is not full is retired only after the read
+         * timeout: an empty read does not mean nothing is left, so the drain lasts two read
+         * timeouts (the last packets may sit in a block the kernel has not retired yet). */
         uint64_t now = clk_mono_ms();
         if (s->drain_until == 0)
-            s->drain_until = now + 200;
-        if (now >= s->drain_until || pcap_next_ex(s->p, &h, &bytes) != 1)
+            s->drain_until = now + 2 * (uint64_t)(s->timeout_ms > 0 ? s->timeout_ms : 100);
+        if (now >= s->drain_until)
             return CAP_END;
-        take(s, h, bytes, pkt);
-        return CAP_PACKET;
+        int rc = pcap_next_ex(s->p, &h, &bytes);
+        if (rc == 1) {
+            take(s, h, bytes, pkt);
+            return CAP_PACKET;
+        }
+        if (rc != 0)
+            return CAP_END;
+        struct pollfd pfd = {.fd = pcap_get_selectable_fd(s->p), .events = POLLIN};
+        poll(&pfd, 1, (int)(s->drain_until - now));
+        return CAP_TIMEOUT;
     }
     int rc = pcap_next_ex(s->p, &h, &bytes);
     if (rc == 1) {

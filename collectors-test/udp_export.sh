@@ -14,12 +14,7 @@ command -v python3 >/dev/null 2>&1 || skip "python3 not installed"
 [ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
 need_shared
 scratch
-SINK_PID=
-cleanup() {
-    [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+trap ipfix_cleanup EXIT
 
 PCAP="$SHARED/data/nfstream/pcaps/synscan.pcap" # ~2000 flows: hundreds of messages
 fails=0
@@ -60,13 +55,12 @@ export_to_sink() {
     port=$(free_port udp)
     python3 "$TMP/sink.py" "$port" "$TMP/$name.rx" &
     SINK_PID=$!
-    i=0
-    while ! udp_bound "$port" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    PIDS="$PIDS $SINK_PID"
+    wait_for 50 udp_bound "$port" || bad "$name: the sink did not bind $port"
     "$NFPROBE" -r "$PCAP" -c "$scheme+udp://127.0.0.1:$port" --csv "$TMP/$name.csv" "$@" \
         2>"$TMP/$name.err" || bad "$name: nfprobe failed: $(tail -1 "$TMP/$name.err")"
     python3 -c 'import socket, sys; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"STOP", ("127.0.0.1", int(sys.argv[1])))' "$port"
     wait "$SINK_PID"
-    SINK_PID=
 }
 
 # --export-rate: paced at 400 messages/s, then unpaced.

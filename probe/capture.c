@@ -230,6 +230,16 @@ take(struct cap_source *s, const struct pcap_pkthdr *h, const u_char *bytes,
         s->st.caplen_gt_len++;
 }
 
+/* Non-blocking capture: waits for the next block (or timeout_ms) with our own poll(). */
+static enum cap_result
+wait_readable(struct cap_source *s, int timeout_ms)
+{
+    struct pollfd pfd = {.fd = pcap_get_selectable_fd(s->p), .events = POLLIN};
+
+    poll(&pfd, 1, timeout_ms);
+    return CAP_TIMEOUT;
+}
+
 static enum cap_result
 next_live(struct cap_source *s, struct cap_packet *pkt)
 {
@@ -254,9 +264,7 @@ next_live(struct cap_source *s, struct cap_packet *pkt)
         }
         if (rc != 0)
             return CAP_END;
-        struct pollfd pfd = {.fd = pcap_get_selectable_fd(s->p), .events = POLLIN};
-        poll(&pfd, 1, (int)(s->drain_until - now));
-        return CAP_TIMEOUT;
+        return wait_readable(s, (int)(s->drain_until - now));
     }
     int rc = pcap_next_ex(s->p, &h, &bytes);
     if (rc == 1) {
@@ -264,9 +272,7 @@ next_live(struct cap_source *s, struct cap_packet *pkt)
         return CAP_PACKET;
     }
     if (rc == 0) {
-        struct pollfd pfd = {.fd = pcap_get_selectable_fd(s->p), .events = POLLIN};
-        poll(&pfd, 1, s->timeout_ms);
-        return CAP_TIMEOUT;
+        return wait_readable(s, s->timeout_ms);
     }
     snprintf(s->error, sizeof(s->error), "capture: %s", pcap_geterr(s->p));
     s->has_error = 1;

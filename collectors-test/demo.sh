@@ -1,5 +1,5 @@
 #!/bin/sh
-# The main job on the bundled sample: nfprobe reads sample.pcap (made by tests/gen/mkpcap),
+# The main job on the bundled sample: nfprobe reads sample.pcap (made by tools/mkpcap/mkpcap),
 # labels the flows with nDPI and exports them as IPFIX over UDP to a real nfcapd on 127.0.0.1;
 # then shows what nfdump received, beside nfprobe's own NFStream-format CSV.
 # Run from the build directory (where `make` left nfprobe and sample.pcap).

@@ -6,7 +6,7 @@
 # ipfixDump decode those files. Every background process is recorded in PIDS and killed by
 # cleanup; waits poll with deadlines.
 
-IPFIX2CSV=${IPFIX2CSV:-$BUILDDIR/collectors-test/ipfix2csv}
+IPFIX2CSV=${IPFIX2CSV:-$BUILDDIR/tools/ipfix2csv}
 REGISTRY="$SRCDIR/templates/nfprobe-ie.xml"
 PIDS=
 

@@ -2,7 +2,7 @@
  * export_ipfix.h - the IPFIX record layout and information model, for the encoder and the tools.
  *
  * Internal header: included by export_ipfix.c (the only probe file that sees libfixbuf), by
- * collectors-test/ipfix2csv.c (the decoder, which reads records into the same struct) and by
+ * tools/ipfix2csv.c (the decoder, which reads records into the same struct) and by
  * the unit test. Everything here is expanded from templates/ie.def, the one list of elements.
  */
 #ifndef NFPROBE_EXPORT_IPFIX_H

@@ -10,7 +10,7 @@
 #     (BLESS=1 rewrites the .txt after the unit test rewrote the .bin; read the diff).
 . "$(dirname "$0")/../tests/golden/lib.sh"
 
-MKREGISTRY=${MKREGISTRY:-$BUILDDIR/templates/mkregistry}
+MKREGISTRY=${MKREGISTRY:-$BUILDDIR/tools/mkregistry}
 [ -x "$MKREGISTRY" ] || { echo "FAIL: $MKREGISTRY not built"; exit 1; }
 scratch
 T="$SRCDIR/templates"

@@ -4,7 +4,7 @@
 : "${BUILDDIR:=$(pwd)}"
 : "${SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${NFPROBE:=$BUILDDIR/nfprobe}"
-: "${MKPCAP:=$BUILDDIR/tests/gen/mkpcap}"
+: "${MKPCAP:=$BUILDDIR/tools/mkpcap/mkpcap}"
 : "${SHARED:=$SRCDIR/../shared}"
 
 # Exit code 77 tells automake the test was skipped.

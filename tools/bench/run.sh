@@ -9,12 +9,12 @@ set -eu
 : "${BUILDDIR:=$(pwd)}"
 : "${SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 NFPROBE=${NFPROBE:-$BUILDDIR/nfprobe}
-MKPCAP=${MKPCAP:-$BUILDDIR/tests/gen/mkpcap}
-READFLOOR=${READFLOOR:-$BUILDDIR/tests/bench/readfloor}
+MKPCAP=${MKPCAP:-$BUILDDIR/tools/mkpcap/mkpcap}
+READFLOOR=${READFLOOR:-$BUILDDIR/tools/bench/readfloor}
 PCAP=${BENCH_PCAP:-$BUILDDIR/bench.pcap}
 if [ ! -f "$PCAP" ]; then
     echo "generating $PCAP" >&2
     "$MKPCAP" bench "$PCAP" --packets "${BENCH_PACKETS:-3000000}" --flows "${BENCH_FLOWS:-280000}"
 fi
-exec python3 "$SRCDIR/tests/bench/bench.py" "$PCAP" "$NFPROBE" "$READFLOOR" "${BENCH_RUNS:-3}" \
+exec python3 "$SRCDIR/tools/bench/bench.py" "$PCAP" "$NFPROBE" "$READFLOOR" "${BENCH_RUNS:-3}" \
     "$BUILDDIR/sample.pcap"

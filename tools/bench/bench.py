@@ -1,4 +1,4 @@
-"""Runs the benchmark commands and prints the table (called by tests/bench/run.sh)."""
+"""Runs the benchmark commands and prints the table (called by tools/bench/run.sh)."""
 import os, re, shutil, statistics, subprocess, sys, tempfile
 
 pcap, nfprobe, readfloor, runs, small = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]

@@ -23,9 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../probe/export_ipfix.h"
-#include "../probe/fmt.h"
-#include "../probe/output.h"
+#include "export_ipfix.h"
+#include "fmt.h"
+#include "output.h"
 
 /* Every options record is read into this superset layout; absent fields stay 0. */
 struct opt_rec {

@@ -6,7 +6,7 @@
 set -u
 : "${BUILDDIR:=$(pwd)}"
 NFPROBE=${NFPROBE:-$BUILDDIR/nfprobe}
-MKPCAP=${MKPCAP:-$BUILDDIR/tests/gen/mkpcap}
+MKPCAP=${MKPCAP:-$BUILDDIR/tools/mkpcap/mkpcap}
 N=${BENCH_LIVE_PACKETS:-200000}
 [ "$(id -u)" -eq 0 ] || { echo "live bench: needs root"; exit 1; }
 T=$(mktemp -d /tmp/nfprobe-livebench.XXXXXX)

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../probe/export_ipfix.h"
+#include "export_ipfix.h"
 
 static void
 xml_text(const char *s)

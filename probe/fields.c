@@ -55,16 +55,12 @@ fld_by_ipfix(const char *element)
     return -1;
 }
 
-int
-fld_by_plugin_id(uint32_t plugin_id)
-{
-    if (plugin_id == FLD_NO_PLUGIN_ID)
-        return -1;
-    for (size_t i = 0; i < FLD_COUNT; i++)
-        if (fld_defs[i].plugin_id == plugin_id)
-            return (int)i;
-    return -1;
-}
+const uint16_t fld_plugin_index[FLD_PLUGIN_ID_MAX + FLD_COUNT] = {
+#define FLD(name, col, type, groups, get, ie, ilen, irank, v9, v9len, v9rank, ntop, plg)      \
+    [(plg) != FLD_NO_PLUGIN_ID ? (plg) : FLD_PLUGIN_ID_MAX + FLD_##name] = FLD_##name + 1,
+#include "fields.def"
+#undef FLD
+};
 
 const char *
 fld_groups_text(uint32_t groups, char *buf, size_t len)

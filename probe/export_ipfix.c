@@ -252,6 +252,25 @@ rec_spec(fbInfoElementSpec_t *spec)
     return n;
 }
 
+int
+ipfix_element_ids(const char *const *names, size_t n, uint32_t pen, uint32_t *pens,
+                  uint16_t *ids)
+{
+    char err[256];
+    fbInfoModel_t *model = ipfix_model_new(pen, err, sizeof(err));
+
+    if (model == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const fbInfoElement_t *ie =
+            names[i] != NULL ? fbInfoModelGetElementByName(model, names[i]) : NULL;
+        pens[i] = ie != NULL ? ie->ent : 0;
+        ids[i] = ie != NULL ? ie->num : 0;
+    }
+    fbInfoModelFree(model);
+    return 0;
+}
+
 fbTemplate_t *
 ipfix_rec_template(fbInfoModel_t *model, char *err, size_t errlen)
 {

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "features.h"
 #include "flow.h"
@@ -170,6 +171,13 @@ fld_by_plugin_id(uint32_t plugin_id)
         return -1;
     return (int)fld_plugin_index[plugin_id] - 1;
 }
+
+/*
+ * Writes the catalogue as the table users read to write --ipfix-template files: name, NFStream
+ * column, IPFIX element with its PEN and id, v9 id, ntop id, what enables it. ipfix_pens/ids
+ * are per row (FLD_COUNT entries, ipfix_element_ids() of the rows' elements), or NULL.
+ */
+void fld_list(FILE *out, const uint32_t *ipfix_pens, const uint16_t *ipfix_ids);
 
 /* A group set as text ("stats+l7", "always"), for --list-fields; buf >= 64 octets. */
 const char *fld_groups_text(uint32_t groups, char *buf, size_t len);

@@ -27,6 +27,8 @@
 #include "decode.h"
 #include "dpi.h"
 #include "export.h"
+#include "export_enc.h"
+#include "fields.h"
 #include "log.h"
 #include "metrics.h"
 #include "output.h"
@@ -179,6 +181,7 @@ usage(FILE *out)
             "                             (20000)\n"
             "      --ipfix-template FILE  which fields to export (default: all)\n"
             "      --ntop-compat          add ntop's elements (PEN 35632)\n"
+            "      --list-fields          the fields, their columns and IPFIX/v9/ntop ids\n"
             "      --tls-ca FILE          CA the TLS collector's certificate must chain to\n"
             "      --tls-cert FILE        our client certificate (mutual authentication)\n"
             "      --tls-key FILE         its private key\n"
@@ -346,9 +349,25 @@ static const struct option longopts[] = {
     {"log-level", required_argument, NULL, 0},
     {"daemon", no_argument, NULL, 0},
     {"plugin", required_argument, NULL, 0},
+    {"list-fields", no_argument, NULL, 0},
     {NULL, 0, NULL, 0},
 };
 #define SHORTOPTS "C:nr:i:c:vhV"
+
+/* --list-fields: the field catalogue with the IPFIX ids under --pen (given before it). */
+static int
+list_fields(uint32_t pen)
+{
+    const char *names[FLD_COUNT];
+    uint32_t pens[FLD_COUNT];
+    uint16_t ids[FLD_COUNT];
+
+    for (size_t i = 0; i < FLD_COUNT; i++)
+        names[i] = fld_defs[i].ipfix;
+    bool ok = ipfix_element_ids(names, FLD_COUNT, pen, pens, ids) == 0;
+    fld_list(stdout, ok ? pens : NULL, ok ? ids : NULL);
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_OUTPUT_ERROR;
+}
 
 /*
  * Builds a configuration: defaults, then the -C file, then the command line (which overrides
@@ -378,6 +397,8 @@ build_config(struct prb_config *c, int argc, char **argv, const char **config_fi
         switch (opt) {
         case 0:
             key = longopts[idx].name;
+            if (strcmp(key, "list-fields") == 0)
+                return list_fields(c->pen);
             break;
         case 'C':
             continue;

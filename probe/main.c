@@ -166,6 +166,7 @@ usage(FILE *out)
             "      --csv PATH             NFStream to_csv() format ('-' = stdout)\n"
             "      --json PATH            JSON lines, same keys and values ('-' = stdout)\n"
             "      --anonymize COL,...    keyed BLAKE2b-512 of these columns (NFStream's)\n"
+            "      --anonymize-key FILE   its key (32-64 octets): the same digests every run\n"
             "      --plugin PATH[:K=V,...] load a plugin: udps.* columns and elements\n"
             "                             (repeatable, see nfprobe/plugin.h)\n"
             "export:\n"
@@ -329,6 +330,7 @@ static const struct option longopts[] = {
     {"csv", required_argument, NULL, 0},
     {"json", required_argument, NULL, 0},
     {"anonymize", required_argument, NULL, 0},
+    {"anonymize-key", required_argument, NULL, 0},
     {"collector-mode", required_argument, NULL, 0},
     {"observation-domain", required_argument, NULL, 0},
     {"pen", required_argument, NULL, 0},
@@ -819,6 +821,7 @@ main(int argc, char **argv)
         .feat = wrk_features(w0),
         .extra = a->extra, /* plugin */
         .n_extra = a->plugins != NULL ? plg_out_extras(a->plugins, a->extra, OUT_MAX_EXTRA) : 0,
+        .anonymize_key = a->cfg.anonymize_key,
     };
     /* With no output chosen, the flows are printed as CSV. */
     if (a->cfg.csv_path == NULL && a->cfg.json_path == NULL)

@@ -341,3 +341,30 @@ cap_stats(const struct cap_source *s, struct cap_stats *out)
         }
     }
 }
+
+const char *
+cap_lib_version(void)
+{
+    return pcap_lib_version();
+}
+
+int
+cap_check_filter(const char *expr, int dlt, char *err, size_t errlen)
+{
+    struct bpf_program prog;
+    pcap_t *p = pcap_open_dead(dlt, 262144);
+    int rc = 0;
+
+    if (p == NULL) {
+        snprintf(err, errlen, "libpcap: out of memory");
+        return -ENOMEM;
+    }
+    if (pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+        snprintf(err, errlen, "%s", pcap_geterr(p));
+        rc = -EINVAL;
+    } else {
+        pcap_freecode(&prog);
+    }
+    pcap_close(p);
+    return rc;
+}

@@ -828,7 +828,7 @@ cfg_validate(const struct prb_config *c, char *err, size_t errlen)
     if (c->metrics != NULL) {
         char host[256], why[256];
         uint16_t port;
-        if (met_parse_addr(c->metrics, host, sizeof(host), &port, why, sizeof(why)) != 0) {
+        if (prom_parse_addr(c->metrics, host, sizeof(host), &port, why, sizeof(why)) != 0) {
             snprintf(err, errlen, "--metrics: %s", why);
             return -EINVAL;
         }

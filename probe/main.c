@@ -29,6 +29,7 @@
 #include "export.h"
 #include "log.h"
 #include "metrics.h"
+#include "stats.h"
 #include "output.h"
 #include "plugin.h"
 #include "worker.h"
@@ -61,11 +62,8 @@ struct app {
     const char *config_file;
     int argc;
     char **argv;
-    struct met_server *metrics;
-    /* What the metrics thread reads: exporter counters copied under this lock by the loop. */
-    pthread_mutex_t exp_lock;
-    struct exp_stats exp_snap[CFG_MAX_COLLECTORS];
-    size_t exp_n;
+    struct prom_server *metrics;
+    struct st_hub *stats; /* counters, summary, /metrics text */
 };
 
 static volatile sig_atomic_t got_stop;
@@ -195,104 +193,6 @@ usage(FILE *out)
             "  -v, --verbose              more detail\n"
             "  -h, --help                 this text\n"
             "  -V, --version              version\n");
-}
-
-static void
-sum_stats(struct app *a, struct wrk_stats *t)
-{
-    memset(t, 0, sizeof(*t));
-    for (size_t i = 0; i < a->n_workers; i++) {
-        struct wrk_stats s;
-        wrk_stats(a->workers[i], &s);
-        t->cap.packets += s.cap.packets;
-        t->cap.bytes += s.cap.bytes;
-        t->cap.caplen_gt_len += s.cap.caplen_gt_len;
-        t->cap.files_truncated += s.cap.files_truncated;
-        t->cap.kernel_drops += s.cap.kernel_drops;
-        t->cap.if_drops += s.cap.if_drops;
-        for (int r = 0; r < DEC_NRESULTS; r++)
-            t->ignored[r] += s.ignored[r];
-        t->ignored_octets += s.ignored_octets;
-        t->ring_waits += s.ring_waits;
-        t->mtr.packets += s.mtr.packets;
-        t->mtr.ts_backwards += s.mtr.ts_backwards;
-        t->mtr.flows_idle += s.mtr.flows_idle;
-        t->mtr.flows_active += s.mtr.flows_active;
-        t->mtr.flows_flushed += s.mtr.flows_flushed;
-        t->mtr.flows_evicted += s.mtr.flows_evicted;
-        t->mtr.flows_custom += s.mtr.flows_custom;
-        t->mtr.flows_active_now += s.mtr.flows_active_now;
-        t->mtr.flows_peak += s.mtr.flows_peak;
-        if (s.has_dpi) {
-            t->has_dpi = true;
-            t->dpi.packets_fed += s.dpi.packets_fed;
-            t->dpi.flows_detected += s.dpi.flows_detected;
-            t->dpi.flows_guessed += s.dpi.flows_guessed;
-            t->dpi.pool_exhausted += s.dpi.pool_exhausted;
-            t->dpi.bytes_capped += s.dpi.bytes_capped;
-            /* process-wide already (nDPI's allocator hooks) */
-            t->dpi.ndpi_mem_bytes = s.dpi.ndpi_mem_bytes;
-            t->dpi.ndpi_mem_peak = s.dpi.ndpi_mem_peak;
-        }
-    }
-}
-
-/* What the options records report about the metering process. */
-static void
-process_stats(const struct wrk_stats *t, struct exp_process_stats *ps)
-{
-    memset(ps, 0, sizeof(*ps));
-    for (int r = 1; r < DEC_NRESULTS; r++)
-        ps->packets_ignored += t->ignored[r];
-    ps->octets_ignored = t->ignored_octets;
-    ps->capture_drops = t->cap.kernel_drops + t->cap.if_drops;
-}
-
-static void
-print_summary(FILE *out, const struct wrk_stats *t)
-{
-    uint64_t n_ignored = 0;
-    const struct mtr_stats *ms = &t->mtr;
-
-    for (int r = 1; r < DEC_NRESULTS; r++)
-        n_ignored += t->ignored[r];
-    fprintf(out,
-            "nfprobe: %" PRIu64 " packets read (%" PRIu64 " bytes), %" PRIu64 " metered, %" PRIu64
-            " ignored",
-            t->cap.packets, t->cap.bytes, ms->packets, n_ignored);
-    const char *sep = " (";
-    for (int r = 1; r < DEC_NRESULTS; r++) {
-        if (t->ignored[r] == 0)
-            continue;
-        fprintf(out, "%s%s %" PRIu64, sep, dec_result_name((enum dec_result)r), t->ignored[r]);
-        sep = ", ";
-    }
-    fprintf(out, "%s\n", n_ignored ? ")" : "");
-    fprintf(out,
-            "nfprobe: %" PRIu64 " flows: %" PRIu64 " idle, %" PRIu64 " active, %" PRIu64
-            " end of input, %" PRIu64 " evicted (table full), %" PRIu64 " custom\n",
-            ms->flows_idle + ms->flows_active + ms->flows_flushed + ms->flows_evicted +
-                ms->flows_custom,
-            ms->flows_idle, ms->flows_active, ms->flows_flushed, ms->flows_evicted,
-            ms->flows_custom);
-    fprintf(out, "nfprobe: %" PRIu64 " flows at most in the table at once\n", ms->flows_peak);
-    if (t->has_dpi) {
-        const struct dpi_stats *d = &t->dpi;
-        fprintf(out,
-                "nfprobe: nDPI: %" PRIu64 " packets fed (%" PRIu64 " cut to the size cap), %" PRIu64
-                " flows detected, %" PRIu64 " guessed, %" PRIu64
-                " unlabelled (no detection state free), %" PRIu64 " bytes at peak\n",
-                d->packets_fed, d->bytes_capped, d->flows_detected, d->flows_guessed,
-                d->pool_exhausted, d->ndpi_mem_peak);
-    }
-    if (t->cap.kernel_drops || t->cap.if_drops)
-        fprintf(out, "nfprobe: capture dropped %" PRIu64 " packets (kernel), %" PRIu64
-                     " (interface)\n", t->cap.kernel_drops, t->cap.if_drops);
-    if (ms->ts_backwards || t->cap.caplen_gt_len || t->cap.files_truncated)
-        fprintf(out,
-                "nfprobe: %" PRIu64 " timestamps went backwards (clamped), %" PRIu64
-                " records with caplen > len, %" PRIu64 " files ended in error\n",
-                ms->ts_backwards, t->cap.caplen_gt_len, t->cap.files_truncated);
 }
 
 /* Every long option; each is also a configuration-file key handled by cfg_set(). */
@@ -495,88 +395,6 @@ open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
     return 0;
 }
 
-/* Copies the exporter's counters for the metrics thread (the exporter is this thread's). */
-static void
-snapshot_export(struct app *a)
-{
-    if (a->exp == NULL || a->metrics == NULL)
-        return;
-    pthread_mutex_lock(&a->exp_lock);
-    a->exp_n = exp_n_collectors(a->exp);
-    for (size_t i = 0; i < a->exp_n && i < CFG_MAX_COLLECTORS; i++)
-        exp_stats(a->exp, i, &a->exp_snap[i]);
-    pthread_mutex_unlock(&a->exp_lock);
-}
-
-/* Prometheus text: runs on the metrics thread, reads only snapshots taken under locks. */
-static size_t
-render_metrics(void *ctx, char *buf, size_t cap)
-{
-    struct app *a = ctx;
-    struct met_buf b;
-    struct wrk_stats t;
-    char lab[256];
-
-    met_buf_init(&b, buf, cap);
-    sum_stats(a, &t);
-    met_counter(&b, "nfprobe_packets_total", "Packets captured.", NULL, t.cap.packets);
-    met_counter(&b, "nfprobe_octets_total", "Octets captured (wire length).", NULL, t.cap.bytes);
-    met_counter(&b, "nfprobe_metered_packets_total", "Packets metered into flows.", NULL,
-                t.mtr.packets);
-    for (int r = 1; r < DEC_NRESULTS; r++) {
-        lab[0] = '\0';
-        met_label(lab, sizeof(lab), "reason", dec_result_name((enum dec_result)r));
-        met_counter(&b, "nfprobe_ignored_packets_total", "Packets not metered, by reason.", lab,
-                    t.ignored[r]);
-    }
-    met_counter(&b, "nfprobe_capture_drops_total", "Packets the kernel dropped.",
-                "kind=\"kernel\"", t.cap.kernel_drops);
-    met_counter(&b, "nfprobe_capture_drops_total", "Packets the kernel dropped.",
-                "kind=\"interface\"", t.cap.if_drops);
-    met_gauge(&b, "nfprobe_flows_active", "Flows in the flow tables.", NULL,
-              (double)t.mtr.flows_active_now);
-    static const char *const reasons[] = {"idle", "active", "end", "evicted", "custom"};
-    const uint64_t counts[] = {t.mtr.flows_idle, t.mtr.flows_active, t.mtr.flows_flushed,
-                               t.mtr.flows_evicted, t.mtr.flows_custom};
-    for (size_t i = 0; i < 5; i++) {
-        lab[0] = '\0';
-        met_label(lab, sizeof(lab), "reason", reasons[i]);
-        met_counter(&b, "nfprobe_flows_expired_total", "Flows that left the table, by reason.",
-                    lab, counts[i]);
-    }
-    if (t.has_dpi) {
-        met_counter(&b, "nfprobe_dpi_packets_total", "Packets given to nDPI.", NULL,
-                    t.dpi.packets_fed);
-        static const char *const results[] = {"detected", "guessed", "no_state"};
-        const uint64_t dcounts[] = {t.dpi.flows_detected, t.dpi.flows_guessed,
-                                    t.dpi.pool_exhausted};
-        for (size_t i = 0; i < 3; i++) {
-            lab[0] = '\0';
-            met_label(lab, sizeof(lab), "result", results[i]);
-            met_counter(&b, "nfprobe_dpi_flows_total",
-                        "Flows by nDPI outcome (no_state: no detection state was free).", lab,
-                        dcounts[i]);
-        }
-        met_gauge(&b, "nfprobe_dpi_memory_bytes", "Bytes nDPI holds.", NULL,
-                  (double)t.dpi.ndpi_mem_bytes);
-    }
-    pthread_mutex_lock(&a->exp_lock);
-    for (size_t i = 0; i < a->exp_n; i++) {
-        const struct exp_stats *e = &a->exp_snap[i];
-        lab[0] = '\0';
-        met_label(lab, sizeof(lab), "collector", a->cfg.collectors[i]);
-        met_counter(&b, "nfprobe_export_messages_total", "Export messages sent.", lab,
-                    e->messages_sent);
-        met_counter(&b, "nfprobe_export_records_total", "Flow records sent.", lab, e->flows_sent);
-        met_counter(&b, "nfprobe_export_not_sent_flows_total", "Flows that could not be sent.",
-                    lab, e->not_sent_flows);
-        met_counter(&b, "nfprobe_export_failures_total", "Failed connects and handshakes.", lab,
-                    e->connect_failures);
-    }
-    pthread_mutex_unlock(&a->exp_lock);
-    return met_buf_len(&b);
-}
-
 static struct exporter *open_exporter(struct app *a, char *err, size_t errlen);
 
 /*
@@ -619,13 +437,10 @@ reload(struct app *a)
         if (a->exp != NULL) {
             exp_close(a->exp, NULL, 5000);
             exp_summary(a->exp, stderr);
-            pthread_mutex_lock(&a->exp_lock);
             exp_free(a->exp);
-            a->exp = x;
-            pthread_mutex_unlock(&a->exp_lock);
-        } else {
-            a->exp = x;
         }
+        a->exp = x;
+        st_publish_export(a->stats, a->exp);
     }
     cfg_free(&old);
     log_msg(LOG_NOTICE, "SIGHUP: configuration reloaded");
@@ -668,6 +483,21 @@ open_exporter(struct app *a, char *err, size_t errlen)
     return exp_new(&ec, err, errlen);
 }
 
+/* The telemetry hub over the workers, each labelled with its interface (live). */
+static int
+open_stats(struct app *a)
+{
+    const char *label[MAX_WORKERS];
+    struct st_build b = {NFPROBE_VERSION, dpi_version(), cap_lib_version()};
+
+    for (size_t i = 0; i < a->n_workers; i++)
+        label[i] = a->cfg.n_ifaces > 0 ? a->cfg.ifaces[i / a->cfg.workers] : NULL;
+    if ((a->stats = st_new(a->workers, a->n_workers, label, &b)) == NULL)
+        return -1;
+    st_publish_export(a->stats, a->exp);
+    return 0;
+}
+
 /* Live: drain every ring until all workers are done. */
 static void
 consume_live(struct app *a)
@@ -707,8 +537,8 @@ consume_live(struct app *a)
             struct wrk_stats t;
             got_usr1 = 0;
             next_stats = clk_mono_ms() + (uint64_t)a->cfg.stats_interval * 1000;
-            sum_stats(a, &t);
-            print_summary(stderr, &t);
+            st_sum(a->stats, &t);
+            st_summary(stderr, &t);
             if (a->exp != NULL)
                 exp_summary(a->exp, stderr);
         }
@@ -720,10 +550,10 @@ consume_live(struct app *a)
         if (a->exp != NULL && (any || now >= next_poll)) {
             struct wrk_stats t;
             struct exp_process_stats ps;
-            sum_stats(a, &t);
-            process_stats(&t, &ps);
+            st_sum(a->stats, &t);
+            st_process(&t, &ps);
             exp_poll(a->exp, now, &ps);
-            snapshot_export(a);
+            st_publish_export(a->stats, a->exp);
             next_poll = now + 10;
         }
         if (!any)
@@ -746,7 +576,6 @@ main(int argc, char **argv)
     bool check;
     a->argc = argc;
     a->argv = argv;
-    pthread_mutex_init(&a->exp_lock, NULL);
     if ((rc = build_config(&a->cfg, argc, argv, &a->config_file, &check)) >= 0) {
         cfg_free(&a->cfg);
         return rc;
@@ -822,8 +651,13 @@ main(int argc, char **argv)
         status = EXIT_USAGE;
         goto out;
     }
+    if (open_stats(a) != 0) {
+        fprintf(stderr, "nfprobe: out of memory\n");
+        status = EXIT_USAGE;
+        goto out;
+    }
     if (a->cfg.metrics != NULL &&
-        (a->metrics = met_start(a->cfg.metrics, render_metrics, a, err, sizeof(err))) == NULL) {
+        (a->metrics = prom_start(a->cfg.metrics, st_render, a->stats, err, sizeof(err))) == NULL) {
         fprintf(stderr, "nfprobe: --metrics %s\n", err);
         status = EXIT_USAGE;
         goto out;
@@ -876,11 +710,11 @@ main(int argc, char **argv)
         }
     }
     struct wrk_stats total;
-    sum_stats(a, &total);
-    print_summary(stderr, &total);
+    st_sum(a->stats, &total);
+    st_summary(stderr, &total);
     if (a->exp != NULL) {
         struct exp_process_stats ps;
-        process_stats(&total, &ps);
+        st_process(&total, &ps);
         /* Bounded: a collector that never answers cannot hold the exit forever. */
         exp_close(a->exp, &ps, 10000);
         exp_summary(a->exp, stderr);
@@ -899,7 +733,8 @@ out:
         status = EXIT_OUTPUT_ERROR;
     }
     signal_app = NULL;
-    met_stop(a->metrics);
+    prom_stop(a->metrics);
+    st_free(a->stats);
     exp_free(a->exp);
     dmn_pidfile_remove();
     for (size_t i = 0; i < a->n_workers; i++)

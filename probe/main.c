@@ -530,6 +530,7 @@ consume_live(struct app *a)
         }
         if (all_done)
             break;
+        dmn_watchdog();
         if (got_stop || (a->cfg.max_nflows != 0 && a->next_id >= a->cfg.max_nflows))
             for (size_t i = 0; i < a->n_workers; i++)
                 wrk_stop(a->workers[i]);
@@ -664,6 +665,11 @@ main(int argc, char **argv)
     }
     /* Captures and sockets are open: now the pid file, then drop privileges (fail closed). */
     if (a->cfg.pid_file != NULL && dmn_pidfile_create(a->cfg.pid_file, err, sizeof(err)) != 0) {
+        fprintf(stderr, "nfprobe: --pid-file %s\n", err);
+        status = EXIT_USAGE;
+        goto out;
+    }
+    if (a->cfg.user != NULL && a->cfg.pid_file != NULL && dmn_pidfile_keep(err, sizeof(err)) != 0) {
         fprintf(stderr, "nfprobe: --pid-file %s\n", err);
         status = EXIT_USAGE;
         goto out;

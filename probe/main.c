@@ -130,126 +130,6 @@ emit_inline(void *ctx, const struct flow *f)
     sink_flow(ctx, f);
 }
 
-static void
-usage(FILE *out)
-{
-    fprintf(out,
-            "usage: nfprobe -r FILE [-r FILE ...] [options]\n"
-            "       nfprobe -i IFACE [-i IFACE ...] [options]\n"
-            "\n"
-            "input:\n"
-            "  -r, --read FILE            read a pcap/pcapng file (repeat: read in order as one)\n"
-            "  -i, --interface IFACE      capture live (repeatable)\n"
-            "      --bpf-filter EXPR      only packets matching the BPF expression\n"
-            "      --no-decode-tunnels    do not decode GTP-U, CAPWAP, TZSP (default: decode)\n"
-            "      --snapshot-length N    live: bytes captured per packet (1536)\n"
-            "      --no-promiscuous-mode  live: do not put the interface in promiscuous mode\n"
-            "      --socket-buffer-size N live: kernel capture buffer in bytes\n"
-            "      --workers N            live: capture threads per interface (1)\n"
-            "metering (NFStream's parameters and defaults):\n"
-            "      --idle-timeout S       idle timeout in seconds (120)\n"
-            "      --active-timeout S     active timeout in seconds (1800)\n"
-            "      --accounting-mode N    0 link, 1 IP, 2 transport, 3 payload bytes (0)\n"
-            "      --statistical-analysis packet size/inter-arrival statistics and TCP flags\n"
-            "      --splt-analysis N      sizes/times/directions of the first N packets (0)\n"
-            "      --n-dissections N      packets given to nDPI per flow, 0 = off (20)\n"
-            "      --ndpi-protos FILE     nDPI custom protocols file\n"
-            "      --ndpi-categories FILE nDPI custom categories file\n"
-            "      --max-nflows N         stop after N flows (0 = no limit)\n"
-            "      --max-flows N          flow table size; when full a flow is exported\n"
-            "                             early, flowEndReason 5 (1048576)\n"
-            "output:\n"
-            "      --csv PATH             NFStream to_csv() format ('-' = stdout)\n"
-            "      --json PATH            JSON lines, same keys and values ('-' = stdout)\n"
-            "      --anonymize COL,...    keyed BLAKE2b-512 of these columns (NFStream's)\n"
-            "      --plugin PATH[:K=V,...] load a plugin: udps.* columns and elements\n"
-            "                             (repeatable, see nfprobe/plugin.h)\n"
-            "export:\n"
-            "  -c, --collector URL        ipfix+udp://HOST:PORT, ipfix+tcp://, ipfix+tls://,\n"
-            "                             v9+udp://, v9+tcp:// (repeatable)\n"
-            "      --collector-mode M     all (default) or round-robin\n"
-            "      --observation-domain N IPFIX observation domain / v9 source id (1)\n"
-            "      --pen N                enterprise number of nfprobe's elements (32473)\n"
-            "      --mtu N                largest UDP export message in octets (1400)\n"
-            "      --template-refresh S   UDP template refresh period in seconds (60)\n"
-            "      --template-refresh-packets N  v9: also every N export packets (20)\n"
-            "      --export-rate N        UDP messages per second per collector, 0 = unpaced\n"
-            "                             (20000)\n"
-            "      --ipfix-template FILE  which fields to export (default: all)\n"
-            "      --ntop-compat          add ntop's elements (PEN 35632)\n"
-            "      --tls-ca FILE          CA the TLS collector's certificate must chain to\n"
-            "      --tls-cert FILE        our client certificate (mutual authentication)\n"
-            "      --tls-key FILE         its private key\n"
-            "appliance:\n"
-            "  -C, --config FILE          read options from FILE (key = value); flags override\n"
-            "  -n, --check                check the configuration, print it, exit\n"
-            "      --stats-interval S     log counters every S seconds (0 = off)\n"
-            "      --metrics ADDR:PORT    Prometheus text endpoint (e.g. 127.0.0.1:9108)\n"
-            "      --pid-file PATH        write the process id there\n"
-            "      --user NAME            drop privileges to NAME after opening captures\n"
-            "      --log stderr|syslog    where messages go (stderr)\n"
-            "      --log-level LEVEL      emerg .. debug (info)\n"
-            "      --daemon               detach (needs --log syslog)\n"
-            "  -v, --verbose              more detail\n"
-            "  -h, --help                 this text\n"
-            "  -V, --version              version\n");
-}
-
-/* Every long option; each is also a configuration-file key handled by cfg_set(). */
-static const struct option longopts[] = {
-    {"config", required_argument, NULL, 'C'},
-    {"check", no_argument, NULL, 'n'},
-    {"read", required_argument, NULL, 'r'},
-    {"interface", required_argument, NULL, 'i'},
-    {"collector", required_argument, NULL, 'c'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {"bpf-filter", required_argument, NULL, 0},
-    {"decode-tunnels", no_argument, NULL, 0},
-    {"no-decode-tunnels", no_argument, NULL, 0},
-    {"snapshot-length", required_argument, NULL, 0},
-    {"promiscuous-mode", no_argument, NULL, 0},
-    {"no-promiscuous-mode", no_argument, NULL, 0},
-    {"socket-buffer-size", required_argument, NULL, 0},
-    {"workers", required_argument, NULL, 0},
-    {"idle-timeout", required_argument, NULL, 0},
-    {"active-timeout", required_argument, NULL, 0},
-    {"accounting-mode", required_argument, NULL, 0},
-    {"n-dissections", required_argument, NULL, 0},
-    {"ndpi-protos", required_argument, NULL, 0},
-    {"ndpi-categories", required_argument, NULL, 0},
-    {"statistical-analysis", no_argument, NULL, 0},
-    {"splt-analysis", required_argument, NULL, 0},
-    {"max-nflows", required_argument, NULL, 0},
-    {"max-flows", required_argument, NULL, 0},
-    {"csv", required_argument, NULL, 0},
-    {"json", required_argument, NULL, 0},
-    {"anonymize", required_argument, NULL, 0},
-    {"collector-mode", required_argument, NULL, 0},
-    {"observation-domain", required_argument, NULL, 0},
-    {"pen", required_argument, NULL, 0},
-    {"mtu", required_argument, NULL, 0},
-    {"template-refresh", required_argument, NULL, 0},
-    {"template-refresh-packets", required_argument, NULL, 0},
-    {"export-rate", required_argument, NULL, 0},
-    {"ipfix-template", required_argument, NULL, 0},
-    {"ntop-compat", no_argument, NULL, 0},
-    {"tls-ca", required_argument, NULL, 0},
-    {"tls-cert", required_argument, NULL, 0},
-    {"tls-key", required_argument, NULL, 0},
-    {"stats-interval", required_argument, NULL, 0},
-    {"metrics", required_argument, NULL, 0},
-    {"pid-file", required_argument, NULL, 0},
-    {"user", required_argument, NULL, 0},
-    {"log", required_argument, NULL, 0},
-    {"log-level", required_argument, NULL, 0},
-    {"daemon", no_argument, NULL, 0},
-    {"plugin", required_argument, NULL, 0},
-    {NULL, 0, NULL, 0},
-};
-#define SHORTOPTS "C:nr:i:c:vhV"
-
 /*
  * Builds a configuration: defaults, then the -C file, then the command line (which overrides
  * the file). Returns 0, or an exit status after printing one line; *check is set by -n.
@@ -257,6 +137,8 @@ static const struct option longopts[] = {
 static int
 build_config(struct prb_config *c, int argc, char **argv, const char **config_file, bool *check)
 {
+    const struct option *longopts = cfg_long_options();
+    const char *shortopts = cfg_short_options();
     char err[512];
     int opt, idx;
 
@@ -265,7 +147,7 @@ build_config(struct prb_config *c, int argc, char **argv, const char **config_fi
     /* First pass: only -C, so that the file is applied before any other flag. */
     opterr = 0;
     optind = 0;
-    while ((opt = getopt_long(argc, argv, SHORTOPTS, longopts, &idx)) != -1)
+    while ((opt = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1)
         if (opt == 'C')
             *config_file = optarg;
     if (*config_file != NULL && cfg_load_file(*config_file, c, err, sizeof(err)) != 0) {
@@ -273,36 +155,15 @@ build_config(struct prb_config *c, int argc, char **argv, const char **config_fi
         return EXIT_USAGE;
     }
     optind = 0;
-    while ((opt = getopt_long(argc, argv, SHORTOPTS, longopts, &idx)) != -1) {
-        const char *key;
-        switch (opt) {
-        case 0:
-            key = longopts[idx].name;
-            break;
-        case 'C':
-            continue;
-        case 'n':
-            *check = true;
-            continue;
-        case 'r':
-            key = "read";
-            break;
-        case 'i':
-            key = "interface";
-            break;
-        case 'c':
-            key = "collector";
-            break;
-        case 'v':
-            key = "verbose";
-            break;
-        case 'h':
-            usage(stdout);
-            return EXIT_OK;
-        case 'V':
-            printf("nfprobe %s (nDPI %s)\n", NFPROBE_VERSION, dpi_version());
-            return EXIT_OK;
-        default:
+    while ((opt = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
+        /* Every option is a row of config.c's table: its name is its configuration key. */
+        bool cli_only = false;
+        const char *key = opt == 0 ? longopts[idx].name
+                          : opt != '?' && opt != ':' ? cfg_option_name(opt, true, &cli_only)
+                                                     : NULL;
+        if (opt == 0)
+            cfg_option_name(idx, false, &cli_only);
+        if (key == NULL) {
             /* One line naming the flag; getopt's own messages are off (opterr = 0). */
             if (optopt != 0 && optopt != '?')
                 fprintf(stderr, "nfprobe: option -%c: unrecognized option or missing value "
@@ -311,6 +172,18 @@ build_config(struct prb_config *c, int argc, char **argv, const char **config_fi
                 fprintf(stderr, "nfprobe: unrecognized option or missing value '%s' (see "
                                 "nfprobe --help)\n", argv[optind - 1]);
             return EXIT_USAGE;
+        }
+        if (cli_only) {
+            if (strcmp(key, "check") == 0) {
+                *check = true;
+            } else if (strcmp(key, "help") == 0) {
+                cfg_usage(stdout);
+                return EXIT_OK;
+            } else if (strcmp(key, "version") == 0) {
+                printf("nfprobe %s (nDPI %s)\n", NFPROBE_VERSION, dpi_version());
+                return EXIT_OK;
+            }
+            continue; /* config: read in the first pass */
         }
         if (cfg_set(c, key, optarg, err, sizeof(err)) != 0) {
             fprintf(stderr, "nfprobe: %s\n", err);

@@ -856,6 +856,17 @@ cfg_validate(const struct prb_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "-r and -i cannot be mixed");
         return -EINVAL;
     }
+    /* The same interface twice would count every packet twice. */
+    for (size_t i = 0; i < c->n_ifaces; i++) {
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(c->ifaces[i], c->ifaces[j]) == 0) {
+                snprintf(err, errlen, "-i %s: given twice (every packet would be counted twice; "
+                                      "--workers N spreads one interface over threads)",
+                         c->ifaces[i]);
+                return -EINVAL;
+            }
+        }
+    }
     if (c->anonymize != NULL && c->csv_path == NULL && c->json_path == NULL) {
         snprintf(err, errlen, "--anonymize: applies to --csv/--json output, and none is given");
         return -EINVAL;

@@ -211,6 +211,7 @@ dmn_pidfile_keep(char *err, size_t errlen)
         snprintf(err, errlen, "%s: keeper pipe: %s", pid_path, strerror(errno));
         return rc;
     }
+    pid_t probe = getpid(); /* before the fork: the probe may be gone before the keeper runs */
     pid_t k = fork();
     if (k < 0) {
         int rc = -errno;
@@ -221,7 +222,6 @@ dmn_pidfile_keep(char *err, size_t errlen)
     }
     if (k == 0) {
         /* The keeper: holds nothing but the pipe, outlives the probe by one read(). */
-        pid_t probe = getppid();
         char b;
         ssize_t n;
         signal(SIGTERM, SIG_IGN); /* systemd signals the whole group: wait for the probe */

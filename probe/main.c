@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -30,6 +31,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "stats.h"
+#include "transport.h"
 #include "output.h"
 #include "plugin.h"
 #include "worker.h"
@@ -199,6 +201,85 @@ build_config(struct prb_config *c, int argc, char **argv, const char **config_fi
         return EXIT_USAGE;
     }
     return -1;
+}
+
+/* A file given with -r can be opened for reading (a FIFO or "-" is checked when read). */
+static int
+check_readable(const char *flag, const char *path, char *err, size_t errlen)
+{
+    if (path == NULL || strcmp(path, "-") == 0)
+        return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s %s: %s", flag, path, strerror(errno));
+        return -errno;
+    }
+    close(fd);
+    return 0;
+}
+
+/*
+ * -n: what can be checked without capturing or sending anything: input and side files
+ * readable, the BPF filter compiled (for Ethernet: live link types are known only once the
+ * interface opens), every collector URL parsed, its name resolved and its TLS material loaded
+ * (certificate and key must match), plugins loaded. Returns 0 or -errno with one line.
+ */
+static int
+check_resources(const struct prb_config *c, char *err, size_t errlen)
+{
+    char why[256];
+    int rc;
+
+    for (size_t i = 0; i < c->n_files; i++)
+        if ((rc = check_readable("-r", c->files[i], err, errlen)) != 0)
+            return rc;
+    if ((rc = check_readable("--ipfix-template", c->ipfix_template, err, errlen)) != 0 ||
+        (rc = check_readable("--ndpi-protos", c->ndpi_protos, err, errlen)) != 0 ||
+        (rc = check_readable("--ndpi-categories", c->ndpi_categories, err, errlen)) != 0 ||
+        (rc = check_readable("--tls-ca", c->tls_ca, err, errlen)) != 0 ||
+        (rc = check_readable("--tls-cert", c->tls_cert, err, errlen)) != 0 ||
+        (rc = check_readable("--tls-key", c->tls_key, err, errlen)) != 0)
+        return rc;
+    if (c->bpf_filter != NULL &&
+        cap_check_filter(c->bpf_filter, 1 /* DLT_EN10MB */, why, sizeof(why)) != 0) {
+        snprintf(err, errlen, "--bpf-filter '%.200s': %s", c->bpf_filter, why);
+        return -EINVAL;
+    }
+    for (size_t i = 0; i < c->n_collectors; i++) {
+        char scheme[16], transport[16], host[256], port[16];
+        if (exp_parse_collector(c->collectors[i], scheme, sizeof(scheme), transport,
+                                sizeof(transport), host, sizeof(host), port, sizeof(port), why,
+                                sizeof(why)) != 0) {
+            snprintf(err, errlen, "-c: %s", why);
+            return -EINVAL;
+        }
+        struct tx_config tc = {
+            .proto = strcmp(transport, "tls") == 0   ? TX_TLS
+                     : strcmp(transport, "tcp") == 0 ? TX_TCP
+                                                     : TX_UDP,
+            .host = host,
+            .port = port,
+            .tls_ca = c->tls_ca,
+            .tls_cert = c->tls_cert,
+            .tls_key = c->tls_key,
+            .queue_bytes = 4096,
+        };
+        struct tx_peer *p = tx_open(&tc, why, sizeof(why)); /* TCP/TLS: no connect yet */
+        if (p == NULL) {
+            snprintf(err, errlen, "-c: %s", why);
+            return -EINVAL;
+        }
+        tx_close(p, 0, NULL);
+    }
+    if (c->n_plugins > 0) {
+        struct plg_set *ps = plg_load(c->plugins, c->n_plugins, why, sizeof(why));
+        if (ps == NULL) {
+            snprintf(err, errlen, "%s", why); /* names --plugin and the file */
+            return -EINVAL;
+        }
+        plg_free(ps);
+    }
+    return 0;
 }
 
 /* Creates the workers: one offline, or --workers per interface live. */
@@ -455,10 +536,14 @@ main(int argc, char **argv)
         return rc;
     }
     if (check) {
-        /* -n: the effective configuration, in the file's syntax. */
-        cfg_print(stdout, &a->cfg);
+        /* -n: everything checkable without capturing, then the effective configuration. */
+        rc = check_resources(&a->cfg, err, sizeof(err));
+        if (rc == 0)
+            cfg_print(stdout, &a->cfg);
+        else
+            fprintf(stderr, "nfprobe: %s\n", err);
         cfg_free(&a->cfg);
-        return EXIT_OK;
+        return rc == 0 ? EXIT_OK : EXIT_USAGE;
     }
     if (log_open(a->cfg.log, a->cfg.verbose ? LOG_DEBUG : a->cfg.log_level, "nfprobe") != 0) {
         fprintf(stderr, "nfprobe: --log %s: cannot open\n", a->cfg.log);
@@ -502,9 +587,18 @@ main(int argc, char **argv)
         .extra = a->extra, /* plugin */
         .n_extra = a->plugins != NULL ? plg_out_extras(a->plugins, a->extra, OUT_MAX_EXTRA) : 0,
     };
-    /* With no output chosen, the flows are printed as CSV. */
-    if (a->cfg.csv_path == NULL && a->cfg.json_path == NULL)
+    /* With no output at all, the flows are printed as CSV; never beside collectors (a service
+     * would flood its journal) unless --csv/--json asks for it. */
+    if (a->cfg.csv_path == NULL && a->cfg.json_path == NULL && a->cfg.n_collectors == 0) {
+        if (getenv("NOTIFY_SOCKET") != NULL) {
+            /* A service (systemd): standard output is the journal, not a place for flows. */
+            fprintf(stderr, "nfprobe: no output: as a service give collector = URL, csv = PATH "
+                            "or json = PATH\n");
+            status = EXIT_USAGE;
+            goto out;
+        }
         a->cfg.csv_path = "-";
+    }
     if (a->cfg.csv_path != NULL &&
         (a->csv = out_open(a->cfg.csv_path, OUT_CSV, &oc, a->cfg.anonymize, err, sizeof(err))) ==
             NULL) {
@@ -582,14 +676,19 @@ main(int argc, char **argv)
         consume_live(a);
 
     const char *rerr;
-    for (size_t i = 0; i < a->n_workers; i++) {
-        while ((rerr = wrk_take_error(a->workers[i])) != NULL) {
-            fprintf(stderr, "nfprobe: %s (flows read before it were kept)\n", rerr);
-            status = EXIT_INPUT_ERROR;
-        }
-    }
     struct wrk_stats total;
     st_sum(a->stats, &total);
+    for (size_t i = 0; i < a->n_workers; i++) {
+        while ((rerr = wrk_take_error(a->workers[i])) != NULL) {
+            /* Nothing read at all (an empty file, /dev/null): an unreadable input, status 1
+             * as when the open fails; cut after some packets: status 2, the rest was kept. */
+            bool none = total.cap.packets == 0;
+            fprintf(stderr, "nfprobe: %s%s\n", rerr,
+                    none ? " (no packet could be read)" : " (flows read before it were kept)");
+            if (status == EXIT_OK || status == EXIT_INPUT_ERROR)
+                status = none ? EXIT_USAGE : EXIT_INPUT_ERROR;
+        }
+    }
     st_summary(stderr, &total);
     if (a->exp != NULL) {
         struct exp_process_stats ps;

@@ -191,11 +191,22 @@ st_summary(FILE *out, const struct wrk_stats *t)
     if (t->cap.kernel_drops || t->cap.if_drops)
         fprintf(out, "nfprobe: capture dropped %" PRIu64 " packets (kernel), %" PRIu64
                      " (interface)\n", t->cap.kernel_drops, t->cap.if_drops);
-    if (ms->ts_backwards || t->cap.caplen_gt_len || t->cap.files_truncated)
-        fprintf(out,
-                "nfprobe: %" PRIu64 " timestamps went backwards (clamped), %" PRIu64
-                " records with caplen > len, %" PRIu64 " files ended in error\n",
-                ms->ts_backwards, t->cap.caplen_gt_len, t->cap.files_truncated);
+    /* Only what happened: a line of zeros reads like an alarm. */
+    const char *lsep = "nfprobe: ";
+    if (ms->ts_backwards) {
+        fprintf(out, "%s%" PRIu64 " timestamps went backwards (clamped)", lsep, ms->ts_backwards);
+        lsep = ", ";
+    }
+    if (t->cap.caplen_gt_len) {
+        fprintf(out, "%s%" PRIu64 " records with caplen > len", lsep, t->cap.caplen_gt_len);
+        lsep = ", ";
+    }
+    if (t->cap.files_truncated) {
+        fprintf(out, "%s%" PRIu64 " files ended in error", lsep, t->cap.files_truncated);
+        lsep = ", ";
+    }
+    if (lsep[0] == ',')
+        fputc('\n', out);
 }
 
 void

@@ -130,6 +130,23 @@ rc, out = promtool(scrape()[1])
 if rc == 0: ok('promtool after the reloads')
 else: bad('promtool after the reloads: %s' % out)
 
+# A reload that fails (a collector that cannot be opened) changes nothing and says why.
+before = set(re.findall(r'^nfprobe_export_messages_total\{collector="([^"]*)"\}', scrape()[1], re.M))
+open(tmp + '/nfprobe.conf', 'w').write('collector = ipfix+udp://nonexistent.invalid:9\n')
+p.send_signal(signal.SIGHUP)
+e = ''
+for _ in range(100):
+    e = open(tmp + '/stderr').read()
+    if 'not reloaded' in e: break
+    time.sleep(0.05)
+after = set(re.findall(r'^nfprobe_export_messages_total\{collector="([^"]*)"\}', scrape()[1], re.M))
+line = [l for l in e.splitlines() if 'not reloaded' in l]
+if p.poll() is None and after == before and line and 'nonexistent.invalid' in line[0]:
+    ok('failed reload keeps the collectors, one line: %s' % line[0])
+else:
+    bad('failed reload: running %s, before %s after %s, message %s' % (p.poll() is None, sorted(before),
+                                                                     sorted(after), line))
+
 p.send_signal(signal.SIGTERM)
 try:
     rc = p.wait(30)

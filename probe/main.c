@@ -137,11 +137,11 @@ emit_inline(void *ctx, const struct flow *f)
  * the file). Returns 0, or an exit status after printing one line; *check is set by -n.
  */
 static int
-build_config(struct prb_config *c, int argc, char **argv, const char **config_file, bool *check)
+build_config(struct prb_config *c, int argc, char **argv, const char **config_file, bool *check,
+             char *err, size_t errlen)
 {
     const struct option *longopts = cfg_long_options();
     const char *shortopts = cfg_short_options();
-    char err[512];
     int opt, idx;
 
     cfg_defaults(c);
@@ -152,10 +152,8 @@ build_config(struct prb_config *c, int argc, char **argv, const char **config_fi
     while ((opt = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1)
         if (opt == 'C')
             *config_file = optarg;
-    if (*config_file != NULL && cfg_load_file(*config_file, c, err, sizeof(err)) != 0) {
-        fprintf(stderr, "nfprobe: %s\n", err);
+    if (*config_file != NULL && cfg_load_file(*config_file, c, err, errlen) != 0)
         return EXIT_USAGE;
-    }
     optind = 0;
     while ((opt = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
         /* Every option is a row of config.c's table: its name is its configuration key. */
@@ -168,11 +166,11 @@ build_config(struct prb_config *c, int argc, char **argv, const char **config_fi
         if (key == NULL) {
             /* One line naming the flag; getopt's own messages are off (opterr = 0). */
             if (optopt != 0 && optopt != '?')
-                fprintf(stderr, "nfprobe: option -%c: unrecognized option or missing value "
-                                "(see nfprobe --help)\n", optopt);
+                snprintf(err, errlen, "option -%c: unrecognized option or missing value "
+                                      "(see nfprobe --help)", optopt);
             else
-                fprintf(stderr, "nfprobe: unrecognized option or missing value '%s' (see "
-                                "nfprobe --help)\n", argv[optind - 1]);
+                snprintf(err, errlen, "unrecognized option or missing value '%s' (see "
+                                      "nfprobe --help)", argv[optind - 1]);
             return EXIT_USAGE;
         }
         if (cli_only) {
@@ -187,19 +185,15 @@ build_config(struct prb_config *c, int argc, char **argv, const char **config_fi
             }
             continue; /* config: read in the first pass */
         }
-        if (cfg_set(c, key, optarg, err, sizeof(err)) != 0) {
-            fprintf(stderr, "nfprobe: %s\n", err);
+        if (cfg_set(c, key, optarg, err, errlen) != 0)
             return EXIT_USAGE;
-        }
     }
     if (optind < argc) {
-        fprintf(stderr, "nfprobe: unexpected argument '%s'\n", argv[optind]);
+        snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
         return EXIT_USAGE;
     }
-    if (cfg_validate(c, err, sizeof(err)) != 0) {
-        fprintf(stderr, "nfprobe: %s\n", err);
+    if (cfg_validate(c, err, errlen) != 0)
         return EXIT_USAGE;
-    }
     return -1;
 }
 
@@ -364,38 +358,42 @@ reload(struct app *a)
     bool check;
     char err[512];
 
-    if (build_config(&next, a->argc, a->argv, &file, &check) >= 0) {
-        log_msg(LOG_WARNING, "SIGHUP: configuration not reloaded (see the message above)");
-        cfg_free(&next);
-        return;
-    }
-    if (cfg_reload_check(&a->cfg, &next, err, sizeof(err)) != 0) {
+    /* Nothing changes until everything new is in hand: a failure leaves the running state. */
+    if (build_config(&next, a->argc, a->argv, &file, &check, err, sizeof(err)) >= 0 ||
+        cfg_reload_check(&a->cfg, &next, err, sizeof(err)) != 0) {
         log_msg(LOG_WARNING, "SIGHUP: not reloaded: %s", err);
         cfg_free(&next);
         return;
     }
-    log_set_level(next.verbose ? LOG_DEBUG : next.log_level);
-    for (size_t i = 0; i < a->n_workers; i++)
-        wrk_set_timeouts(a->workers[i], next.idle_timeout * 1000, next.active_timeout * 1000);
     struct prb_config old = a->cfg;
-    a->cfg = next;
-    if (old.n_collectors > 0 || next.n_collectors > 0) {
-        /* New collectors and TLS material: the old sessions close cleanly first. */
-        struct exporter *x = open_exporter(a, err, sizeof(err));
+    struct exporter *x = NULL;
+    bool new_exp = old.n_collectors > 0 || next.n_collectors > 0;
+    if (new_exp) {
+        /* The new collectors and TLS material, opened while the old ones still run. */
+        a->cfg = next; /* open_exporter() reads a->cfg; restored below on failure */
+        x = open_exporter(a, err, sizeof(err));
+        a->cfg = old;
         if (x == NULL && next.n_collectors > 0) {
-            log_msg(LOG_ERR, "SIGHUP: %s; keeping the previous collectors", err);
-            a->cfg = old;
+            log_msg(LOG_ERR, "SIGHUP: not reloaded: %s; keeping the previous collectors", err);
             cfg_free(&next);
             return;
         }
+    }
+    /* Commit: log level, timeouts, exporter (the old sessions close cleanly), configuration. */
+    log_set_level(next.verbose ? LOG_DEBUG : next.log_level);
+    for (size_t i = 0; i < a->n_workers; i++)
+        wrk_set_timeouts(a->workers[i], next.idle_timeout * 1000, next.active_timeout * 1000);
+    if (new_exp) {
         if (a->exp != NULL) {
             exp_close(a->exp, NULL, 5000);
             exp_summary(a->exp, stderr);
             exp_free(a->exp);
         }
         a->exp = x;
+        /* The metrics thread reads the hub's copies only: it never sees a freed name. */
         st_publish_export(a->stats, a->exp);
     }
+    a->cfg = next;
     cfg_free(&old);
     log_msg(LOG_NOTICE, "SIGHUP: configuration reloaded");
 }
@@ -531,7 +529,10 @@ main(int argc, char **argv)
     bool check;
     a->argc = argc;
     a->argv = argv;
-    if ((rc = build_config(&a->cfg, argc, argv, &a->config_file, &check)) >= 0) {
+    if ((rc = build_config(&a->cfg, argc, argv, &a->config_file, &check, err, sizeof(err))) >=
+        0) {
+        if (rc != EXIT_OK)
+            fprintf(stderr, "nfprobe: %s\n", err);
         cfg_free(&a->cfg);
         return rc;
     }

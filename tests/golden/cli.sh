@@ -144,6 +144,14 @@ if command -v openssl >/dev/null 2>&1; then
 fi
 check "-n: a valid configuration" quiet "$NFPROBE" -n -r "$S" -c ipfix+udp://127.0.0.1:4739 --bpf-filter udp
 
+# Messages say things once (16.6): the path, the device error.
+"$NFPROBE" -r /nonexistent.pcap 2>"$TMP/err"
+check "missing file named once" [ "$(grep -o /nonexistent.pcap "$TMP/err" | wc -l)" -eq 1 ]
+if [ "$(id -u)" -eq 0 ]; then
+    "$NFPROBE" -i nfprobe-nosuchdev --csv /dev/null 2>"$TMP/err"
+    check "missing device: one reason" [ "$(grep -o "No such device" "$TMP/err" | wc -l)" -eq 1 ]
+fi
+
 # Exit status (README): 1 unreadable input, even when nothing at all could be read
 # (/dev/null as an empty file); 2 input cut after some packets.
 : >"$TMP/empty.pcap"

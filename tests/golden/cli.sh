@@ -124,6 +124,9 @@ S="$P/instagram.pcap"
 check "-n: bad bpf"            expect_error "bpf-filter" -n -r "$S" --bpf-filter "tcp port 99999"
 check "-n: unknown scheme"     expect_error "ipfix+foo://" -n -r "$S" -c ipfix+foo://127.0.0.1:4739
 check "-n: bad port"           expect_error "127.0.0.1:99999" -n -r "$S" -c ipfix+udp://127.0.0.1:99999
+check "-n: user@ in a URL"      expect_error "no user@" -n -r "$S" -c ipfix+udp://u@127.0.0.1:4739
+check "-n: signed port"        expect_error "bad port" -n -r "$S" -c ipfix+udp://127.0.0.1:+4739
+check "-n: query in a URL"     expect_error "no path or query" -n -r "$S" -c ipfix+udp://127.0.0.1:4739?x=1
 check "-n: missing TLS CA"     expect_error "--tls-ca /nonexistent.pem" -n -r "$S" \
     -c ipfix+tls://127.0.0.1:4740 --tls-ca /nonexistent.pem
 check "-n: missing plugin"     expect_error "--plugin /nonexistent.so" -n -r "$S" --plugin /nonexistent.so

@@ -83,4 +83,13 @@ const char *cap_take_error(struct cap_source *s);
 
 void cap_stats(const struct cap_source *s, struct cap_stats *out);
 
+/* libpcap's version string ("libpcap version 1.10.3 (...)"). */
+const char *cap_lib_version(void);
+
+/*
+ * Compiles the BPF expression for link type dlt (DLT_EN10MB = 1) without capturing, as -n's
+ * check. Returns 0, or -EINVAL with libpcap's message in err.
+ */
+int cap_check_filter(const char *expr, int dlt, char *err, size_t errlen);
+
 #endif

@@ -15,6 +15,7 @@
  */
 #include "export.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -176,6 +177,8 @@ exp_parse_collector(const char *url, char *scheme, size_t scheme_len, char *tran
         return url_error(err, errlen, url, "host too long");
     memcpy(host, h, (size_t)(hend - h));
     host[hend - h] = '\0';
+    if (strchr(host, '@') != NULL) /* RFC 3986 user information: meaningless for export */
+        return url_error(err, errlen, url, "no user@ before the host");
 
     /* IANA: ipfix 4739, ipfix over TLS 4740; NetFlow v9 has no port, 2055 is the custom. */
     const char *def = strcmp(scheme, "v9") == 0          ? "2055"
@@ -186,9 +189,10 @@ exp_parse_collector(const char *url, char *scheme, size_t scheme_len, char *tran
         p++;
         errno = 0;
         unsigned long n = strtoul(p, &end, 10);
-        if (end == p || errno != 0 || n == 0 || n > 65535 || (*end != '\0' && *end != '/') ||
-            (*end == '/' && end[1] != '\0'))
+        if (!isdigit((unsigned char)*p) || end == p || errno != 0 || n == 0 || n > 65535)
             return url_error(err, errlen, url, "bad port");
+        if ((*end != '\0' && *end != '/') || (*end == '/' && end[1] != '\0'))
+            return url_error(err, errlen, url, "unexpected text after the port (no path or query)");
         snprintf(port, port_len, "%lu", n);
     } else if (*p == '\0' || (*p == '/' && p[1] == '\0')) {
         snprintf(port, port_len, "%s", def);

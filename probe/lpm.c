@@ -306,7 +306,8 @@ build_tab(struct lpm_tab *t, struct bpfx *p, size_t n, unsigned dbits)
     t->direct = malloc(slots * sizeof(uint32_t));
     if (l.val == NULL || l.len == NULL || l.cstart == NULL || l.cend == NULL || t->direct == NULL)
         goto out;
-    qsort(p, n, sizeof(*p), cmp_bpfx);
+    if (n > 0)
+        qsort(p, n, sizeof(*p), cmp_bpfx);
     /* Same prefix more than once: the last definition wins. */
     size_t w = 0;
     for (size_t i = 0; i < n; i++) {

@@ -30,6 +30,22 @@ struct rt_cache {
     uint8_t buf[32768];
 };
 
+/* NLMSG_OK/NLMSG_NEXT without their signed/unsigned comparison (clang -Wsign-compare). */
+static const struct nlmsghdr *
+nl_first(const uint8_t *buf, size_t len)
+{
+    const struct nlmsghdr *h = (const struct nlmsghdr *)(const void *)buf;
+    return len >= sizeof(*h) && h->nlmsg_len >= sizeof(*h) && h->nlmsg_len <= len ? h : NULL;
+}
+
+static const struct nlmsghdr *
+nl_next(const struct nlmsghdr *h, size_t *len)
+{
+    size_t step = NLMSG_ALIGN(h->nlmsg_len);
+    *len = step >= *len ? 0 : *len - step;
+    return nl_first((const uint8_t *)h + step, *len);
+}
+
 static size_t
 hash_dst(int family, const uint8_t *dst)
 {
@@ -187,9 +203,8 @@ query(struct rt_cache *c, int family, const uint8_t *dst, unsigned flags, struct
                 continue;
             return errno == EAGAIN ? -ETIMEDOUT : -errno;
         }
-        int len = (int)n;
-        for (struct nlmsghdr *h = (struct nlmsghdr *)c->buf; NLMSG_OK(h, len);
-             h = NLMSG_NEXT(h, len)) {
+        size_t len = (size_t)n;
+        for (const struct nlmsghdr *h = nl_first(c->buf, len); h != NULL; h = nl_next(h, &len)) {
             if (h->nlmsg_seq != c->seq)
                 continue; /* an answer to an earlier query that timed out */
             if (h->nlmsg_type == NLMSG_ERROR) {
@@ -296,9 +311,8 @@ rt_process_events(struct rt_cache *c)
             c->st.errors++;
             return -errno;
         }
-        int len = (int)n;
-        for (struct nlmsghdr *h = (struct nlmsghdr *)c->buf; NLMSG_OK(h, len);
-             h = NLMSG_NEXT(h, len)) {
+        size_t len = (size_t)n;
+        for (const struct nlmsghdr *h = nl_first(c->buf, len); h != NULL; h = nl_next(h, &len)) {
             if (h->nlmsg_type != RTM_NEWROUTE && h->nlmsg_type != RTM_DELROUTE)
                 continue;
             struct rt_result r;

@@ -340,7 +340,7 @@ random_table_vs_reference(void **state)
 
     uint64_t st = 7;
     size_t hits = 0;
-    for (int i = 0; i < 200000; i++) {
+    for (int i = 0; i < 100000; i++) {
         int family = i % 4 == 3 ? 6 : 4;
         uint8_t a[16] = {0};
         lpm_gen_addr(p, n, family, &st, a);
@@ -363,7 +363,7 @@ random_table_vs_reference(void **state)
             fail_msg("lookup %d (IPv%d): want /%u AS%u, got %s /%u AS%u", i, family, want->plen,
                      want->asn, got ? "" : "none", got ? got->plen : 0, got ? got->asn : 0);
     }
-    assert_true(hits > 100000); /* most addresses fall in a prefix: the test compares entries */
+    assert_true(hits > 50000); /* most addresses fall in a prefix: the test compares entries */
     lpm_free(t);
     free(r.s);
     free(p);

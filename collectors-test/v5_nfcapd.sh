@@ -41,7 +41,7 @@ start_nfcapd() {
         rm -rf "$dir"; mkdir -p "$dir"
         nfcapd -w "$dir" -b 127.0.0.1 -p "$PORT" -t 3600 -B 4194304 >"$dir.log" 2>&1 &
         NFCAPD_PID=$!
-        if wait_for 10 sh -c "grep -q Startup '$dir.log' || ! kill -0 $NFCAPD_PID 2>/dev/null" &&
+        if wait_for 10 sh -c "grep -qs Startup '$dir.log' || ! kill -0 $NFCAPD_PID 2>/dev/null" &&
             kill -0 "$NFCAPD_PID" 2>/dev/null && grep -q Startup "$dir.log"; then
             return 0
         fi

@@ -687,14 +687,13 @@ store_be64(uint8_t *p, uint64_t v)
 
 /* One data record reached at depth bits: add it when it has an AS number. */
 static int
-mmdb_add(struct lpm_builder *b, const MMDB_s *db, MMDB_entry_s *entry, uint64_t hi, uint64_t lo,
-         unsigned depth, int in_v4)
+mmdb_add(struct lpm_builder *b, MMDB_entry_s *entry, uint64_t hi, uint64_t lo, unsigned depth,
+         int in_v4)
 {
     MMDB_entry_data_s d;
     struct lpm_entry e = {0};
     uint8_t addr[16];
 
-    (void)db;
     if (MMDB_get_value(entry, &d, "autonomous_system_number", NULL) != MMDB_SUCCESS ||
         !d.has_data)
         return 0;
@@ -734,7 +733,6 @@ lpm_load_mmdb(struct lpm_builder *b, const char *path, char *err, size_t errlen)
     uint32_t v4_node = UINT32_MAX;
     struct walk stack[130];
     unsigned sp = 0;
-    size_t added = 0;
 
     stack[sp++] = (struct walk){.node = 0, .depth = (uint8_t)base};
     rc = 0;
@@ -768,11 +766,10 @@ lpm_load_mmdb(struct lpm_builder *b, const char *path, char *err, size_t errlen)
                 }
                 stack[sp++] = (struct walk){(uint32_t)rec, (uint8_t)depth, hi, lo};
             } else if (type == MMDB_RECORD_TYPE_DATA) {
-                if ((rc = mmdb_add(b, &db, ent, hi, lo, depth, in_v4)) != 0) {
+                if ((rc = mmdb_add(b, ent, hi, lo, depth, in_v4)) != 0) {
                     snprintf(err, errlen, "mmdb %s: out of memory", path);
                     break;
                 }
-                added++;
             } else if (type == MMDB_RECORD_TYPE_INVALID) {
                 snprintf(err, errlen, "mmdb %s: corrupt search tree (node %u)", path, w.node);
                 rc = -EINVAL;
@@ -781,7 +778,6 @@ lpm_load_mmdb(struct lpm_builder *b, const char *path, char *err, size_t errlen)
         }
     }
     MMDB_close(&db);
-    (void)added;
     return rc;
 }
 

@@ -89,7 +89,7 @@ main(int argc, char **argv)
     struct nf5_config cfg = {.engine_type = 0, .engine_id = 0};
     char err[256];
 
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (v == NULL)
             goto usage;
@@ -115,7 +115,6 @@ main(int argc, char **argv)
             cfg.sampling_interval = (uint16_t)iv;
         } else
             goto usage;
-        i++;
     }
     if (port == 0 || csv == NULL || n < 4)
         goto usage;

@@ -357,11 +357,21 @@ cap_lib_version(void)
 }
 
 int
-cap_check_filter(const char *expr, int dlt, char *err, size_t errlen)
+cap_check_filter(const char *expr, const char *file, char *err, size_t errlen)
 {
     struct bpf_program prog;
+    struct stat st;
+    char ebuf[PCAP_ERRBUF_SIZE];
+    int dlt = DLT_EN10MB, rc = 0;
+
+    if (file != NULL && stat(file, &st) == 0 && S_ISREG(st.st_mode)) {
+        pcap_t *f = pcap_open_offline(file, ebuf);
+        if (f != NULL) {
+            dlt = pcap_datalink(f);
+            pcap_close(f);
+        }
+    }
     pcap_t *p = pcap_open_dead(dlt, 262144);
-    int rc = 0;
 
     if (p == NULL) {
         snprintf(err, errlen, "libpcap: out of memory");

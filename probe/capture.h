@@ -87,9 +87,11 @@ void cap_stats(const struct cap_source *s, struct cap_stats *out);
 const char *cap_lib_version(void);
 
 /*
- * Compiles the BPF expression for link type dlt (DLT_EN10MB = 1) without capturing, as -n's
- * check. Returns 0, or -EINVAL with libpcap's message in err.
+ * Compiles the BPF expression without capturing, as -n's check: for the link type of the
+ * capture file `file` (its header is read; a FIFO, "-" or NULL: Ethernet, as for a live
+ * interface, whose type is known only once it opens). Returns 0, or -EINVAL with libpcap's
+ * message in err.
  */
-int cap_check_filter(const char *expr, int dlt, char *err, size_t errlen);
+int cap_check_filter(const char *expr, const char *file, char *err, size_t errlen);
 
 #endif

@@ -233,8 +233,8 @@ check_readable(const char *flag, const char *path, char *err, size_t errlen)
 
 /*
  * -n: what can be checked without capturing or sending anything: input and side files
- * readable, the BPF filter compiled (for Ethernet: live link types are known only once the
- * interface opens), every collector URL parsed, its name resolved and its TLS material loaded
+ * readable, the BPF filter compiled for each file's link type (Ethernet for interfaces, whose
+ * type is known only once they open), every collector URL parsed, its name resolved and its TLS material loaded
  * (certificate and key must match), plugins loaded. Returns 0 or -errno with one line.
  */
 static int
@@ -253,10 +253,12 @@ check_resources(const struct prb_config *c, char *err, size_t errlen)
         (rc = check_readable("--tls-cert", c->tls_cert, err, errlen)) != 0 ||
         (rc = check_readable("--tls-key", c->tls_key, err, errlen)) != 0)
         return rc;
-    if (c->bpf_filter != NULL &&
-        cap_check_filter(c->bpf_filter, 1 /* DLT_EN10MB */, why, sizeof(why)) != 0) {
-        snprintf(err, errlen, "--bpf-filter '%.200s': %s", c->bpf_filter, why);
-        return -EINVAL;
+    for (size_t i = 0; c->bpf_filter != NULL && i < (c->n_files > 0 ? c->n_files : 1); i++) {
+        if (cap_check_filter(c->bpf_filter, c->n_files > 0 ? c->files[i] : NULL, why,
+                             sizeof(why)) != 0) {
+            snprintf(err, errlen, "--bpf-filter '%.200s': %s", c->bpf_filter, why);
+            return -EINVAL;
+        }
     }
     for (size_t i = 0; i < c->n_collectors; i++) {
         char scheme[16], transport[16], host[256], port[16];

@@ -124,6 +124,10 @@ S="$P/instagram.pcap"
 check "-n: bad bpf"            expect_error "bpf-filter" -n -r "$S" --bpf-filter "tcp port 99999"
 check "-n: unknown scheme"     expect_error "ipfix+foo://" -n -r "$S" -c ipfix+foo://127.0.0.1:4739
 check "-n: bad port"           expect_error "127.0.0.1:99999" -n -r "$S" -c ipfix+udp://127.0.0.1:99999
+check "-n: bpf against the file's link type" expect_error "ethernet addresses" -n \
+    -r "$P/BGP_Cisco_hdlc_slarp.pcap" --bpf-filter "ether host 00:11:22:33:44:55"
+check "-n: the same bpf on an Ethernet file" quiet "$NFPROBE" -n -r "$S" \
+    --bpf-filter "ether host 00:11:22:33:44:55"
 check "-n: user@ in a URL"      expect_error "no user@" -n -r "$S" -c ipfix+udp://u@127.0.0.1:4739
 check "-n: signed port"        expect_error "bad port" -n -r "$S" -c ipfix+udp://127.0.0.1:+4739
 check "-n: query in a URL"     expect_error "no path or query" -n -r "$S" -c ipfix+udp://127.0.0.1:4739?x=1

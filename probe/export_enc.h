@@ -46,12 +46,7 @@ struct exp_enc_params {
     uint32_t refresh_packets;  /* NetFlow v9: templates again every N messages (0 = 20) */
     const char *template_file; /* field choice (templates/README.md), NULL = every field */
     bool ntop_compat;          /* also ntop's elements (PEN 35632) */
-    bool tunnel_id;            /* what the flows carry (as the CSV columns) */
-    bool statistics;
-    uint16_t splt_n;
-    const struct feat_config *feat; /* SPLT arrays layout, when splt_n > 0 */
-    bool l7;
-    size_t l7_off;             /* struct flow_l7 at f->ext + l7_off, when l7 */
+    struct flow_layout layout; /* what the flows carry and where (mtr_layout) */
     /* The application table (nDPI protocol id -> name) for the application map options
      * records; NULL = no map. Called at open only. */
     const char *(*app_name)(void *ctx, uint16_t id);

@@ -1100,27 +1100,14 @@ ipfix_open(const struct exp_enc_params *p, char *err, size_t errlen)
         snprintf(err, errlen, "ipfix: out of memory");
         goto fail;
     }
-    e->groups = (p->tunnel_id ? NFP_G_TUNNEL : 0) | (p->statistics ? NFP_G_STATS : 0) |
-                (p->splt_n > 0 ? NFP_G_SPLT : 0) | (p->l7 ? NFP_G_L7 : 0) |
-                (p->ntop_compat ? NFP_G_NTOP : 0);
-    if (p->splt_n > 0 && p->feat == NULL) {
-        snprintf(err, errlen, "ipfix: SPLT export needs the feature layout");
-        goto fail;
-    }
+    e->layout = p->layout;
+    e->groups = fld_groups(&e->layout) | (p->ntop_compat ? NFP_G_NTOP : 0);
     if (p->template_file != NULL) {
         if (load_template_file(e, p->template_file, err, errlen) != 0)
             goto fail;
     } else {
         e->n_order = ipfix_default_order(e->order);
     }
-    e->layout = (struct flow_layout){
-        .tunnel_id = p->tunnel_id,
-        .statistics = p->statistics,
-        .splt_n = p->splt_n,
-        .splt_off = p->feat != NULL ? p->feat->splt_off : 0,
-        .l7 = p->l7,
-        .l7_off = p->l7_off,
-    };
     e->n_fill = 0;
     for (size_t i = 0; i < e->n_order; i++) /* only what this run's flows have */
         if (fld_enabled((enum fld_id)ipfix_fields[e->order[i]].fld,
@@ -1130,7 +1117,7 @@ ipfix_open(const struct exp_enc_params *p, char *err, size_t errlen)
     e->ie_ps = fbInfoModelGetElementByName(e->model, "nfsPacketSize");
     e->ie_piat = fbInfoModelGetElementByName(e->model, "nfsPacketPiatMilliseconds");
     collect_type_ies(e);
-    if (p->l7 && p->app_name != NULL && p->n_apps > 0) {
+    if (p->layout.l7 && p->app_name != NULL && p->n_apps > 0) {
         if ((e->apps = calloc(p->n_apps, sizeof(*e->apps))) == NULL) {
             snprintf(err, errlen, "ipfix: out of memory");
             goto fail;

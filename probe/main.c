@@ -438,12 +438,7 @@ open_exporter(struct app *a, char *err, size_t errlen)
             .tls_ca = a->cfg.tls_ca,
             .tls_cert = a->cfg.tls_cert,
             .tls_key = a->cfg.tls_key,
-            .tunnel_id = a->cfg.decode_tunnels,
-            .statistics = a->cfg.statistical_analysis,
-            .splt_n = a->cfg.splt_analysis,
-            .feat = wrk_features(w0),
-            .l7 = wrk_has_l7(w0),
-            .l7_off = wrk_l7_offset(w0),
+            .layout = *wrk_layout(w0),
             .app_name = wrk_dpi(w0) != NULL ? app_name : NULL,
             .app_ctx = wrk_dpi(w0),
             .n_apps = wrk_dpi(w0) != NULL ? dpi_num_protocols(wrk_dpi(w0)) : 0,
@@ -600,12 +595,7 @@ main(int argc, char **argv)
 
     struct worker *w0 = a->workers[0];
     struct out_config oc = {
-        .tunnel_id = a->cfg.decode_tunnels,
-        .statistics = a->cfg.statistical_analysis,
-        .splt_n = a->cfg.splt_analysis,
-        .l7 = wrk_has_l7(w0),
-        .l7_off = wrk_l7_offset(w0),
-        .feat = wrk_features(w0),
+        .layout = *wrk_layout(w0),
         .extra = a->extra, /* plugin */
         .n_extra = a->plugins != NULL ? plg_out_extras(a->plugins, a->extra, OUT_MAX_EXTRA) : 0,
         .anonymize_key = a->cfg.anonymize_key,

@@ -370,7 +370,7 @@ put_list(struct out_writer *w, const char *name, const void *arr, int kind)
     /* 65535 entries of at most 10 digits + ", " each fit in 12 bytes per entry. */
     static __thread char *lbuf;
     static __thread size_t lcap;
-    size_t need = (size_t)w->cfg.splt_n * 12 + 4;
+    size_t need = (size_t)w->layout.splt_n * 12 + 4;
 
     if (w->mode == ROW_HEADER) {
         begin_col(w, name);
@@ -386,7 +386,7 @@ put_list(struct out_writer *w, const char *name, const void *arr, int kind)
         lbuf = nb;
         lcap = need;
     }
-    size_t n = format_list(lbuf, w->cfg.splt_n, w->f->splt_len, arr, kind);
+    size_t n = format_list(lbuf, w->layout.splt_n, w->f->splt_len, arr, kind);
     put_value(w, name, lbuf, n, OUT_KIND_LIST);
 }
 
@@ -531,14 +531,7 @@ out_open(const char *path, enum out_format fmt, const struct out_config *c, cons
     w->cfg = *c;
     w->fmt = fmt;
     w->fd = -1;
-    w->layout = (struct flow_layout){
-        .tunnel_id = c->tunnel_id,
-        .statistics = c->statistics,
-        .splt_n = c->splt_n,
-        .splt_off = c->feat != NULL ? c->feat->splt_off : 0,
-        .l7 = c->l7,
-        .l7_off = c->l7_off,
-    };
+    w->layout = c->layout;
     w->n_cols = fld_columns(fld_groups(&w->layout), w->cols);
     if (anonymize != NULL && anonymize[0] != '\0') {
         const char *p = anonymize;

@@ -13,7 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "features.h"
 #include "flow.h"
 
 enum out_format { OUT_CSV, OUT_JSON };
@@ -32,12 +31,9 @@ enum { OUT_KIND_NUMBER = 0, OUT_KIND_STRING = 1, OUT_KIND_LIST = 2 };
 #define OUT_MAX_EXTRA 64
 
 struct out_config {
-    bool tunnel_id;    /* decode_tunnels: the tunnel_id column exists */
-    bool statistics;   /* the 48 statistics columns */
-    uint16_t splt_n;   /* the 3 SPLT columns, when > 0 */
-    bool l7;           /* the 9 L7 columns */
-    size_t l7_off;     /* offset of struct flow_l7 in ext[] when l7 */
-    const struct feat_config *feat;
+    /* The flows' layout (mtr_layout): its switches pick the columns (tunnel_id, the 48
+     * statistics, the 3 SPLT, the 9 L7 ones), its offsets say where the values are. */
+    struct flow_layout layout;
     const struct out_extra *extra;
     size_t n_extra;
     /* --anonymize-key: file holding the BLAKE2b key (32 to 64 octets), so digests are the

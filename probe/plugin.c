@@ -54,7 +54,7 @@ struct plg_set {
     size_t block; /* per-flow bytes of all plugins */
     bool want_packets;
     bool bound;
-    size_t ext_off; /* the block in struct flow's ext[] */
+    struct flow_layout layout; /* the flows' layout, the plugins' block included (first bind) */
 };
 
 /* One plugin callback, with what it needs at hand (the packet path walks these arrays). */
@@ -72,8 +72,7 @@ struct plg_call {
 struct plg_worker {
     struct plg_set *s;
     struct meter *mt;
-    const struct feat_config *feat;
-    struct flow_layout layout; /* where the flows' extensions are (mtr_features, l7_off) */
+    struct flow_layout layout; /* mtr_layout(): where the statistics, SPLT, L7 are */
     uint32_t groups;           /* fld_groups(&layout) */
     struct flow *cur;
     bool in_expire;
@@ -665,12 +664,12 @@ api_splt(const struct nfp_flow *fl, uint32_t i, struct nfp_splt *out)
     const struct plg_worker *pw = fl->internal;
     const struct flow *f = pw->cur;
 
-    if (i >= f->splt_len || i >= pw->feat->splt_n)
+    if (i >= f->splt_len || i >= pw->layout.splt_n)
         return -1;
-    out->direction = feat_splt_dir(pw->feat, f)[i];
+    out->direction = flow_splt_dir(&pw->layout, f)[i];
     out->pad = 0;
-    out->ps = feat_splt_ps(pw->feat, f)[i];
-    out->piat_ms = feat_splt_piat(pw->feat, f)[i];
+    out->ps = flow_splt_ps(&pw->layout, f)[i];
+    out->piat_ms = flow_splt_piat(&pw->layout, f)[i];
     return 0;
 }
 
@@ -825,6 +824,7 @@ struct mtr_ext
 plg_worker_ext(struct plg_worker *pw)
 {
     struct mtr_ext e = {
+        .kind = MTR_EXT_PLUGINS,
         .ctx = pw,
         .ext_size = pw->s->block,
         .on_init = ext_init,
@@ -835,28 +835,22 @@ plg_worker_ext(struct plg_worker *pw)
 }
 
 int
-plg_worker_bind(struct plg_worker *pw, struct meter *mt, size_t ext_index, size_t l7_off,
-                char *err, size_t errlen)
+plg_worker_bind(struct plg_worker *pw, struct meter *mt, char *err, size_t errlen)
 {
     struct plg_set *s = pw->s;
-    size_t off = mtr_ext_offset(mt, ext_index);
+    const struct flow_layout *L = mtr_layout(mt);
 
     pw->mt = mt;
-    pw->feat = mtr_features(mt);
-    pw->layout = (struct flow_layout){
-        .statistics = pw->feat->statistics,
-        .splt_n = pw->feat->splt_n,
-        .splt_off = pw->feat->splt_off,
-        .l7 = l7_off != SIZE_MAX,
-        .l7_off = l7_off != SIZE_MAX ? l7_off : 0,
-    };
-    pw->groups = fld_groups(&pw->layout);
-    if (s->bound && s->ext_off != off) {
-        snprintf(err, errlen, "plugins: flow layout differs between workers (%zu vs %zu)", off,
-                 s->ext_off);
+    pw->layout = *L;
+    pw->groups = fld_groups(L);
+    if (s->bound && (s->layout.plugin_off != L->plugin_off || s->layout.l7 != L->l7 ||
+                     s->layout.l7_off != L->l7_off || s->layout.splt_off != L->splt_off ||
+                     s->layout.splt_n != L->splt_n || s->layout.statistics != L->statistics)) {
+        snprintf(err, errlen, "plugins: flow layout differs between workers (block at %zu vs %zu)",
+                 L->plugin_off, s->layout.plugin_off);
         return -EINVAL;
     }
-    s->ext_off = off;
+    s->layout = *L;
     s->bound = true;
     return 0;
 }
@@ -866,7 +860,7 @@ plg_worker_bind(struct plg_worker *pw, struct meter *mt, size_t ext_index, size_
 static const unsigned char *
 col_value(const struct plg_col *c, const struct flow *f)
 {
-    return f->ext + c->set->ext_off + c->off;
+    return flow_plugin_block(&c->set->layout, (struct flow *)(uintptr_t)f) + c->off;
 }
 
 /* Element k of a number field, widened. */

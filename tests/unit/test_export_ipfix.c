@@ -56,6 +56,16 @@ struct slot {
 static struct feat_config feat = {.statistics = true, .splt_n = SPLT_N,
                                   .splt_off = FLOW_STATS_SIZE};
 
+static size_t l7_off(void);
+
+/* Every extension on, where struct slot has them. */
+static struct flow_layout
+full_layout(void)
+{
+    return (struct flow_layout){.tunnel_id = true, .statistics = true, .splt_n = SPLT_N,
+                                .splt_off = feat.splt_off, .l7 = true, .l7_off = l7_off()};
+}
+
 static size_t
 l7_off(void)
 {
@@ -209,17 +219,13 @@ params(struct capture *c, bool full)
         .observation_domain = 7,
         .pen = 32473,
         .max_msg = 1400,
-        .tunnel_id = true,
+        .layout.tunnel_id = true,
         .export_time_s = EXPORT_TIME,
         .sink = capture_sink,
         .sink_ctx = c,
     };
     if (full) {
-        p.statistics = true;
-        p.splt_n = SPLT_N;
-        p.feat = &feat;
-        p.l7 = true;
-        p.l7_off = l7_off();
+        p.layout = full_layout();
         p.app_name = test_app_name;
         p.n_apps = 8;
     }
@@ -862,12 +868,7 @@ exp_cfg(const char *const *urls, size_t n)
         .collectors = urls,
         .n_collectors = n,
         .observation_domain = 9,
-        .tunnel_id = true,
-        .statistics = true,
-        .splt_n = SPLT_N,
-        .feat = &feat,
-        .l7 = true,
-        .l7_off = l7_off(),
+        .layout = full_layout(),
         .flow_size = flow_size(),
         .export_time_s = EXPORT_TIME,
     };

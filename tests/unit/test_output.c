@@ -79,7 +79,7 @@ csv_header_and_row(void **state)
     char err[256];
     struct slot sl;
     struct flow *f = (struct flow *)(void *)sl.raw;
-    struct out_config c = {.tunnel_id = true};
+    struct out_config c = {.layout.tunnel_id = true};
     struct out_writer *w = out_open(path, OUT_CSV, &c, NULL, err, sizeof(err));
     assert_non_null(w);
     sample_flow(f);
@@ -105,7 +105,7 @@ csv_statistics_floats(void **state)
     char err[256];
     struct slot sl;
     struct flow *f = (struct flow *)(void *)sl.raw;
-    struct out_config c = {.statistics = true};
+    struct out_config c = {.layout.statistics = true};
     struct out_writer *w = out_open(path, OUT_CSV, &c, NULL, err, sizeof(err));
     sample_flow(f);
     out_flow(w, f);

@@ -19,6 +19,14 @@
 
 struct exp_extra; /* export.h: plugin elements */
 
+/*
+ * The PEN (0 = IANA) and id of each IPFIX element names[i] under our PEN `pen`, from the
+ * encoder's information model (export_ipfix.c); unknown names get pen 0, id 0. Returns 0, or
+ * -1 when the model cannot be built. For listings (nfprobe --list-fields), not the data path.
+ */
+int ipfix_element_ids(const char *const *names, size_t n, uint32_t pen, uint32_t *pens,
+                      uint16_t *ids);
+
 /* What one finished message carries: records for the transport, flow content for notSent*. */
 struct exp_msg_info {
     uint32_t records; /* data records, options data included (what IPFIX sequence numbers count) */

@@ -14,73 +14,22 @@
 #include <string.h>
 
 #include "export.h" /* plugin: struct exp_extra */
-#include "features.h"
 #include "clock.h"
+#include "features.h"
+#include "fields.h"
 
-/* RFC 3954 field types used by name below. */
+/* RFC 3954 field types of the options records (the data records' come from fields.def). */
 enum {
-    F_IN_BYTES = 1,
-    F_IN_PKTS = 2,
-    F_PROTOCOL = 4,
-    F_TCP_FLAGS = 6,
-    F_L4_SRC_PORT = 7,
-    F_IPV4_SRC_ADDR = 8,
-    F_L4_DST_PORT = 11,
-    F_IPV4_DST_ADDR = 12,
-    F_OUT_BYTES = 23,
-    F_OUT_PKTS = 24,
-    F_MIN_LENGTH = 25, /* minimumIpTotalLength */
-    F_MAX_LENGTH = 26, /* maximumIpTotalLength */
-    F_IPV6_SRC_ADDR = 27,
-    F_IPV6_DST_ADDR = 28,
     F_SAMPLING_INTERVAL = 34,
     F_SAMPLING_ALGORITHM = 35,
     F_TOTAL_BYTES_EXP = 40,
     F_TOTAL_PKTS_EXP = 41,
     F_TOTAL_FLOWS_EXP = 42,
-    F_IN_SRC_MAC = 56,
-    F_SRC_VLAN = 58,
-    F_IP_PROTOCOL_VERSION = 60,
-    F_IN_DST_MAC = 80,
     F_APPLICATION_DESCRIPTION = 94,
     F_APPLICATION_TAG = 95, /* applicationId */
     F_APPLICATION_NAME = 96,
-    F_FLOW_END_REASON = 136,
-    F_FLOW_START_MS = 152,
-    F_FLOW_END_MS = 153,
     F_SYSTEM_INIT_MS = 160,
-    F_FLOW_DURATION_MS = 161,
     F_IGNORED_PACKETS = 164,
-    F_BIFLOW_DIRECTION = 239,
-    F_APPLICATION_CATEGORY_NAME = 372,
-    F_TCP_SYN_TOTAL = 218,
-    F_TCP_FIN_TOTAL = 219,
-    F_TCP_RST_TOTAL = 220,
-    F_TCP_PSH_TOTAL = 221,
-    F_TCP_ACK_TOTAL = 222,
-    F_TCP_URG_TOTAL = 223,
-    /* ntop (nProbe) v9 ids: 57472 + ntop's IPFIX id */
-    F_NTOP_CLIENT_TCP_FLAGS = 57550,
-    F_NTOP_SERVER_TCP_FLAGS = 57551,
-    F_NTOP_L7_PROTO = 57590,
-    F_NTOP_L7_PROTO_NAME = 57591,
-    F_NTOP_HTTP_UA = 57655,
-    F_NTOP_HTTP_MIME = 57656,
-    F_NTOP_TLS_SERVER_NAME = 57660,
-    F_NTOP_JA3C_HASH = 57961,
-    F_NTOP_JA3S_HASH = 57962,
-    F_NTOP_L7_CONFIDENCE = 58032,
-    /* our own */
-    F_C_DIR_FIRST = NF9_CUSTOM_BASE + 0, /* + 2 * (dir - 1) */
-    F_C_DIR_LAST = NF9_CUSTOM_BASE + 1,
-    F_C_EXPIRATION_ID = NF9_CUSTOM_BASE + 4,
-    F_C_TUNNEL_ID = NF9_CUSTOM_BASE + 5,
-    F_C_FLOW_ID = NF9_CUSTOM_BASE + 6, /* not 148: nfdump reads v9 148 as an ASA connection id */
-    F_C_STATS = NF9_CUSTOM_BASE + 16, /* + 16 * dir + k */
-    F_C_L7_MASTER = NF9_CUSTOM_BASE + 64,
-    F_C_L7_APP = NF9_CUSTOM_BASE + 65,
-    F_C_L7_GUESSED = NF9_CUSTOM_BASE + 66,
-    F_C_L7_CATEGORY_ID = NF9_CUSTOM_BASE + 67,
 };
 
 /* RFC 3954 options scope type System. */
@@ -114,6 +63,7 @@ struct nf9_app {
 
 struct nf9_ctx {
     struct nf9_config cfg;
+    struct flow_layout layout; /* where the flows' extensions are (SPLT is not in v9) */
     struct nf9_template tmpl_v4, tmpl_v6, opt_stats, opt_sampling, opt_apps;
     uint64_t boot_ms;
     bool boot_set;
@@ -140,43 +90,7 @@ struct nf9_ctx {
 
 /* Where a field's value comes from. */
 enum src {
-    S_FLOW_ID,
-    S_FIRST,       /* arg = direction */
-    S_LAST,        /* arg = direction */
-    S_BYTES,       /* arg = direction */
-    S_PACKETS,     /* arg = direction */
-    S_SRC_ADDR4,
-    S_DST_ADDR4,
-    S_SRC_ADDR6,
-    S_DST_ADDR6,
-    S_SRC_PORT,
-    S_DST_PORT,
-    S_PROTOCOL,
-    S_TCP_FLAGS,   /* arg = direction */
-    S_IP_VERSION,
-    S_END_REASON,
-    S_BIFLOW_DIRECTION,
-    S_SRC_MAC,
-    S_DST_MAC,
-    S_VLAN,
-    S_DURATION,
-    S_EXPIRATION_ID,
-    S_TUNNEL_ID,
-    S_STAT,        /* arg = 16 * direction + k */
-    S_APP_TAG,
-    S_L7_PROTO,
-    S_L7_APP,
-    S_L7_MASTER,
-    S_L7_CATEGORY_ID,
-    S_L7_APP_NAME,
-    S_L7_CATEGORY_NAME,
-    S_L7_GUESSED,
-    S_L7_CONFIDENCE,
-    S_L7_SERVER_NAME,
-    S_L7_JA3C,
-    S_L7_JA3S,
-    S_L7_USER_AGENT,
-    S_L7_CONTENT_TYPE,
+    S_FIELD,       /* a catalogue field: arg = enum fld_id */
     S_EXTRA,       /* plugin: arg = index in cfg.extras */
     /* options records */
     S_SCOPE_SYSTEM,
@@ -190,28 +104,6 @@ enum src {
     S_TBL_ID,
     S_TBL_NAME,
     S_TBL_DESC,
-};
-
-/* Statistics field k of a direction. */
-enum {
-    K_MIN_PS,
-    K_MAX_PS,
-    K_MEAN_PS,
-    K_STDDEV_PS,
-    K_MIN_PIAT,
-    K_MAX_PIAT,
-    K_MEAN_PIAT,
-    K_STDDEV_PIAT,
-    K_FLAGS, /* 8 counts in flow_stats.flag_count order: syn cwr ece urg ack psh rst fin */
-    K_PER_DIR = K_FLAGS + 8,
-};
-
-/* Bidirectional statistics with an IANA id (0 = custom id). */
-static const uint16_t bidi_iana[K_PER_DIR] = {
-    [K_MIN_PS] = F_MIN_LENGTH,         [K_MAX_PS] = F_MAX_LENGTH,
-    [K_FLAGS + 0] = F_TCP_SYN_TOTAL,   [K_FLAGS + 3] = F_TCP_URG_TOTAL,
-    [K_FLAGS + 4] = F_TCP_ACK_TOTAL,   [K_FLAGS + 5] = F_TCP_PSH_TOTAL,
-    [K_FLAGS + 6] = F_TCP_RST_TOTAL,   [K_FLAGS + 7] = F_TCP_FIN_TOTAL,
 };
 
 static inline void
@@ -276,70 +168,68 @@ add(struct nf9_template *t, uint16_t id, uint16_t len, enum src src, uint16_t ar
     t->record_len = (uint16_t)(t->record_len + len);
 }
 
-static void
-build_data_template(struct nf9_template *t, uint16_t id, int ipv, const struct nf9_config *c)
+/* The configured length of a v9 string field (fields.def's FLD_V9_STRLEN rows). */
+static uint16_t
+str_len(const struct nf9_str_lengths *l, enum fld_id id)
 {
+    switch (id) {
+    case FLD_ntop_l7_proto_name:
+        return l->app_name;
+    case FLD_application_category_name:
+        return l->category;
+    case FLD_ntop_tls_server_name:
+        return l->server_name;
+    case FLD_ntop_ja3c_hash:
+        return l->ja3c;
+    case FLD_ntop_ja3s_hash:
+        return l->ja3s;
+    case FLD_ntop_http_ua:
+        return l->user_agent;
+    case FLD_ntop_http_mime:
+        return l->content_type;
+    default:
+        return 0; /* a new string row needs its length here: test_fields checks */
+    }
+}
+
+/* The catalogue's v9 fields in template order (v9_rank), computed once. */
+static size_t
+v9_order(uint16_t *order)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < FLD_COUNT; i++)
+        if (fld_defs[i].v9_id != 0)
+            order[n++] = (uint16_t)i;
+    /* insertion sort: a hundred rows, once per encoder; equal ranks (v4/v6 rows) keep order */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && fld_defs[order[j - 1]].v9_rank > fld_defs[order[j]].v9_rank;
+             j--) {
+            uint16_t t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    return n;
+}
+
+static void
+build_data_template(struct nf9_template *t, uint16_t id, int ipv, const struct nf9_config *c,
+                    const struct flow_layout *layout)
+{
+    uint16_t order[FLD_COUNT];
+    size_t n = v9_order(order);
+    /* v9 carries ntop's fields whatever --ntop-compat says (nProbe's ids are v9 ids) */
+    uint32_t groups = fld_groups(layout) | FLD_G_NTOP | (ipv == 4 ? FLD_G_V4 : FLD_G_V6);
+
     memset(t, 0, sizeof(*t));
     t->id = id;
-    add(t, F_C_FLOW_ID, 8, S_FLOW_ID, 0);
-    add(t, F_FLOW_START_MS, 8, S_FIRST, FLOW_BIDI);
-    add(t, F_FLOW_END_MS, 8, S_LAST, FLOW_BIDI);
-    add(t, F_IN_BYTES, 8, S_BYTES, FLOW_S2D);
-    add(t, F_IN_PKTS, 8, S_PACKETS, FLOW_S2D);
-    add(t, F_OUT_BYTES, 8, S_BYTES, FLOW_D2S);
-    add(t, F_OUT_PKTS, 8, S_PACKETS, FLOW_D2S);
-    if (ipv == 4) {
-        add(t, F_IPV4_SRC_ADDR, 4, S_SRC_ADDR4, 0);
-        add(t, F_IPV4_DST_ADDR, 4, S_DST_ADDR4, 0);
-    } else {
-        add(t, F_IPV6_SRC_ADDR, 16, S_SRC_ADDR6, 0);
-        add(t, F_IPV6_DST_ADDR, 16, S_DST_ADDR6, 0);
-    }
-    add(t, F_L4_SRC_PORT, 2, S_SRC_PORT, 0);
-    add(t, F_L4_DST_PORT, 2, S_DST_PORT, 0);
-    add(t, F_PROTOCOL, 1, S_PROTOCOL, 0);
-    add(t, F_TCP_FLAGS, 1, S_TCP_FLAGS, FLOW_BIDI);
-    add(t, F_IP_PROTOCOL_VERSION, 1, S_IP_VERSION, 0);
-    add(t, F_FLOW_END_REASON, 1, S_END_REASON, 0);
-    add(t, F_BIFLOW_DIRECTION, 1, S_BIFLOW_DIRECTION, 0);
-    add(t, F_IN_SRC_MAC, 6, S_SRC_MAC, 0);
-    add(t, F_IN_DST_MAC, 6, S_DST_MAC, 0);
-    add(t, F_SRC_VLAN, 2, S_VLAN, 0);
-    add(t, F_FLOW_DURATION_MS, 4, S_DURATION, 0);
-    add(t, F_NTOP_CLIENT_TCP_FLAGS, 1, S_TCP_FLAGS, FLOW_S2D);
-    add(t, F_NTOP_SERVER_TCP_FLAGS, 1, S_TCP_FLAGS, FLOW_D2S);
-    for (uint16_t d = FLOW_S2D; d <= FLOW_D2S; d++) {
-        add(t, (uint16_t)(F_C_DIR_FIRST + 2 * (d - 1)), 8, S_FIRST, d);
-        add(t, (uint16_t)(F_C_DIR_LAST + 2 * (d - 1)), 8, S_LAST, d);
-    }
-    add(t, F_C_EXPIRATION_ID, 1, S_EXPIRATION_ID, 0);
-    if (c->tunnel_id)
-        add(t, F_C_TUNNEL_ID, 1, S_TUNNEL_ID, 0);
-    if (c->statistics) {
-        static const uint8_t klen[K_PER_DIR] = {2, 2, 8, 8, 8, 8, 8, 8, 4, 4, 4, 4, 4, 4, 4, 4};
-        for (uint16_t d = 0; d < 3; d++)
-            for (uint16_t k = 0; k < K_PER_DIR; k++) {
-                uint16_t fid = (uint16_t)(F_C_STATS + K_PER_DIR * d + k);
-                if (d == FLOW_BIDI && bidi_iana[k] != 0)
-                    fid = bidi_iana[k];
-                add(t, fid, klen[k], S_STAT, (uint16_t)(K_PER_DIR * d + k));
-            }
-    }
-    if (c->l7) {
-        add(t, F_APPLICATION_TAG, NF9_APP_ID_LEN, S_APP_TAG, 0);
-        add(t, F_NTOP_L7_PROTO, 2, S_L7_PROTO, 0);
-        add(t, F_C_L7_MASTER, 2, S_L7_MASTER, 0);
-        add(t, F_C_L7_APP, 2, S_L7_APP, 0);
-        add(t, F_C_L7_CATEGORY_ID, 2, S_L7_CATEGORY_ID, 0);
-        add(t, F_NTOP_L7_PROTO_NAME, c->len.app_name, S_L7_APP_NAME, 0);
-        add(t, F_APPLICATION_CATEGORY_NAME, c->len.category, S_L7_CATEGORY_NAME, 0);
-        add(t, F_C_L7_GUESSED, 1, S_L7_GUESSED, 0);
-        add(t, F_NTOP_L7_CONFIDENCE, 1, S_L7_CONFIDENCE, 0);
-        add(t, F_NTOP_TLS_SERVER_NAME, c->len.server_name, S_L7_SERVER_NAME, 0);
-        add(t, F_NTOP_JA3C_HASH, c->len.ja3c, S_L7_JA3C, 0);
-        add(t, F_NTOP_JA3S_HASH, c->len.ja3s, S_L7_JA3S, 0);
-        add(t, F_NTOP_HTTP_UA, c->len.user_agent, S_L7_USER_AGENT, 0);
-        add(t, F_NTOP_HTTP_MIME, c->len.content_type, S_L7_CONTENT_TYPE, 0);
+    for (size_t i = 0; i < n; i++) {
+        const struct fld_def *d = &fld_defs[order[i]];
+        if (!fld_enabled((enum fld_id)order[i], groups))
+            continue;
+        uint16_t len = d->v9_len == FLD_V9_STRLEN ? str_len(&c->len, (enum fld_id)order[i])
+                                                  : d->v9_len;
+        add(t, d->v9_id, len, S_FIELD, order[i]);
     }
     for (size_t i = 0; i < c->n_extras; i++) /* plugin: the fixed-length ones */
         if (c->extras[i].v9_id != 0)
@@ -517,8 +407,14 @@ nf9_new(const struct nf9_config *c, char *err, size_t errlen)
     }
     x->cfg.app_name = NULL; /* read once: the map is ours now */
     x->cfg.app_ctx = NULL;
-    build_data_template(&x->tmpl_v4, base, 4, &x->cfg);
-    build_data_template(&x->tmpl_v6, (uint16_t)(base + 1), 6, &x->cfg);
+    x->layout = (struct flow_layout){
+        .tunnel_id = x->cfg.tunnel_id,
+        .statistics = x->cfg.statistics,
+        .l7 = x->cfg.l7,
+        .l7_off = x->cfg.l7_off,
+    };
+    build_data_template(&x->tmpl_v4, base, 4, &x->cfg, &x->layout);
+    build_data_template(&x->tmpl_v6, (uint16_t)(base + 1), 6, &x->cfg, &x->layout);
     build_options_templates(x, base);
     if (x->tmpl_v6.n_fields > NF9_MAX_FIELDS) {
         snprintf(err, errlen, "netflow v9: %u fields exceed the template limit %u",
@@ -636,173 +532,53 @@ nf9_template_id(const struct nf9_ctx *x, int ip_version)
     return ip_version == 6 ? x->tmpl_v6.id : x->tmpl_v4.id;
 }
 
-/* The nDPI protocol a flow is labelled with: its application, or its master when there is none
- * (as ntop's L7_PROTO and the IPFIX encoder). */
-static uint16_t
-l7_proto(const struct flow_l7 *l7)
+/* Writes catalogue field id of f at p, len octets: numbers big endian (saturated, signed ones
+ * two's complement), strings NUL-padded or cut. */
+static void
+put_field(const struct nf9_ctx *x, enum fld_id id, const struct flow *f, uint8_t *p, unsigned len)
 {
-    return l7->app_id != 0 ? l7->app_id : l7->master_id;
+    union fld_value v;
+
+    fld_get(id, &x->layout, f, &v);
+    switch (fld_defs[id].type) {
+    case FLD_T_U64:
+        put_uint(p, v.u, len);
+        break;
+    case FLD_T_I64:
+        put_uint(p, len < 8 ? (uint64_t)v.i & ((UINT64_C(1) << (8 * len)) - 1) : (uint64_t)v.i,
+                 len);
+        break;
+    case FLD_T_F64:
+        put_double(p, v.d);
+        break;
+    case FLD_T_STR:
+        put_str(p, v.s, len, len);
+        break;
+    case FLD_T_IP:
+    case FLD_T_MAC:
+        memcpy(p, v.b, len);
+        break;
+    case FLD_T_APPID:
+        p[0] = NF9_APP_ENGINE_PANA_L7_PEN;
+        put_be32(p + 1, x->cfg.pen);
+        put_be16(p + 5, (uint16_t)v.u);
+        break;
+    default: /* OUI, lists: not v9 fields */
+        memset(p, 0, len);
+        break;
+    }
 }
-
-static const struct flow_l7 *
-flow_l7_of(const struct nf9_ctx *x, const struct flow *f)
-{
-    return (const struct flow_l7 *)(const void *)(f->ext + x->cfg.l7_off);
-}
-
-
-#define L7_STR(p, l7, m, len) put_str(p, (l7)->m, sizeof((l7)->m), len)
 
 /* Writes one flow record of template t at p (t->record_len octets). */
 static void
 write_flow(const struct nf9_ctx *x, const struct nf9_template *t, const struct flow *f, uint8_t *p)
 {
-    const struct flow_l7 *l7 = x->cfg.l7 ? flow_l7_of(x, f) : NULL;
-
     for (unsigned i = 0; i < t->n_fields; i++) {
         const struct nf9_field *fd = &t->f[i];
         unsigned len = fd->len;
         switch ((enum src)fd->src) {
-        case S_FLOW_ID:
-            put_uint(p, f->id, len);
-            break;
-        case S_FIRST:
-            put_uint(p, f->dir[fd->arg].first_seen_ms, len);
-            break;
-        case S_LAST:
-            put_uint(p, f->dir[fd->arg].last_seen_ms, len);
-            break;
-        case S_BYTES:
-            put_uint(p, f->dir[fd->arg].bytes, len);
-            break;
-        case S_PACKETS:
-            put_uint(p, f->dir[fd->arg].packets, len);
-            break;
-        case S_SRC_ADDR4:
-        case S_SRC_ADDR6:
-            memcpy(p, flow_src_ip(f), len);
-            break;
-        case S_DST_ADDR4:
-        case S_DST_ADDR6:
-            memcpy(p, flow_dst_ip(f), len);
-            break;
-        case S_SRC_PORT:
-            put_uint(p, flow_src_port(f), len);
-            break;
-        case S_DST_PORT:
-            put_uint(p, flow_dst_port(f), len);
-            break;
-        case S_PROTOCOL:
-            put_uint(p, f->key.protocol, len);
-            break;
-        case S_TCP_FLAGS:
-            put_uint(p, f->tcp_flags_or[fd->arg], len);
-            break;
-        case S_IP_VERSION:
-            put_uint(p, f->key.ip_version, len);
-            break;
-        case S_END_REASON:
-            put_uint(p, f->end_reason, len);
-            break;
-        case S_BIFLOW_DIRECTION:
-            put_uint(p, 1, len); /* RFC 5103: the source is the initiator (first packet) */
-            break;
-        case S_SRC_MAC:
-            memcpy(p, f->src_mac, len);
-            break;
-        case S_DST_MAC:
-            memcpy(p, f->dst_mac, len);
-            break;
-        case S_VLAN:
-            put_uint(p, f->key.vlan_id, len);
-            break;
-        case S_DURATION:
-            put_uint(p, flow_duration(&f->dir[FLOW_BIDI]), len);
-            break;
-        case S_EXPIRATION_ID:
-            put_uint(p, (uint8_t)f->expiration_id, len);
-            break;
-        case S_TUNNEL_ID:
-            put_uint(p, f->key.tunnel_id, len);
-            break;
-        case S_STAT: {
-            const struct flow_stats *s = &flow_stats(f)[fd->arg / K_PER_DIR];
-            unsigned k = fd->arg % K_PER_DIR;
-            switch (k) {
-            case K_MIN_PS:
-                put_uint(p, s->min_ps, len);
-                break;
-            case K_MAX_PS:
-                put_uint(p, s->max_ps, len);
-                break;
-            case K_MEAN_PS:
-                put_double(p, s->mean_ps);
-                break;
-            case K_STDDEV_PS:
-                put_double(p, feat_stddev_ps(s, f->dir[fd->arg / K_PER_DIR].packets));
-                break;
-            case K_MIN_PIAT:
-                put_uint(p, s->min_piat, len);
-                break;
-            case K_MAX_PIAT:
-                put_uint(p, s->max_piat, len);
-                break;
-            case K_MEAN_PIAT:
-                put_double(p, s->mean_piat);
-                break;
-            case K_STDDEV_PIAT:
-                put_double(p, feat_stddev_piat(s, f->dir[fd->arg / K_PER_DIR].packets));
-                break;
-            default:
-                put_uint(p, s->flag_count[k - K_FLAGS], len);
-                break;
-            }
-            break;
-        }
-        case S_APP_TAG: {
-            p[0] = NF9_APP_ENGINE_PANA_L7_PEN;
-            put_be32(p + 1, x->cfg.pen);
-            put_be16(p + 5, l7_proto(l7));
-            break;
-        }
-        case S_L7_PROTO:
-            put_uint(p, l7_proto(l7), len);
-            break;
-        case S_L7_APP:
-            put_uint(p, l7->app_id, len);
-            break;
-        case S_L7_MASTER:
-            put_uint(p, l7->master_id, len);
-            break;
-        case S_L7_CATEGORY_ID:
-            put_uint(p, l7->category_id, len);
-            break;
-        case S_L7_APP_NAME:
-            L7_STR(p, l7, application_name, len);
-            break;
-        case S_L7_CATEGORY_NAME:
-            L7_STR(p, l7, category_name, len);
-            break;
-        case S_L7_GUESSED:
-            put_uint(p, l7->guessed, len);
-            break;
-        case S_L7_CONFIDENCE:
-            put_uint(p, l7->confidence, len);
-            break;
-        case S_L7_SERVER_NAME:
-            L7_STR(p, l7, requested_server_name, len);
-            break;
-        case S_L7_JA3C:
-            L7_STR(p, l7, client_fingerprint, len);
-            break;
-        case S_L7_JA3S:
-            L7_STR(p, l7, server_fingerprint, len);
-            break;
-        case S_L7_USER_AGENT:
-            L7_STR(p, l7, user_agent, len);
-            break;
-        case S_L7_CONTENT_TYPE:
-            L7_STR(p, l7, content_type, len);
+        case S_FIELD:
+            put_field(x, (enum fld_id)fd->arg, f, p, len);
             break;
         case S_EXTRA: { /* plugin: network order; a shorter string is NUL-padded */
             const struct exp_extra *xe = &x->cfg.extras[fd->arg];

@@ -9,6 +9,7 @@
 #ifndef NFPROBE_FLOW_H
 #define NFPROBE_FLOW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -147,6 +148,47 @@ static inline uint64_t
 flow_duration(const struct flow_dir *d)
 {
     return d->last_seen_ms - d->first_seen_ms;
+}
+
+/*
+ * Where the optional extensions sit in a flow slot, computed once from the configuration (by
+ * the meter, mtr_layout()) and read by every module through the accessors below: no module
+ * computes an offset into ext[] itself. A field is valid only when its switch is on.
+ */
+struct flow_layout {
+    bool tunnel_id;    /* decode_tunnels: tunnel_id is reported */
+    bool statistics;   /* struct flow_stats[3] at ext[0] (flow_stats()) */
+    uint16_t splt_n;   /* SPLT arrays of splt_n entries at splt_off, when > 0 */
+    bool l7;           /* struct flow_l7 at l7_off (DPI on) */
+    size_t splt_off;
+    size_t l7_off;
+};
+
+/* The L7 labels of f; valid only when L->l7. */
+static inline const struct flow_l7 *
+flow_l7(const struct flow_layout *L, const struct flow *f)
+{
+    return (const struct flow_l7 *)(const void *)(f->ext + L->l7_off);
+}
+
+/* The SPLT arrays of f (L->splt_n entries each, f->splt_len of them recorded). */
+static inline const uint32_t *
+flow_splt_piat(const struct flow_layout *L, const struct flow *f)
+{
+    return (const uint32_t *)(const void *)(f->ext + L->splt_off);
+}
+
+static inline const uint16_t *
+flow_splt_ps(const struct flow_layout *L, const struct flow *f)
+{
+    return (const uint16_t *)(const void *)(f->ext + L->splt_off +
+                                            (size_t)L->splt_n * sizeof(uint32_t));
+}
+
+static inline const uint8_t *
+flow_splt_dir(const struct flow_layout *L, const struct flow *f)
+{
+    return f->ext + L->splt_off + (size_t)L->splt_n * (sizeof(uint32_t) + sizeof(uint16_t));
 }
 
 #endif

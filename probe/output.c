@@ -19,11 +19,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fields.h"
 #include "fmt.h"
 
 #define OUT_BUF_SIZE (1u << 20)
 #define OUT_MAX_COLS 256
 #define OUT_BLAKE2B_LEN 64
+#define OUT_KEY_MIN 32 /* --anonymize-key: 256 bits at least */
 
 enum row_mode { ROW_HEADER, ROW_CSV, ROW_JSON };
 
@@ -38,8 +40,12 @@ struct out_writer {
     unsigned col;
     bool anon[OUT_MAX_COLS];
     unsigned char key[OUT_BLAKE2B_LEN];
+    size_t key_len;
     EVP_MAC *mac;
     const struct flow *f;
+    struct flow_layout layout;
+    uint16_t cols[FLD_COUNT]; /* enabled catalogue columns, computed once at open */
+    size_t n_cols;
     size_t len;
     char *buf;
 };
@@ -238,7 +244,7 @@ put_anonymized(struct out_writer *w, const char *text, size_t n)
                            OSSL_PARAM_construct_end()};
     EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(w->mac);
 
-    if (ctx == NULL || !EVP_MAC_init(ctx, w->key, sizeof(w->key), params) ||
+    if (ctx == NULL || !EVP_MAC_init(ctx, w->key, w->key_len, params) ||
         !EVP_MAC_update(ctx, (const unsigned char *)text, n) ||
         !EVP_MAC_final(ctx, md, &mdlen, sizeof(md)) || mdlen != sizeof(md)) {
         /* Never leak the clear value: write an empty digest and report the failure. */
@@ -384,138 +390,128 @@ put_list(struct out_writer *w, const char *name, const void *arr, int kind)
     put_value(w, name, lbuf, n, OUT_KIND_LIST);
 }
 
-/* Column names, spelled out once so that a row costs no name formatting. */
-#define DIR_COLS(d) {d "_first_seen_ms", d "_last_seen_ms", d "_duration_ms", d "_packets", d "_bytes"}
-#define PS_COLS(d) {d "_min_ps", d "_mean_ps", d "_stddev_ps", d "_max_ps"}
-#define PIAT_COLS(d) {d "_min_piat_ms", d "_mean_piat_ms", d "_stddev_piat_ms", d "_max_piat_ms"}
-#define FLAG_COLS(d)                                                                               \
-    {d "_syn_packets", d "_cwr_packets", d "_ece_packets", d "_urg_packets",                       \
-     d "_ack_packets", d "_psh_packets", d "_rst_packets", d "_fin_packets"}
-#define ALL_DIRS(m) {m("bidirectional"), m("src2dst"), m("dst2src")}
-static const char *const dir_cols[3][5] = ALL_DIRS(DIR_COLS);
-static const char *const ps_cols[3][4] = ALL_DIRS(PS_COLS);
-static const char *const piat_cols[3][4] = ALL_DIRS(PIAT_COLS);
-static const char *const flag_cols[3][8] = ALL_DIRS(FLAG_COLS);
-static const char *const side_cols[2][4] = {{"src_ip", "src_mac", "src_oui", "src_port"},
-                                            {"dst_ip", "dst_mac", "dst_oui", "dst_port"}};
-
-/* Walks the columns of NFlow.__slots__ in order (spec section 7). */
+/* One row: the enabled catalogue columns (w->cols, NFStream's order), then the plugins'. */
 static void
 write_row(struct out_writer *w, const struct flow *f)
 {
-    char s[INET6_ADDRSTRLEN + 2] = "";
-    const struct out_config *c = &w->cfg;
-    const bool values = w->mode != ROW_HEADER;
+    char s[INET6_ADDRSTRLEN + 2];
+    union fld_value v;
 
     w->col = 0;
     w->f = f;
-    put_u64(w, "id", f->id);
-    put_i64(w, "expiration_id", f->expiration_id);
-    for (int side = 0; side < 2; side++) {
-        if (values)
-            out_format_ip(side == 0 ? flow_src_ip(f) : flow_dst_ip(f), f->key.ip_version, s);
-        put_str(w, side_cols[side][0], s);
-        if (values)
-            format_mac(side == 0 ? f->src_mac : f->dst_mac, s);
-        put_str(w, side_cols[side][1], s);
-        s[8] = '\0';
-        put_str(w, side_cols[side][2], s);
-        put_u64(w, side_cols[side][3], side == 0 ? flow_src_port(f) : flow_dst_port(f));
-    }
-    put_u64(w, "protocol", f->key.protocol);
-    put_u64(w, "ip_version", f->key.ip_version);
-    put_u64(w, "vlan_id", f->key.vlan_id);
-    if (c->tunnel_id)
-        put_u64(w, "tunnel_id", f->key.tunnel_id);
-    for (int d = 0; d < 3; d++) {
-        const struct flow_dir *fd = &f->dir[d];
-        put_u64(w, dir_cols[d][0], fd->first_seen_ms);
-        put_u64(w, dir_cols[d][1], fd->last_seen_ms);
-        put_u64(w, dir_cols[d][2], flow_duration(fd));
-        put_u64(w, dir_cols[d][3], fd->packets);
-        put_u64(w, dir_cols[d][4], fd->bytes);
-    }
-    if (c->statistics) {
-        /* A header row walks a dummy flow without extensions: read zeros instead. */
-        static const struct flow_stats no_stats[3];
-        const struct flow_stats *fst = values ? flow_stats(f) : no_stats;
-        for (int d = 0; d < 3; d++) {
-            const struct flow_stats *st = &fst[d];
-            put_u64(w, ps_cols[d][0], st->min_ps);
-            put_f64(w, ps_cols[d][1], st->mean_ps);
-            put_f64(w, ps_cols[d][2], feat_stddev_ps(st, f->dir[d].packets));
-            put_u64(w, ps_cols[d][3], st->max_ps);
+    for (size_t i = 0; i < w->n_cols; i++) {
+        enum fld_id id = (enum fld_id)w->cols[i];
+        const struct fld_def *d = &fld_defs[id];
+        if (w->mode == ROW_HEADER) {
+            begin_col(w, d->column);
+            continue;
         }
-        for (int d = 0; d < 3; d++) {
-            const struct flow_stats *st = &fst[d];
-            put_u64(w, piat_cols[d][0], st->min_piat);
-            put_f64(w, piat_cols[d][1], st->mean_piat);
-            put_f64(w, piat_cols[d][2], feat_stddev_piat(st, f->dir[d].packets));
-            put_u64(w, piat_cols[d][3], st->max_piat);
+        fld_get(id, &w->layout, f, &v);
+        switch (d->type) {
+        case FLD_T_U64:
+        case FLD_T_APPID:
+            put_u64(w, d->column, v.u);
+            break;
+        case FLD_T_I64:
+            put_i64(w, d->column, v.i);
+            break;
+        case FLD_T_F64:
+            put_f64(w, d->column, v.d);
+            break;
+        case FLD_T_STR:
+            put_str(w, d->column, v.s);
+            break;
+        case FLD_T_IP:
+            out_format_ip(v.b, f->key.ip_version, s);
+            put_str(w, d->column, s);
+            break;
+        case FLD_T_MAC:
+        case FLD_T_OUI:
+            format_mac(v.b, s);
+            if (d->type == FLD_T_OUI)
+                s[8] = '\0';
+            put_str(w, d->column, s);
+            break;
+        case FLD_T_LIST8:
+            put_list(w, d->column, v.list, 0);
+            break;
+        case FLD_T_LIST16:
+            put_list(w, d->column, v.list, 1);
+            break;
+        case FLD_T_LIST32:
+            put_list(w, d->column, v.list, 2);
+            break;
         }
-        for (int d = 0; d < 3; d++)
-            for (int k = 0; k < 8; k++)
-                put_u64(w, flag_cols[d][k], fst[d].flag_count[k]);
     }
-    if (c->splt_n > 0) {
-        put_list(w, "splt_direction", feat_splt_dir(c->feat, f), 0);
-        put_list(w, "splt_ps", feat_splt_ps(c->feat, f), 1);
-        put_list(w, "splt_piat_ms", feat_splt_piat(c->feat, f), 2);
-    }
-    if (c->l7) {
-        /* A header row walks a dummy flow without extensions: read zeros instead. */
-        static const struct flow_l7 no_l7;
-        const struct flow_l7 *l7 =
-            values ? (const struct flow_l7 *)(const void *)(f->ext + c->l7_off) : &no_l7;
-        put_str(w, "application_name", l7->application_name);
-        put_str(w, "application_category_name", l7->category_name);
-        put_u64(w, "application_is_guessed", l7->guessed);
-        put_u64(w, "application_confidence", l7->confidence);
-        put_str(w, "requested_server_name", l7->requested_server_name);
-        put_str(w, "client_fingerprint", l7->client_fingerprint);
-        put_str(w, "server_fingerprint", l7->server_fingerprint);
-        put_str(w, "user_agent", l7->user_agent);
-        put_str(w, "content_type", l7->content_type);
-    }
-    for (size_t i = 0; i < c->n_extra; i++) {
-        const struct out_extra *x = &c->extra[i];
-        char v[512];
+    for (size_t i = 0; i < w->cfg.n_extra; i++) {
+        const struct out_extra *x = &w->cfg.extra[i];
+        char val[512];
         if (w->mode == ROW_HEADER) {
             begin_col(w, x->name);
             continue;
         }
-        int kind = x->format(x->ctx, f, v, sizeof(v));
-        put_value(w, x->name, v, strlen(v), kind);
+        int kind = x->format(x->ctx, f, val, sizeof(val));
+        put_value(w, x->name, val, strlen(val), kind);
     }
 }
 
-/* Looks a name up among the columns by walking a header row into a scratch buffer. */
+/* The index of column `want` in a row (catalogue columns, then the plugins'), or -1. */
 static int
-column_index(struct out_writer *w, const char *want, size_t wantlen)
+column_index(const struct out_writer *w, const char *want, size_t wantlen)
 {
-    size_t save_len = w->len;
-    enum row_mode save_mode = w->mode;
-    int found = -1;
-
-    w->mode = ROW_HEADER;
-    w->len = 0;
-    struct flow dummy;
-    memset(&dummy, 0, sizeof(dummy));
-    write_row(w, &dummy);
-    /* The header is in buf[0..len): split on commas. */
-    size_t start = 0;
-    int idx = 0;
-    for (size_t i = 0; i <= w->len; i++) {
-        if (i == w->len || w->buf[i] == ',') {
-            if (i - start == wantlen && memcmp(w->buf + start, want, wantlen) == 0)
-                found = idx;
-            idx++;
-            start = i + 1;
-        }
+    for (size_t i = 0; i < w->n_cols; i++) {
+        const char *c = fld_defs[w->cols[i]].column;
+        if (strlen(c) == wantlen && memcmp(c, want, wantlen) == 0)
+            return (int)i;
     }
-    w->len = save_len;
-    w->mode = save_mode;
-    return found;
+    for (size_t i = 0; i < w->cfg.n_extra; i++) {
+        const char *c = w->cfg.extra[i].name;
+        if (strlen(c) == wantlen && memcmp(c, want, wantlen) == 0)
+            return (int)(w->n_cols + i);
+    }
+    return -1;
+}
+
+/*
+ * The BLAKE2b key from path: all of its octets, OUT_KEY_MIN to OUT_BLAKE2B_LEN of them (the same
+ * file gives the same digests in every run). A shorter key is refused: it would make the
+ * digests guessable by trying keys.
+ */
+static int
+read_key(struct out_writer *w, const char *path, char *err, size_t errlen)
+{
+    unsigned char buf[OUT_BLAKE2B_LEN + 1];
+    size_t n = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0) {
+        snprintf(err, errlen, "--anonymize-key %s: %s", path, strerror(errno));
+        return -1;
+    }
+    while (n < sizeof(buf)) {
+        ssize_t r = read(fd, buf + n, sizeof(buf) - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            snprintf(err, errlen, "--anonymize-key %s: %s", path, strerror(errno));
+            close(fd);
+            return -1;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    if (n < OUT_KEY_MIN || n > OUT_BLAKE2B_LEN) {
+        snprintf(err, errlen, "--anonymize-key %s: %s%zu octets, the key must have %d to %d "
+                 "(e.g. head -c 64 /dev/urandom >%s)", path, n > OUT_BLAKE2B_LEN ? "more than " : "",
+                 n > OUT_BLAKE2B_LEN ? (size_t)OUT_BLAKE2B_LEN : n, OUT_KEY_MIN, OUT_BLAKE2B_LEN,
+                 path);
+        return -1;
+    }
+    memcpy(w->key, buf, n);
+    w->key_len = n;
+    return 0;
 }
 
 struct out_writer *
@@ -535,6 +531,15 @@ out_open(const char *path, enum out_format fmt, const struct out_config *c, cons
     w->cfg = *c;
     w->fmt = fmt;
     w->fd = -1;
+    w->layout = (struct flow_layout){
+        .tunnel_id = c->tunnel_id,
+        .statistics = c->statistics,
+        .splt_n = c->splt_n,
+        .splt_off = c->feat != NULL ? c->feat->splt_off : 0,
+        .l7 = c->l7,
+        .l7_off = c->l7_off,
+    };
+    w->n_cols = fld_columns(fld_groups(&w->layout), w->cols);
     if (anonymize != NULL && anonymize[0] != '\0') {
         const char *p = anonymize;
         while (*p != '\0') {
@@ -550,9 +555,18 @@ out_open(const char *path, enum out_format fmt, const struct out_config *c, cons
                 p++;
         }
         w->mac = EVP_MAC_fetch(NULL, "BLAKE2BMAC", NULL);
-        if (w->mac == NULL || RAND_bytes(w->key, sizeof(w->key)) != 1) {
-            snprintf(err, errlen, "--anonymize: OpenSSL has no BLAKE2BMAC or no randomness");
+        if (w->mac == NULL) {
+            snprintf(err, errlen, "--anonymize: OpenSSL has no BLAKE2BMAC");
             goto fail;
+        }
+        if (c->anonymize_key != NULL) {
+            if (read_key(w, c->anonymize_key, err, errlen) != 0)
+                goto fail;
+        } else if (RAND_bytes(w->key, sizeof(w->key)) != 1) {
+            snprintf(err, errlen, "--anonymize: OpenSSL has no randomness for the key");
+            goto fail;
+        } else {
+            w->key_len = sizeof(w->key);
         }
     }
     if (strcmp(path, "-") == 0) {

@@ -40,6 +40,9 @@ struct out_config {
     const struct feat_config *feat;
     const struct out_extra *extra;
     size_t n_extra;
+    /* --anonymize-key: file holding the BLAKE2b key (32 to 64 octets), so digests are the
+     * same across runs; NULL = a random key per run (NFStream's behaviour) */
+    const char *anonymize_key;
 };
 
 struct out_writer;
@@ -47,7 +50,8 @@ struct out_writer;
 /*
  * Opens path ("-" = stdout) for writing flows in the given format. anonymize is a
  * comma-separated list of column names to replace with keyed BLAKE2b-512 hex digests (NFStream's
- * NFAnonymizer; the key is random per run), or NULL. Unknown column names are an error.
+ * NFAnonymizer; the key is c->anonymize_key's content, else random per run), or NULL. Unknown
+ * column names, an unreadable key file or a key of fewer than 32 octets are errors naming them.
  */
 struct out_writer *out_open(const char *path, enum out_format fmt, const struct out_config *c,
                             const char *anonymize, char *err, size_t errlen);

@@ -1,4 +1,5 @@
 # lib.sh - the shell library of the collectors-test scripts (sourced, not run).
+# shellcheck disable=SC2034 # FAILED, NFCAPD_FILE, PORT: read by the scripts that source this
 #
 # Every collector is a real program on 127.0.0.1 started by the test itself; every background
 # process a test starts goes into PIDS, and `cleanup` (the EXIT trap set by collector_scratch)

@@ -128,7 +128,7 @@ san=$(sed -n 's/^SAN_CFLAGS = //p' "$BUILDDIR/Makefile")
 want_deb=${NFPROBE_TEST_DEB:-}
 [ -z "$want_deb" ] && { [ -z "$san" ] && want_deb=1 || want_deb=0; }
 if [ "$want_deb" != 1 ]; then
-    echo "note: .deb not built (sanitizer build; NFPROBE_TEST_DEB=1 builds it)"
+    echo "note: .deb not built (NFPROBE_TEST_DEB=0, or a sanitizer build: NFPROBE_TEST_DEB=1 builds it)"
 elif ! command -v dpkg-buildpackage >/dev/null 2>&1 || ! command -v dh >/dev/null 2>&1; then
     echo "note: .deb not built (dpkg-dev and debhelper not installed)"
 else

@@ -11,7 +11,8 @@
 # SIGTERM gives exit 0; the port is closed afterwards.
 #
 # Needs from nfprobe: -i, --metrics HOST:PORT, and the counter $PKT_METRIC (default
-# nfprobe_packets_total: packets captured, summed over workers) without labels.
+# nfprobe_packets_total: packets captured, summed over workers) labelled with the interface
+# (interface="VETH"). Every answer also passes `promtool check metrics` when promtool exists.
 # Skips (77) without --metrics, root, ip, tcpreplay or python3.
 . "$(dirname "$0")/lib.sh"
 
@@ -61,7 +62,8 @@ PY
 # on /metrics, or an HTTP status for another path), validating every /metrics answer.
 # Exit 0 when it holds, 1 on an invalid answer or at the deadline, 2 when nfprobe is gone.
 cat >"$TMP/scrape.py" <<'PY'
-import http.client, os, re, sys, time
+import http.client, os, re, shutil, subprocess, sys, time
+promtool = shutil.which('promtool')
 port, path, want, pid = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 secs = float(sys.argv[5])
 metric = os.environ['PKT_METRIC']
@@ -118,9 +120,13 @@ def validate(r, body):
             if name not in typed: fail('line %d: %s has no TYPE' % (n, name))
             if typed[name] == 'counter' and not x >= 0: fail('line %d: counter %r' % (n, v))
             sampled.add(name)
-            if name == metric and not m.group(2):
+            if name == metric and m.group(2) == 'interface="%s"' % os.environ['VETH']:
                 value = v
-    if value is None: fail('no unlabelled sample of %s' % metric)
+    if value is None: fail('no sample of %s{interface="%s"}' % (metric, os.environ['VETH']))
+    if promtool:
+        r = subprocess.run([promtool, 'check', 'metrics'], input=body, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT)
+        if r.returncode != 0: fail('promtool: %s' % r.stdout.decode().strip())
     return value
 
 deadline, last = time.monotonic() + secs, 'nothing'
@@ -143,7 +149,7 @@ while time.monotonic() < deadline:
     time.sleep(0.05)
 print('got %s, want %s' % (last, want)); sys.exit(1)
 PY
-export PKT_METRIC
+export PKT_METRIC VETH
 scrape() { python3 "$TMP/scrape.py" "$PORT" "$1" "$2" "$PID" "$3"; }
 
 fails=0
@@ -180,7 +186,8 @@ FED=$(python3 - "$PORT" <<'PY'
 import http.client, re, sys
 c = http.client.HTTPConnection('127.0.0.1', int(sys.argv[1]), timeout=5)
 c.request('GET', '/metrics')
-m = re.search(r'^nfprobe_dpi_packets_total (\d+)$', c.getresponse().read().decode(), re.M)
+m = re.search(r'^nfprobe_dpi_packets_total\{interface="[^"]*"\} (\d+)$',
+              c.getresponse().read().decode(), re.M)
 print(m.group(1) if m else '')
 PY
 )

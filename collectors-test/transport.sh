@@ -225,7 +225,7 @@ fi
 "$TX_SEND" -n 1 -A "$PKI/ca.pem" -C "$PKI/client.pem" -K "$PKI/server.key" \
     "tls://127.0.0.1:$(free_port tcp)" >"$TMP/badkey.out" 2>&1
 rc=$?
-if [ $rc -eq 1 ] && grep -q "tls_key $PKI/server.key" "$TMP/badkey.out"; then
+if [ $rc -eq 1 ] && grep -q -- "--tls-key $PKI/server.key" "$TMP/badkey.out"; then
     pass "mismatched key refused: $(head -1 "$TMP/badkey.out")"
 else
     fail "mismatched key: rc=$rc"; cat "$TMP/badkey.out"

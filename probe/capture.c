@@ -66,7 +66,10 @@ open_one(const char *file, const char *bpf, char *iobuf, char *err, size_t errle
             fclose(fp); /* pcap_close() owns it only on success */
     }
     if (p == NULL) {
-        snprintf(err, errlen, "%s: %s", file, ebuf);
+        /* libpcap's text may already start with the path: say it once. */
+        size_t fl = strlen(file);
+        int named = strncmp(ebuf, file, fl) == 0 && ebuf[fl] == ':' && ebuf[fl + 1] == ' ';
+        snprintf(err, errlen, "%s: %s", file, named ? ebuf + fl + 2 : ebuf);
         return NULL;
     }
     if (bpf != NULL) {
@@ -151,7 +154,12 @@ cap_open_live(const struct cap_live_config *c, char *err, size_t errlen)
     }
     rc = pcap_activate(p);
     if (rc < 0) {
-        snprintf(err, errlen, "-i %s: %s: %s", c->iface, pcap_statustostr(rc), pcap_geterr(p));
+        /* pcap_geterr() often repeats the status ("No such device exists"): say it once. */
+        const char *st = pcap_statustostr(rc), *why = pcap_geterr(p);
+        if (why[0] == '\0' || strcmp(why, st) == 0)
+            snprintf(err, errlen, "-i %s: %s", c->iface, st);
+        else
+            snprintf(err, errlen, "-i %s: %s: %s", c->iface, st, why);
         goto fail;
     }
     if (c->fanout_group != 0) {
@@ -340,4 +348,41 @@ cap_stats(const struct cap_source *s, struct cap_stats *out)
             out->if_drops = ps.ps_ifdrop;
         }
     }
+}
+
+const char *
+cap_lib_version(void)
+{
+    return pcap_lib_version();
+}
+
+int
+cap_check_filter(const char *expr, const char *file, char *err, size_t errlen)
+{
+    struct bpf_program prog;
+    struct stat st;
+    char ebuf[PCAP_ERRBUF_SIZE];
+    int dlt = DLT_EN10MB, rc = 0;
+
+    if (file != NULL && stat(file, &st) == 0 && S_ISREG(st.st_mode)) {
+        pcap_t *f = pcap_open_offline(file, ebuf);
+        if (f != NULL) {
+            dlt = pcap_datalink(f);
+            pcap_close(f);
+        }
+    }
+    pcap_t *p = pcap_open_dead(dlt, 262144);
+
+    if (p == NULL) {
+        snprintf(err, errlen, "libpcap: out of memory");
+        return -ENOMEM;
+    }
+    if (pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+        snprintf(err, errlen, "%s", pcap_geterr(p));
+        rc = -EINVAL;
+    } else {
+        pcap_freecode(&prog);
+    }
+    pcap_close(p);
+    return rc;
 }

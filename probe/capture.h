@@ -83,4 +83,15 @@ const char *cap_take_error(struct cap_source *s);
 
 void cap_stats(const struct cap_source *s, struct cap_stats *out);
 
+/* libpcap's version string ("libpcap version 1.10.3 (...)"). */
+const char *cap_lib_version(void);
+
+/*
+ * Compiles the BPF expression without capturing, as -n's check: for the link type of the
+ * capture file `file` (its header is read; a FIFO, "-" or NULL: Ethernet, as for a live
+ * interface, whose type is known only once it opens). Returns 0, or -EINVAL with libpcap's
+ * message in err.
+ */
+int cap_check_filter(const char *expr, const char *file, char *err, size_t errlen);
+
 #endif

@@ -2,14 +2,17 @@
  * config.c - option table, the configuration-file parser, printing and validation.
  *
  * Every option is one row of opts[]: its name (the long flag and the file key), its kind, the
- * field it sets and its range. cfg_set(), cfg_parse_buf(), cfg_print() and cfg_reload_check()
- * all walk that one table, so a new option is one row.
+ * field it sets, its range, its short letter, value name, --help line and section. cfg_set(),
+ * cfg_parse_buf(), cfg_print(), cfg_reload_check(), getopt's tables (cfg_long_options()) and
+ * --help (cfg_usage()) all walk that one table, so a new option is one row; test_config checks
+ * the man page's OPTIONS against it.
  */
 #include "config.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -35,9 +38,18 @@ enum opt_kind {
     K_FLAG,   /* bool; on the command line a flag without value, in a file yes/no */
     K_CHOICE, /* const char * pointing to one of choices[] */
     K_LEVEL,  /* uint8_t syslog level, written as its name */
+    K_CLI,    /* command line only (-C, -n, -h, -V): handled by main, no field */
 };
 
 enum opt_unit { U_NONE, U_SECONDS, U_BYTES };
+
+/* Where --help and the man page group an option. */
+enum opt_sect { S_INPUT, S_METER, S_DPI, S_OUTPUT, S_EXPORT, S_DAEMON, S_NSECT };
+
+static const char *const sect_title[S_NSECT] = {
+    "input", "metering (NFStream's parameters and defaults)", "application detection (nDPI)",
+    "output", "export", "appliance",
+};
 
 struct opt {
     const char *name;
@@ -52,6 +64,11 @@ struct opt {
     bool neg;      /* K_FLAG: this name turns the flag off ("no-decode-tunnels") */
     bool reload;   /* may change on SIGHUP without a restart */
     const char *const *choices;
+    /* The command line and --help: */
+    char letter;       /* short option, or 0 */
+    const char *arg;   /* the value's name in --help ("FILE"); NULL: a flag without value */
+    const char *help;  /* --help text; '\n' continues on the next line; NULL: not listed */
+    enum opt_sect sect;
 };
 
 static const char *const collector_modes[] = {"all", "round-robin", NULL};
@@ -60,70 +77,128 @@ static const char *const log_targets[] = {"stderr", "syslog", NULL};
 static const char *const level_names[] = {"emerg", "alert", "crit",  "err",
                                           "warning", "notice", "info", "debug"};
 
+/*
+ * Row makers: the key, the field, the kind's own arguments, whether SIGHUP may change it,
+ * then the section and the --help line (and .letter = 'x' for a short option, .arg for the
+ * value's name where the default one does not fit).
+ */
 #define FIELD(f) .off = offsetof(struct prb_config, f), .size = sizeof(((struct prb_config *)0)->f)
-#define NUM(n, f, l, h, u, r)                                                                      \
-    {.name = n, .kind = K_NUM, FIELD(f), .lo = l, .hi = h, .unit = u, .reload = r}
-#define STR(n, f, r) {.name = n, .kind = K_STR, FIELD(f), .reload = r}
-#define LIST(n, f, cnt, b, r)                                                                      \
+#define NUM(n, f, l, h, u, r, s, a, hl, ...)                                                       \
+    {.name = n, .kind = K_NUM, FIELD(f), .lo = l, .hi = h, .unit = u, .reload = r, .sect = s,     \
+     .arg = a, .help = hl, __VA_ARGS__}
+#define STR(n, f, r, s, a, hl, ...)                                                                \
+    {.name = n, .kind = K_STR, FIELD(f), .reload = r, .sect = s, .arg = a, .help = hl, __VA_ARGS__}
+#define LIST(n, f, cnt, b, r, s, a, hl, ...)                                                       \
     {.name = n, .kind = K_LIST, FIELD(f), .n_off = offsetof(struct prb_config, cnt),              \
-     .cap = sizeof(((struct prb_config *)0)->f) / sizeof(const char *), .bit = b, .reload = r}
-#define FLAG(n, f, ng, r) {.name = n, .kind = K_FLAG, FIELD(f), .neg = ng, .reload = r}
-#define CHOICE(n, f, ch, r) {.name = n, .kind = K_CHOICE, FIELD(f), .choices = ch, .reload = r}
+     .cap = sizeof(((struct prb_config *)0)->f) / sizeof(const char *), .bit = b, .reload = r,    \
+     .sect = s, .arg = a, .help = hl, __VA_ARGS__}
+#define FLAG(n, f, ng, r, s, hl, ...)                                                              \
+    {.name = n, .kind = K_FLAG, FIELD(f), .neg = ng, .reload = r, .sect = s, .help = hl,          \
+     __VA_ARGS__}
+#define CHOICE(n, f, ch, r, s, a, hl, ...)                                                         \
+    {.name = n, .kind = K_CHOICE, FIELD(f), .choices = ch, .reload = r, .sect = s, .arg = a,      \
+     .help = hl, __VA_ARGS__}
+/* Command line only (-C, -n, -h, -V): no field, not a configuration-file key. */
+#define CLI(n, l, a, hl) {.name = n, .kind = K_CLI, .letter = l, .sect = S_DAEMON, .arg = a, .help = hl}
 
-/* The order is the order cfg_print() writes and the man page lists. */
+/* Durations are refused past a year: larger is a typo (a unit twice, ms for s), not a plan. */
+#define MAX_DURATION (366ull * 86400)
+
+/*
+ * THE option table: every long flag, configuration-file key and --help line comes from here,
+ * and test_config checks the man page against it. A new option is one row. The order is the
+ * order cfg_print() writes and, within a section, --help lists.
+ */
 static const struct opt opts[] = {
     /* input */
-    LIST("read", files, n_files, 1u << 0, false),
-    LIST("interface", ifaces, n_ifaces, 1u << 1, false),
-    STR("bpf-filter", bpf_filter, false),
-    FLAG("decode-tunnels", decode_tunnels, false, false),
-    FLAG("no-decode-tunnels", decode_tunnels, true, false),
-    NUM("snapshot-length", snapshot_length, 64, 262144, U_BYTES, false),
-    FLAG("promiscuous-mode", promiscuous_mode, false, false),
-    FLAG("no-promiscuous-mode", promiscuous_mode, true, false),
-    NUM("socket-buffer-size", socket_buffer_size, 0, INT32_MAX, U_BYTES, false),
-    /* metering; timeouts are whole seconds as in NFStream, and their ms must fit 64 bits */
-    NUM("idle-timeout", idle_timeout, 0, UINT64_MAX / 1000, U_SECONDS, true),
-    NUM("active-timeout", active_timeout, 0, UINT64_MAX / 1000, U_SECONDS, true),
-    NUM("accounting-mode", accounting_mode, 0, 3, U_NONE, false),
-    NUM("n-dissections", n_dissections, 0, 255, U_NONE, false),
-    FLAG("statistical-analysis", statistical_analysis, false, false),
-    NUM("splt-analysis", splt_analysis, 0, 65535, U_NONE, false),
-    NUM("max-nflows", max_nflows, 0, UINT64_MAX, U_NONE, false),
-    NUM("max-flows", max_flows, 1, 1u << 30, U_NONE, false),
+    LIST("read", files, n_files, 1u << 0, false, S_INPUT, "FILE",
+         "read a pcap/pcapng file (repeat: read in order as one)", .letter = 'r'),
+    LIST("interface", ifaces, n_ifaces, 1u << 1, false, S_INPUT, "IFACE",
+         "capture live (repeatable)", .letter = 'i'),
+    STR("bpf-filter", bpf_filter, false, S_INPUT, "EXPR", "only packets matching the BPF expression"),
+    FLAG("decode-tunnels", decode_tunnels, false, false, S_INPUT, NULL),
+    FLAG("no-decode-tunnels", decode_tunnels, true, false, S_INPUT,
+         "do not decode GTP-U, CAPWAP, TZSP (default: decode)"),
+    NUM("snapshot-length", snapshot_length, 64, 262144, U_BYTES, false, S_INPUT, "N",
+        "live: bytes captured per packet (1536)"),
+    FLAG("promiscuous-mode", promiscuous_mode, false, false, S_INPUT, NULL),
+    FLAG("no-promiscuous-mode", promiscuous_mode, true, false, S_INPUT,
+         "live: do not put the interface in promiscuous mode"),
+    NUM("socket-buffer-size", socket_buffer_size, 0, INT32_MAX, U_BYTES, false, S_INPUT, "N",
+        "live: kernel capture buffer in bytes"),
+    /* metering; timeouts are whole seconds as in NFStream */
+    NUM("idle-timeout", idle_timeout, 0, MAX_DURATION, U_SECONDS, true, S_METER, "S",
+        "idle timeout in seconds (120)"),
+    NUM("active-timeout", active_timeout, 0, MAX_DURATION, U_SECONDS, true, S_METER, "S",
+        "active timeout in seconds (1800)"),
+    NUM("accounting-mode", accounting_mode, 0, 3, U_NONE, false, S_METER, "N",
+        "0 link, 1 IP, 2 transport, 3 payload bytes (0)"),
+    NUM("n-dissections", n_dissections, 0, 255, U_NONE, false, S_DPI, "N",
+        "packets given to nDPI per flow, 0 = off (20)"),
+    FLAG("statistical-analysis", statistical_analysis, false, false, S_METER,
+         "packet size/inter-arrival statistics and TCP flags"),
+    NUM("splt-analysis", splt_analysis, 0, 65535, U_NONE, false, S_METER, "N",
+        "sizes/times/directions of the first N packets (0)"),
+    NUM("max-nflows", max_nflows, 0, UINT64_MAX, U_NONE, false, S_METER, "N",
+        "stop after N flows (0 = no limit)"),
+    NUM("max-flows", max_flows, 1, 1u << 30, U_NONE, false, S_METER, "N",
+        "flow table size; when full a flow is exported\nearly, flowEndReason 5 (1048576)"),
     /* DPI */
-    STR("ndpi-protos", ndpi_protos, false),
-    STR("ndpi-categories", ndpi_categories, false),
+    STR("ndpi-protos", ndpi_protos, false, S_DPI, "FILE", "nDPI custom protocols file"),
+    STR("ndpi-categories", ndpi_categories, false, S_DPI, "FILE", "nDPI custom categories file"),
     /* output */
-    STR("csv", csv_path, false),
-    STR("json", json_path, false),
-    STR("anonymize", anonymize, false),
-    STR("anonymize-key", anonymize_key, false),
+    STR("csv", csv_path, false, S_OUTPUT, "PATH", "NFStream to_csv() format ('-' = stdout)"),
+    STR("json", json_path, false, S_OUTPUT, "PATH", "JSON lines, same keys and values ('-' = stdout)"),
+    STR("anonymize", anonymize, false, S_OUTPUT, "COL,...",
+        "keyed BLAKE2b-512 of these columns (NFStream's)"),
+    STR("anonymize-key", anonymize_key, false, S_OUTPUT, "FILE",
+        "key of --anonymize (32-64 octets): the same ids across runs"),
     /* export */
-    LIST("collector", collectors, n_collectors, 1u << 2, true),
-    CHOICE("collector-mode", collector_mode, collector_modes, true),
-    NUM("observation-domain", observation_domain, 0, UINT32_MAX, U_NONE, false),
-    NUM("pen", pen, 1, UINT32_MAX, U_NONE, false),
-    NUM("mtu", mtu, 512, 65000, U_BYTES, false),
-    NUM("template-refresh", template_refresh, 1, 86400, U_SECONDS, true),
-    NUM("template-refresh-packets", template_refresh_packets, 1, 1000000, U_NONE, true),
-    NUM("export-rate", export_rate, 0, 10000000, U_NONE, false),
-    STR("ipfix-template", ipfix_template, false),
-    FLAG("ntop-compat", ntop_compat, false, false),
-    STR("tls-ca", tls_ca, true),
-    STR("tls-cert", tls_cert, true),
-    STR("tls-key", tls_key, true),
+    LIST("collector", collectors, n_collectors, 1u << 2, true, S_EXPORT, "URL",
+         "ipfix+udp://HOST:PORT, ipfix+tcp://, ipfix+tls://,\nv9+udp://, v9+tcp://, v9+tls:// "
+         "(repeatable)", .letter = 'c'),
+    CHOICE("collector-mode", collector_mode, collector_modes, true, S_EXPORT, "M",
+           "all (default) or round-robin"),
+    NUM("observation-domain", observation_domain, 0, UINT32_MAX, U_NONE, false, S_EXPORT, "N",
+        "IPFIX observation domain / v9 source id (1)"),
+    NUM("pen", pen, 1, UINT32_MAX, U_NONE, false, S_EXPORT, "N",
+        "enterprise number of nfprobe's elements (32473)"),
+    NUM("mtu", mtu, 512, 65000, U_BYTES, false, S_EXPORT, "N",
+        "largest UDP export message in octets (1400)"),
+    NUM("template-refresh", template_refresh, 1, 86400, U_SECONDS, true, S_EXPORT, "S",
+        "UDP template refresh period in seconds (60)"),
+    NUM("template-refresh-packets", template_refresh_packets, 1, 1000000, U_NONE, true, S_EXPORT,
+        "N", "v9: also every N export packets (20)"),
+    NUM("export-rate", export_rate, 0, 10000000, U_NONE, false, S_EXPORT, "N",
+        "UDP messages per second per collector, 0 = unpaced\n(20000)"),
+    STR("ipfix-template", ipfix_template, false, S_EXPORT, "FILE",
+        "which fields to export (default: all)"),
+    FLAG("ntop-compat", ntop_compat, false, false, S_EXPORT, "add ntop's elements (PEN 35632)"),
+    STR("tls-ca", tls_ca, true, S_EXPORT, "FILE", "CA the TLS collector's certificate must chain to"),
+    STR("tls-cert", tls_cert, true, S_EXPORT, "FILE", "our client certificate (mutual authentication)"),
+    STR("tls-key", tls_key, true, S_EXPORT, "FILE", "its private key"),
     /* daemon */
-    NUM("workers", workers, 1, 64, U_NONE, false),
-    NUM("stats-interval", stats_interval, 0, 86400, U_SECONDS, true),
-    STR("metrics", metrics, false),
-    STR("pid-file", pid_file, false),
-    STR("user", user, false),
-    CHOICE("log", log, log_targets, false),
-    {.name = "log-level", .kind = K_LEVEL, FIELD(log_level), .reload = true},
-    FLAG("daemon", daemon, false, false),
-    LIST("plugin", plugins, n_plugins, 1u << 3, false),
-    FLAG("verbose", verbose, false, true),
+    NUM("workers", workers, 1, 64, U_NONE, false, S_INPUT, "N",
+        "live: capture threads per interface (1)"),
+    NUM("stats-interval", stats_interval, 0, 86400, U_SECONDS, true, S_DAEMON, "S",
+        "log counters every S seconds (0 = off)"),
+    STR("metrics", metrics, false, S_DAEMON, "ADDR:PORT",
+        "Prometheus text endpoint (e.g. 127.0.0.1:9108)"),
+    STR("pid-file", pid_file, false, S_DAEMON, "PATH", "write the process id there"),
+    STR("user", user, false, S_DAEMON, "NAME", "drop privileges to NAME after opening captures"),
+    CHOICE("log", log, log_targets, false, S_DAEMON, "stderr|syslog", "where messages go (stderr)"),
+    {.name = "log-level", .kind = K_LEVEL, FIELD(log_level), .reload = true, .sect = S_DAEMON,
+     .arg = "LEVEL", .help = "emerg .. debug (info)"},
+    FLAG("daemon", daemon, false, false, S_DAEMON, "detach (needs --log syslog)"),
+    LIST("plugin", plugins, n_plugins, 1u << 3, false, S_OUTPUT, "PATH[:K=V,...]",
+         "load a plugin: udps.* columns and elements\n(repeatable, see nfprobe/plugin.h)"),
+    FLAG("verbose", verbose, false, true, S_DAEMON, "more detail", .letter = 'v'),
+    /* command line only */
+    CLI("config", 'C', "FILE", "read options from FILE (key = value); flags override"),
+    CLI("check", 'n', NULL, "check the configuration, print it, exit"),
+    CLI("help", 'h', NULL, "this text"),
+    CLI("version", 'V', NULL, "version"),
+    CLI("list-fields", 0, NULL, "print the flow fields: column, IPFIX/v9/ntop ids, what enables each"),
 };
 
 #undef FIELD
@@ -132,6 +207,7 @@ static const struct opt opts[] = {
 #undef LIST
 #undef FLAG
 #undef CHOICE
+#undef CLI
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -173,11 +249,12 @@ cfg_free(struct prb_config *c)
     c->lists_from_file = 0;
 }
 
+/* The row of a configuration key (command-line-only rows are no keys). */
 static const struct opt *
 find_opt(const char *key)
 {
     for (size_t i = 0; i < N_OPTS; i++)
-        if (strcmp(opts[i].name, key) == 0)
+        if (opts[i].kind != K_CLI && strcmp(opts[i].name, key) == 0)
             return &opts[i];
     return NULL;
 }
@@ -390,8 +467,10 @@ set_opt(struct prb_config *c, const struct opt *o, const char *v, bool from_file
                  "debug)",
                  o->name, v ? v : "");
         return -EINVAL;
+    case K_CLI:
+        break;
     }
-    snprintf(err, errlen, "--%s: bad option table entry", o->name);
+    snprintf(err, errlen, "--%s: only on the command line", o->name);
     return -EINVAL;
 too_long:
     /* Bounded so that cfg_print() can always write the value back on one line. */
@@ -504,7 +583,7 @@ static size_t
 slot_of(const struct opt *o)
 {
     for (size_t i = 0; i < N_OPTS; i++)
-        if (opts[i].off == o->off)
+        if (opts[i].kind != K_CLI && opts[i].off == o->off)
             return i;
     return (size_t)(o - opts);
 }
@@ -761,6 +840,8 @@ cfg_print(FILE *out, const struct prb_config *c)
             fprintf(out, "%s = %s\n", o->name, l < 8 ? level_names[l] : "debug");
             break;
         }
+        case K_CLI:
+            break;
         }
     }
 }
@@ -781,6 +862,17 @@ cfg_validate(const struct prb_config *c, char *err, size_t errlen)
     if (c->anonymize_key != NULL && c->anonymize == NULL) {
         snprintf(err, errlen, "--anonymize-key: applies to --anonymize, and none is given");
         return -EINVAL;
+    }
+    /* The same interface twice would count every packet twice. */
+    for (size_t i = 0; i < c->n_ifaces; i++) {
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(c->ifaces[i], c->ifaces[j]) == 0) {
+                snprintf(err, errlen, "-i %s: given twice (every packet would be counted twice; "
+                                      "--workers N spreads one interface over threads)",
+                         c->ifaces[i]);
+                return -EINVAL;
+            }
+        }
     }
     if (c->anonymize != NULL && c->csv_path == NULL && c->json_path == NULL) {
         snprintf(err, errlen, "--anonymize: applies to --csv/--json output, and none is given");
@@ -833,7 +925,7 @@ cfg_validate(const struct prb_config *c, char *err, size_t errlen)
     if (c->metrics != NULL) {
         char host[256], why[256];
         uint16_t port;
-        if (met_parse_addr(c->metrics, host, sizeof(host), &port, why, sizeof(why)) != 0) {
+        if (prom_parse_addr(c->metrics, host, sizeof(host), &port, why, sizeof(why)) != 0) {
             snprintf(err, errlen, "--metrics: %s", why);
             return -EINVAL;
         }
@@ -888,6 +980,8 @@ opt_equal(const struct prb_config *a, const struct prb_config *b, const struct o
         return *(const bool *)cfield(a, o) == *(const bool *)cfield(b, o);
     case K_LEVEL:
         return *(const uint8_t *)cfield(a, o) == *(const uint8_t *)cfield(b, o);
+    case K_CLI:
+        return true;
     }
     return false;
 }
@@ -906,4 +1000,79 @@ cfg_reload_check(const struct prb_config *running, const struct prb_config *next
         }
     }
     return 0;
+}
+
+/* ------------------------------------------------------------------ command line */
+
+const struct option *
+cfg_long_options(void)
+{
+    static struct option lo[N_OPTS + 1];
+
+    if (lo[0].name == NULL)
+        for (size_t i = 0; i < N_OPTS; i++)
+            lo[i] = (struct option){opts[i].name,
+                                    opts[i].arg != NULL ? required_argument : no_argument, NULL,
+                                    opts[i].letter};
+    return lo;
+}
+
+const char *
+cfg_short_options(void)
+{
+    static char so[2 * N_OPTS + 1];
+
+    if (so[0] == '\0') {
+        size_t w = 0;
+        for (size_t i = 0; i < N_OPTS; i++) {
+            if (opts[i].letter == 0)
+                continue;
+            so[w++] = opts[i].letter;
+            if (opts[i].arg != NULL)
+                so[w++] = ':';
+        }
+        so[w] = '\0';
+    }
+    return so;
+}
+
+const char *
+cfg_option_name(int letter_or_index, bool is_letter, bool *cli_only)
+{
+    for (size_t i = 0; i < N_OPTS; i++) {
+        if (is_letter ? opts[i].letter == letter_or_index : (int)i == letter_or_index) {
+            if (cli_only != NULL)
+                *cli_only = opts[i].kind == K_CLI;
+            return opts[i].name;
+        }
+    }
+    return NULL;
+}
+
+void
+cfg_usage(FILE *out)
+{
+    fputs("usage: nfprobe -r FILE [-r FILE ...] [options]\n"
+          "       nfprobe -i IFACE [-i IFACE ...] [options]\n",
+          out);
+    for (int s = 0; s < S_NSECT; s++) {
+        fprintf(out, "\n%s:\n", sect_title[s]);
+        for (size_t i = 0; i < N_OPTS; i++) {
+            const struct opt *o = &opts[i];
+            char head[64];
+            if (o->sect != (enum opt_sect)s || o->help == NULL)
+                continue;
+            int n = snprintf(head, sizeof(head), "  %c%c%s--%s%s%s", o->letter ? '-' : ' ',
+                             o->letter ? o->letter : ' ', o->letter ? ", " : "  ", o->name,
+                             o->arg ? " " : "", o->arg ? o->arg : "");
+            /* The text starts in column 30, or after one blank when the head is longer. */
+            fprintf(out, "%s%*s", head, n < 29 ? 29 - n : 1, "");
+            for (const char *h = o->help; *h != '\0'; h++) {
+                fputc(*h, out);
+                if (*h == '\n')
+                    fprintf(out, "%29s", "");
+            }
+            fputc('\n', out);
+        }
+    }
 }

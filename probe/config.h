@@ -150,4 +150,23 @@ int cfg_validate(const struct prb_config *c, char *err, size_t errlen);
 int cfg_reload_check(const struct prb_config *running, const struct prb_config *next, char *err,
                      size_t errlen);
 
+/*
+ * The command line, from the same option table: getopt_long(3)'s long options (every option
+ * as --name; val is the short letter or 0) and short-option string. Static tables, built on
+ * the first call.
+ */
+struct option;
+const struct option *cfg_long_options(void);
+const char *cfg_short_options(void);
+
+/*
+ * The name of short option letter ('r' -> "read") when is_letter, else of the table's row
+ * letter_or_index (NULL past the end: iterate from 0). *cli_only (if not NULL) tells whether it
+ * is a command-line-only option (config, check, help, version), not a configuration-file key.
+ */
+const char *cfg_option_name(int letter_or_index, bool is_letter, bool *cli_only);
+
+/* Writes --help: every listed option, by section, from the table. */
+void cfg_usage(FILE *out);
+
 #endif

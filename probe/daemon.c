@@ -25,27 +25,44 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
+#include "clock.h"
+
 /* ------------------------------------------------------------------ pid file */
 
 static char pid_path[PATH_MAX];
-static pid_t pid_owner; /* the process that created pid_path; 0 = none */
+static pid_t pid_owner;      /* the process that created pid_path; 0 = none */
+static dev_t pid_dev;        /* and the file it created: never remove another one */
+static ino_t pid_ino;
+static int keeper_fd = -1;   /* write end of the pid-file keeper's pipe (dmn_pidfile_keep()) */
 
-/* The pid a pid file holds, 0 if it holds none, -errno if it cannot be read. */
+/*
+ * What a file at path holds: its pid (> 0), 0 when it is not a pid file (not a regular file,
+ * empty, text that is not one positive number), or -errno. *st gets the file's identity.
+ */
 static long
-read_pid(const char *path)
+read_pid(const char *path, struct stat *st)
 {
     char buf[32];
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
-        return -errno;
+        return errno == ELOOP ? 0 : -errno; /* a symbolic link is no pid file of ours */
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+        close(fd);
+        return 0;
+    }
     ssize_t n = read(fd, buf, sizeof(buf) - 1);
     close(fd);
     if (n <= 0)
         return 0;
     buf[n] = '\0';
     char *end;
+    if (buf[0] < '1' || buf[0] > '9')
+        return 0;
     long pid = strtol(buf, &end, 10);
-    if (end == buf || (*end != '\n' && *end != '\0') || pid <= 0 || pid > INT32_MAX)
+    if ((*end != '\n' && *end != '\0') || (*end == '\n' && end[1] != '\0') || pid <= 0 ||
+        pid > INT32_MAX)
         return 0;
     return pid;
 }
@@ -79,76 +96,97 @@ pidfile_atexit(void)
     dmn_pidfile_remove();
 }
 
+/* Unlinks path only when it is still the file (dev, ino) holding pid. */
+static void
+remove_if_ours(const char *path, pid_t pid, dev_t dev, ino_t ino)
+{
+    struct stat st;
+    if (read_pid(path, &st) == (long)pid && st.st_dev == dev && st.st_ino == ino)
+        unlink(path);
+}
+
 int
 dmn_pidfile_create(const char *path, char *err, size_t errlen)
 {
     static bool registered;
     char tmp[PATH_MAX + 32], text[32];
+    struct stat st;
     int rc;
 
     if (pid_owner != 0) {
-        snprintf(err, errlen, "pid file %s: already created %s", path, pid_path);
+        snprintf(err, errlen, "%s: already created %s", path, pid_path);
         return -EALREADY;
     }
     if (strlen(path) >= sizeof(pid_path)) {
-        snprintf(err, errlen, "pid file %s: %s", path, strerror(ENAMETOOLONG));
+        snprintf(err, errlen, "%s: %s", path, strerror(ENAMETOOLONG));
         return -ENAMETOOLONG;
     }
     int tl = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
-    snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
 
     for (int attempt = 0; attempt < 3; attempt++) {
-        unlink(tmp); /* left by a crashed process that had our pid */
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+        /* A new file of our own (O_EXCL, so never an existing file or a link's target). */
+        snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+        int fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0) {
             rc = -errno;
-            snprintf(err, errlen, "pid file %s: %s: %s", path, tmp, strerror(errno));
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
             return rc;
         }
+        fchmod(fd, 0644);
         ssize_t w = write(fd, text, (size_t)tl);
         int werr = w == tl ? 0 : (w < 0 ? errno : EIO);
+        if (fstat(fd, &st) != 0 && werr == 0)
+            werr = errno;
         if (close(fd) != 0 && werr == 0)
             werr = errno;
         if (werr != 0) {
             unlink(tmp);
-            snprintf(err, errlen, "pid file %s: %s: %s", path, tmp, strerror(werr));
+            snprintf(err, errlen, "%s: %s: %s", path, tmp, strerror(werr));
             return -werr;
         }
-        /* link() fails with EEXIST if path exists: O_EXCL semantics with the content in. */
+        /* link() fails with EEXIST if path exists (a link too): O_EXCL with the content in. */
         rc = link(tmp, path) == 0 ? 0 : -errno;
         unlink(tmp);
         if (rc == 0) {
             snprintf(pid_path, sizeof(pid_path), "%s", path);
             pid_owner = getpid();
+            pid_dev = st.st_dev;
+            pid_ino = st.st_ino;
             if (!registered && atexit(pidfile_atexit) == 0)
                 registered = true;
             return 0;
         }
         if (rc != -EEXIST) {
-            snprintf(err, errlen, "pid file %s: %s", path, strerror(-rc));
+            snprintf(err, errlen, "%s: %s", path, strerror(-rc));
             return rc;
         }
-        long pid = read_pid(path);
+        struct stat old;
+        long pid = read_pid(path, &old);
         if (pid == -ENOENT)
             continue; /* removed meanwhile: try again */
         if (pid < 0) {
-            snprintf(err, errlen, "pid file %s: %s", path, strerror((int)-pid));
+            snprintf(err, errlen, "%s: %s", path, strerror((int)-pid));
             return (int)pid;
         }
-        if (pid > 0 && pid != getpid() && probe_alive((pid_t)pid)) {
-            snprintf(err, errlen, "pid file %s: nfprobe is already running as pid %ld", path,
-                     pid);
+        if (pid == 0) {
+            /* Not a pid file (another program's file, a link, a typo in the path): keep it. */
+            snprintf(err, errlen, "%s: exists and holds no process id: not replacing it", path);
             return -EEXIST;
         }
-        /* Stale: its process is gone (or it holds no pid). Replace it. */
-        if (unlink(path) != 0 && errno != ENOENT) {
+        if (pid != getpid() && probe_alive((pid_t)pid)) {
+            snprintf(err, errlen, "%s: nfprobe is already running as pid %ld", path, pid);
+            return -EEXIST;
+        }
+        /* Stale: a pid file whose process is gone. Replace it, if it is still that file. */
+        struct stat now;
+        if (lstat(path, &now) == 0 && now.st_dev == old.st_dev && now.st_ino == old.st_ino &&
+            unlink(path) != 0 && errno != ENOENT) {
             rc = -errno;
-            snprintf(err, errlen, "pid file %s: removing the stale file: %s", path,
-                     strerror(errno));
+            snprintf(err, errlen, "%s: removing the stale pid file: %s", path, strerror(errno));
             return rc;
         }
     }
-    snprintf(err, errlen, "pid file %s: another process keeps creating it", path);
+    snprintf(err, errlen, "%s: another process keeps creating it", path);
     return -EEXIST;
 }
 
@@ -157,37 +195,65 @@ dmn_pidfile_remove(void)
 {
     if (pid_owner == 0 || pid_owner != getpid())
         return;
-    if (read_pid(pid_path) == (long)pid_owner)
-        unlink(pid_path);
+    remove_if_ours(pid_path, pid_owner, pid_dev, pid_ino);
     pid_owner = 0;
+}
+
+int
+dmn_pidfile_keep(char *err, size_t errlen)
+{
+    int p[2];
+
+    if (pid_owner == 0 || pid_owner != getpid() || keeper_fd >= 0)
+        return 0;
+    if (pipe2(p, O_CLOEXEC) != 0) {
+        int rc = -errno;
+        snprintf(err, errlen, "%s: keeper pipe: %s", pid_path, strerror(errno));
+        return rc;
+    }
+    pid_t probe = getpid(); /* before the fork: the probe may be gone before the keeper runs */
+    pid_t k = fork();
+    if (k < 0) {
+        int rc = -errno;
+        snprintf(err, errlen, "%s: keeper: fork: %s", pid_path, strerror(errno));
+        close(p[0]);
+        close(p[1]);
+        return rc;
+    }
+    if (k == 0) {
+        /* The keeper: holds nothing but the pipe, outlives the probe by one read(). */
+        char b;
+        ssize_t n;
+        signal(SIGTERM, SIG_IGN); /* systemd signals the whole group: wait for the probe */
+        signal(SIGINT, SIG_IGN);
+        signal(SIGHUP, SIG_IGN);
+        signal(SIGUSR1, SIG_IGN);
+        for (int fd = 3; fd < 1024; fd++)
+            if (fd != p[0])
+                close(fd);
+        do
+            n = read(p[0], &b, 1);
+        while (n < 0 && errno == EINTR);
+        remove_if_ours(pid_path, probe, pid_dev, pid_ino);
+        _exit(0);
+    }
+    close(p[0]);
+    keeper_fd = p[1];
+    return 0;
 }
 
 /* ------------------------------------------------------------------ detaching, readiness */
 
 static int ready_fd = -1; /* the daemon's end of the pipe its original parent waits on */
 
-/* sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET. */
+static uint64_t watchdog_ms;   /* half of systemd's WatchdogSec, 0 = no watchdog */
+static uint64_t watchdog_next; /* monotonic ms of the next ping */
+
+/* sd_notify(3): libsystemd knows $NOTIFY_SOCKET's forms (paths, abstract names, vsock). */
 static void
 notify_systemd(const char *msg)
 {
-    const char *path = getenv("NOTIFY_SOCKET");
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    size_t len;
-
-    if (path == NULL || (path[0] != '/' && path[0] != '@'))
-        return;
-    len = strlen(path);
-    if (len >= sizeof(sa.sun_path))
-        return;
-    memcpy(sa.sun_path, path, len);
-    if (sa.sun_path[0] == '@')
-        sa.sun_path[0] = '\0'; /* abstract namespace */
-    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return;
-    sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
-           (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
-    close(fd);
+    sd_notify(0, msg);
 }
 
 int
@@ -262,6 +328,24 @@ dmn_ready(void)
         ready_fd = -1;
     }
     notify_systemd("READY=1");
+    uint64_t usec = 0;
+    /* systemd wants a ping within WatchdogSec: ping at half of it, as sd_watchdog_enabled(3)
+     * advises. */
+    watchdog_ms = sd_watchdog_enabled(0, &usec) > 0 ? usec / 2000 : 0;
+    if (watchdog_ms == 0 && usec > 0)
+        watchdog_ms = 1;
+    watchdog_next = clk_mono_ms() + watchdog_ms;
+}
+
+void
+dmn_watchdog(void)
+{
+    uint64_t now;
+
+    if (watchdog_ms == 0 || (now = clk_mono_ms()) < watchdog_next)
+        return;
+    watchdog_next = now + watchdog_ms;
+    notify_systemd("WATCHDOG=1");
 }
 
 void

@@ -2,7 +2,8 @@
  * daemon.h - the process around the probe: pid file, detaching, readiness, privilege drop.
  *
  * Startup order (main.c): parse and validate the configuration, [dmn_daemonize()], open
- * captures, sockets and the metrics listener, dmn_pidfile_create(), dmn_drop_privileges(),
+ * captures, sockets and the metrics listener, dmn_pidfile_create(), dmn_pidfile_keep() (with
+ * --user), dmn_drop_privileges(),
  * start the threads, dmn_ready(). Every function here fails closed: an error means main exits.
  */
 #ifndef NFPROBE_DAEMON_H
@@ -12,18 +13,30 @@
 #include <stddef.h>
 
 /*
- * Creates the pid file at path holding this process's pid, atomically (the content is written
- * to a temporary file that is then link(2)ed to path, so the file never exists half-written and
- * two probes cannot both win). An existing file naming a live process is an error ("already
- * running as pid N"); one naming a dead process, or holding no pid, is stale and replaced. The
- * file is removed at exit (atexit) or by dmn_pidfile_remove(), only by the process that created
- * it. Create it before dropping privileges; to remove it afterwards the target user must be
- * able to write its directory (systemd: RuntimeDirectory=). Returns 0 or -errno with err.
+ * Creates the pid file at path holding this process's pid, atomically: the content goes into a
+ * new file of our own (mkostemp: O_EXCL, never a link's target) that is then link(2)ed to path,
+ * which fails if anything exists there, so the file never exists half-written, two probes
+ * cannot both win, and no existing file is ever written or followed. An existing pid file
+ * naming a live nfprobe is an error ("already running as pid N"); one naming a process that is
+ * gone is stale and replaced. Anything else at path (not a regular file, not one positive
+ * number: another program's file, /etc/shadow given by mistake) is left alone and is an error.
+ * The file is removed at exit (atexit) or by dmn_pidfile_remove(), only by the process that
+ * created it and only while it is still the file it created holding its pid. Returns 0 or
+ * -errno with err ("PATH: ...").
  */
 int dmn_pidfile_create(const char *path, char *err, size_t errlen);
 
-/* Removes the pid file now if this process created it and it still holds our pid. */
+/* Removes the pid file now if this process created it and it is still ours. */
 void dmn_pidfile_remove(void);
+
+/*
+ * Before dropping privileges: forks a keeper that keeps them, holds only a pipe to this process
+ * and, when the pipe closes (this process ended, however), removes the pid file if it is still
+ * ours. So the file goes away at exit even when the unprivileged user may not write its
+ * directory. Ignores SIGTERM/SIGINT/SIGHUP (a service stop signals every process of the
+ * group: the keeper waits for the probe). No-op without a pid file. Returns 0 or -errno.
+ */
+int dmn_pidfile_keep(char *err, size_t errlen);
 
 /*
  * Detaches from the terminal: fork, setsid, fork, chdir("/"), umask(027), stdin/stdout/stderr
@@ -36,9 +49,17 @@ int dmn_daemonize(int *exit_status, char *err, size_t errlen);
 
 /*
  * Startup is complete: tells the parent waiting in dmn_daemonize() (if any) and systemd
- * (sd_notify "READY=1" to $NOTIFY_SOCKET, for Type=notify units). Harmless in the foreground.
+ * (sd_notify(3) "READY=1", for Type=notify units), and arms the watchdog pings when systemd
+ * asks for them. Harmless in the foreground.
  */
 void dmn_ready(void);
+
+/*
+ * For the output loop, called on every iteration: when systemd's watchdog is on (WatchdogSec,
+ * $WATCHDOG_USEC), sends "WATCHDOG=1" every half period, so a loop that stops turning gets the
+ * service restarted. Cheap otherwise (one clock read when on, nothing when off).
+ */
+void dmn_watchdog(void);
 
 /* Shutdown has begun: sd_notify "STOPPING=1" when under systemd; otherwise nothing. */
 void dmn_stopping(void);

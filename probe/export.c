@@ -15,6 +15,7 @@
  */
 #include "export.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -176,6 +177,8 @@ exp_parse_collector(const char *url, char *scheme, size_t scheme_len, char *tran
         return url_error(err, errlen, url, "host too long");
     memcpy(host, h, (size_t)(hend - h));
     host[hend - h] = '\0';
+    if (strchr(host, '@') != NULL) /* RFC 3986 user information: meaningless for export */
+        return url_error(err, errlen, url, "no user@ before the host");
 
     /* IANA: ipfix 4739, ipfix over TLS 4740; NetFlow v9 has no port, 2055 is the custom. */
     const char *def = strcmp(scheme, "v9") == 0          ? "2055"
@@ -186,9 +189,10 @@ exp_parse_collector(const char *url, char *scheme, size_t scheme_len, char *tran
         p++;
         errno = 0;
         unsigned long n = strtoul(p, &end, 10);
-        if (end == p || errno != 0 || n == 0 || n > 65535 || (*end != '\0' && *end != '/') ||
-            (*end == '/' && end[1] != '\0'))
+        if (!isdigit((unsigned char)*p) || end == p || errno != 0 || n == 0 || n > 65535)
             return url_error(err, errlen, url, "bad port");
+        if ((*end != '\0' && *end != '/') || (*end == '/' && end[1] != '\0'))
+            return url_error(err, errlen, url, "unexpected text after the port (no path or query)");
         snprintf(port, port_len, "%lu", n);
     } else if (*p == '\0' || (*p == '/' && p[1] == '\0')) {
         snprintf(port, port_len, "%s", def);
@@ -265,8 +269,13 @@ collector_sink(void *ctx, const uint8_t *msg, size_t len, const struct exp_msg_i
         if (rc != -EINVAL)
             c->tx_lost_seen++;
         add_not_sent(c, info->flows, info->packets, info->octets);
-        note(c, clk_mono_ms(), "message of %u records not sent: %s", info->records,
-             tx_last_error(c->tx)[0] ? tx_last_error(c->tx) : strerror(-rc));
+        /* A message without records carries templates or options: say so, not "0 records". */
+        if (info->records > 0)
+            note(c, clk_mono_ms(), "message of %u records not sent: %s", info->records,
+                 tx_last_error(c->tx)[0] ? tx_last_error(c->tx) : strerror(-rc));
+        else
+            note(c, clk_mono_ms(), "template/options message not sent: %s",
+                 tx_last_error(c->tx)[0] ? tx_last_error(c->tx) : strerror(-rc));
         settle_now(c);
         return;
     }
@@ -670,13 +679,16 @@ exp_close(struct exporter *x, const struct exp_process_stats *ps, int timeout_ms
         struct tx_stats final;
         if (!c->done) {
             struct exp_msg_info lost;
-            log_msg(LOG_WARNING, "export %s: %zu flows still queued at exit, not sent%s%s",
-                    c->url, c->count, tx_last_error(c->tx)[0] ? ": " : "",
-                    tx_last_error(c->tx));
+            size_t queued = c->count;
             for (; c->count > 0; ring_pop(c))
                 flow_not_sent(c, ring_at(x, c, 0));
             c->ops->discard(c->enc, &lost);
             add_not_sent(c, lost.flows, lost.packets, lost.octets);
+            /* Only when flows were lost: "0 flows not sent" reads like an alarm. */
+            if (queued + lost.flows > 0)
+                log_msg(LOG_WARNING, "export %s: %zu flows still queued at exit, not sent%s%s",
+                        c->url, queued + (size_t)lost.flows, tx_last_error(c->tx)[0] ? ": " : "",
+                        tx_last_error(c->tx));
         }
         tx_close(c->tx, left, &final);
         c->tx = NULL;

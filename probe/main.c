@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -31,6 +32,8 @@
 #include "fields.h"
 #include "log.h"
 #include "metrics.h"
+#include "stats.h"
+#include "transport.h"
 #include "output.h"
 #include "plugin.h"
 #include "worker.h"
@@ -63,11 +66,8 @@ struct app {
     const char *config_file;
     int argc;
     char **argv;
-    struct met_server *metrics;
-    /* What the metrics thread reads: exporter counters copied under this lock by the loop. */
-    pthread_mutex_t exp_lock;
-    struct exp_stats exp_snap[CFG_MAX_COLLECTORS];
-    size_t exp_n;
+    struct prom_server *metrics;
+    struct st_hub *stats; /* counters, summary, /metrics text */
 };
 
 static volatile sig_atomic_t got_stop;
@@ -134,228 +134,6 @@ emit_inline(void *ctx, const struct flow *f)
     sink_flow(ctx, f);
 }
 
-static void
-usage(FILE *out)
-{
-    fprintf(out,
-            "usage: nfprobe -r FILE [-r FILE ...] [options]\n"
-            "       nfprobe -i IFACE [-i IFACE ...] [options]\n"
-            "\n"
-            "input:\n"
-            "  -r, --read FILE            read a pcap/pcapng file (repeat: read in order as one)\n"
-            "  -i, --interface IFACE      capture live (repeatable)\n"
-            "      --bpf-filter EXPR      only packets matching the BPF expression\n"
-            "      --no-decode-tunnels    do not decode GTP-U, CAPWAP, TZSP (default: decode)\n"
-            "      --snapshot-length N    live: bytes captured per packet (1536)\n"
-            "      --no-promiscuous-mode  live: do not put the interface in promiscuous mode\n"
-            "      --socket-buffer-size N live: kernel capture buffer in bytes\n"
-            "      --workers N            live: capture threads per interface (1)\n"
-            "metering (NFStream's parameters and defaults):\n"
-            "      --idle-timeout S       idle timeout in seconds (120)\n"
-            "      --active-timeout S     active timeout in seconds (1800)\n"
-            "      --accounting-mode N    0 link, 1 IP, 2 transport, 3 payload bytes (0)\n"
-            "      --statistical-analysis packet size/inter-arrival statistics and TCP flags\n"
-            "      --splt-analysis N      sizes/times/directions of the first N packets (0)\n"
-            "      --n-dissections N      packets given to nDPI per flow, 0 = off (20)\n"
-            "      --ndpi-protos FILE     nDPI custom protocols file\n"
-            "      --ndpi-categories FILE nDPI custom categories file\n"
-            "      --max-nflows N         stop after N flows (0 = no limit)\n"
-            "      --max-flows N          flow table size; when full a flow is exported\n"
-            "                             early, flowEndReason 5 (1048576)\n"
-            "output:\n"
-            "      --csv PATH             NFStream to_csv() format ('-' = stdout)\n"
-            "      --json PATH            JSON lines, same keys and values ('-' = stdout)\n"
-            "      --anonymize COL,...    keyed BLAKE2b-512 of these columns (NFStream's)\n"
-            "      --anonymize-key FILE   its key (32-64 octets): the same digests every run\n"
-            "      --plugin PATH[:K=V,...] load a plugin: udps.* columns and elements\n"
-            "                             (repeatable, see nfprobe/plugin.h)\n"
-            "export:\n"
-            "  -c, --collector URL        ipfix+udp://HOST:PORT, ipfix+tcp://, ipfix+tls://,\n"
-            "                             v9+udp://, v9+tcp:// (repeatable)\n"
-            "      --collector-mode M     all (default) or round-robin\n"
-            "      --observation-domain N IPFIX observation domain / v9 source id (1)\n"
-            "      --pen N                enterprise number of nfprobe's elements (32473)\n"
-            "      --mtu N                largest UDP export message in octets (1400)\n"
-            "      --template-refresh S   UDP template refresh period in seconds (60)\n"
-            "      --template-refresh-packets N  v9: also every N export packets (20)\n"
-            "      --export-rate N        UDP messages per second per collector, 0 = unpaced\n"
-            "                             (20000)\n"
-            "      --ipfix-template FILE  which fields to export (default: all)\n"
-            "      --ntop-compat          add ntop's elements (PEN 35632)\n"
-            "      --list-fields          the fields, their columns and IPFIX/v9/ntop ids\n"
-            "      --tls-ca FILE          CA the TLS collector's certificate must chain to\n"
-            "      --tls-cert FILE        our client certificate (mutual authentication)\n"
-            "      --tls-key FILE         its private key\n"
-            "appliance:\n"
-            "  -C, --config FILE          read options from FILE (key = value); flags override\n"
-            "  -n, --check                check the configuration, print it, exit\n"
-            "      --stats-interval S     log counters every S seconds (0 = off)\n"
-            "      --metrics ADDR:PORT    Prometheus text endpoint (e.g. 127.0.0.1:9108)\n"
-            "      --pid-file PATH        write the process id there\n"
-            "      --user NAME            drop privileges to NAME after opening captures\n"
-            "      --log stderr|syslog    where messages go (stderr)\n"
-            "      --log-level LEVEL      emerg .. debug (info)\n"
-            "      --daemon               detach (needs --log syslog)\n"
-            "  -v, --verbose              more detail\n"
-            "  -h, --help                 this text\n"
-            "  -V, --version              version\n");
-}
-
-static void
-sum_stats(struct app *a, struct wrk_stats *t)
-{
-    memset(t, 0, sizeof(*t));
-    for (size_t i = 0; i < a->n_workers; i++) {
-        struct wrk_stats s;
-        wrk_stats(a->workers[i], &s);
-        t->cap.packets += s.cap.packets;
-        t->cap.bytes += s.cap.bytes;
-        t->cap.caplen_gt_len += s.cap.caplen_gt_len;
-        t->cap.files_truncated += s.cap.files_truncated;
-        t->cap.kernel_drops += s.cap.kernel_drops;
-        t->cap.if_drops += s.cap.if_drops;
-        for (int r = 0; r < DEC_NRESULTS; r++)
-            t->ignored[r] += s.ignored[r];
-        t->ignored_octets += s.ignored_octets;
-        t->ring_waits += s.ring_waits;
-        t->mtr.packets += s.mtr.packets;
-        t->mtr.ts_backwards += s.mtr.ts_backwards;
-        t->mtr.flows_idle += s.mtr.flows_idle;
-        t->mtr.flows_active += s.mtr.flows_active;
-        t->mtr.flows_flushed += s.mtr.flows_flushed;
-        t->mtr.flows_evicted += s.mtr.flows_evicted;
-        t->mtr.flows_custom += s.mtr.flows_custom;
-        t->mtr.flows_active_now += s.mtr.flows_active_now;
-        t->mtr.flows_peak += s.mtr.flows_peak;
-        if (s.has_dpi) {
-            t->has_dpi = true;
-            t->dpi.packets_fed += s.dpi.packets_fed;
-            t->dpi.flows_detected += s.dpi.flows_detected;
-            t->dpi.flows_guessed += s.dpi.flows_guessed;
-            t->dpi.pool_exhausted += s.dpi.pool_exhausted;
-            t->dpi.bytes_capped += s.dpi.bytes_capped;
-            /* process-wide already (nDPI's allocator hooks) */
-            t->dpi.ndpi_mem_bytes = s.dpi.ndpi_mem_bytes;
-            t->dpi.ndpi_mem_peak = s.dpi.ndpi_mem_peak;
-        }
-    }
-}
-
-/* What the options records report about the metering process. */
-static void
-process_stats(const struct wrk_stats *t, struct exp_process_stats *ps)
-{
-    memset(ps, 0, sizeof(*ps));
-    for (int r = 1; r < DEC_NRESULTS; r++)
-        ps->packets_ignored += t->ignored[r];
-    ps->octets_ignored = t->ignored_octets;
-    ps->capture_drops = t->cap.kernel_drops + t->cap.if_drops;
-}
-
-static void
-print_summary(FILE *out, const struct wrk_stats *t)
-{
-    uint64_t n_ignored = 0;
-    const struct mtr_stats *ms = &t->mtr;
-
-    for (int r = 1; r < DEC_NRESULTS; r++)
-        n_ignored += t->ignored[r];
-    fprintf(out,
-            "nfprobe: %" PRIu64 " packets read (%" PRIu64 " bytes), %" PRIu64 " metered, %" PRIu64
-            " ignored",
-            t->cap.packets, t->cap.bytes, ms->packets, n_ignored);
-    const char *sep = " (";
-    for (int r = 1; r < DEC_NRESULTS; r++) {
-        if (t->ignored[r] == 0)
-            continue;
-        fprintf(out, "%s%s %" PRIu64, sep, dec_result_name((enum dec_result)r), t->ignored[r]);
-        sep = ", ";
-    }
-    fprintf(out, "%s\n", n_ignored ? ")" : "");
-    fprintf(out,
-            "nfprobe: %" PRIu64 " flows: %" PRIu64 " idle, %" PRIu64 " active, %" PRIu64
-            " end of input, %" PRIu64 " evicted (table full), %" PRIu64 " custom\n",
-            ms->flows_idle + ms->flows_active + ms->flows_flushed + ms->flows_evicted +
-                ms->flows_custom,
-            ms->flows_idle, ms->flows_active, ms->flows_flushed, ms->flows_evicted,
-            ms->flows_custom);
-    fprintf(out, "nfprobe: %" PRIu64 " flows at most in the table at once\n", ms->flows_peak);
-    if (t->has_dpi) {
-        const struct dpi_stats *d = &t->dpi;
-        fprintf(out,
-                "nfprobe: nDPI: %" PRIu64 " packets fed (%" PRIu64 " cut to the size cap), %" PRIu64
-                " flows detected, %" PRIu64 " guessed, %" PRIu64
-                " unlabelled (no detection state free), %" PRIu64 " bytes at peak\n",
-                d->packets_fed, d->bytes_capped, d->flows_detected, d->flows_guessed,
-                d->pool_exhausted, d->ndpi_mem_peak);
-    }
-    if (t->cap.kernel_drops || t->cap.if_drops)
-        fprintf(out, "nfprobe: capture dropped %" PRIu64 " packets (kernel), %" PRIu64
-                     " (interface)\n", t->cap.kernel_drops, t->cap.if_drops);
-    if (ms->ts_backwards || t->cap.caplen_gt_len || t->cap.files_truncated)
-        fprintf(out,
-                "nfprobe: %" PRIu64 " timestamps went backwards (clamped), %" PRIu64
-                " records with caplen > len, %" PRIu64 " files ended in error\n",
-                ms->ts_backwards, t->cap.caplen_gt_len, t->cap.files_truncated);
-}
-
-/* Every long option; each is also a configuration-file key handled by cfg_set(). */
-static const struct option longopts[] = {
-    {"config", required_argument, NULL, 'C'},
-    {"check", no_argument, NULL, 'n'},
-    {"read", required_argument, NULL, 'r'},
-    {"interface", required_argument, NULL, 'i'},
-    {"collector", required_argument, NULL, 'c'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {"bpf-filter", required_argument, NULL, 0},
-    {"decode-tunnels", no_argument, NULL, 0},
-    {"no-decode-tunnels", no_argument, NULL, 0},
-    {"snapshot-length", required_argument, NULL, 0},
-    {"promiscuous-mode", no_argument, NULL, 0},
-    {"no-promiscuous-mode", no_argument, NULL, 0},
-    {"socket-buffer-size", required_argument, NULL, 0},
-    {"workers", required_argument, NULL, 0},
-    {"idle-timeout", required_argument, NULL, 0},
-    {"active-timeout", required_argument, NULL, 0},
-    {"accounting-mode", required_argument, NULL, 0},
-    {"n-dissections", required_argument, NULL, 0},
-    {"ndpi-protos", required_argument, NULL, 0},
-    {"ndpi-categories", required_argument, NULL, 0},
-    {"statistical-analysis", no_argument, NULL, 0},
-    {"splt-analysis", required_argument, NULL, 0},
-    {"max-nflows", required_argument, NULL, 0},
-    {"max-flows", required_argument, NULL, 0},
-    {"csv", required_argument, NULL, 0},
-    {"json", required_argument, NULL, 0},
-    {"anonymize", required_argument, NULL, 0},
-    {"anonymize-key", required_argument, NULL, 0},
-    {"collector-mode", required_argument, NULL, 0},
-    {"observation-domain", required_argument, NULL, 0},
-    {"pen", required_argument, NULL, 0},
-    {"mtu", required_argument, NULL, 0},
-    {"template-refresh", required_argument, NULL, 0},
-    {"template-refresh-packets", required_argument, NULL, 0},
-    {"export-rate", required_argument, NULL, 0},
-    {"ipfix-template", required_argument, NULL, 0},
-    {"ntop-compat", no_argument, NULL, 0},
-    {"tls-ca", required_argument, NULL, 0},
-    {"tls-cert", required_argument, NULL, 0},
-    {"tls-key", required_argument, NULL, 0},
-    {"stats-interval", required_argument, NULL, 0},
-    {"metrics", required_argument, NULL, 0},
-    {"pid-file", required_argument, NULL, 0},
-    {"user", required_argument, NULL, 0},
-    {"log", required_argument, NULL, 0},
-    {"log-level", required_argument, NULL, 0},
-    {"daemon", no_argument, NULL, 0},
-    {"plugin", required_argument, NULL, 0},
-    {"list-fields", no_argument, NULL, 0},
-    {NULL, 0, NULL, 0},
-};
-#define SHORTOPTS "C:nr:i:c:vhV"
-
 /* --list-fields: the field catalogue with the IPFIX ids under --pen (given before it). */
 static int
 list_fields(uint32_t pen)
@@ -376,9 +154,11 @@ list_fields(uint32_t pen)
  * the file). Returns 0, or an exit status after printing one line; *check is set by -n.
  */
 static int
-build_config(struct prb_config *c, int argc, char **argv, const char **config_file, bool *check)
+build_config(struct prb_config *c, int argc, char **argv, const char **config_file, bool *check,
+             char *err, size_t errlen)
 {
-    char err[512];
+    const struct option *longopts = cfg_long_options();
+    const char *shortopts = cfg_short_options();
     int opt, idx;
 
     cfg_defaults(c);
@@ -386,69 +166,135 @@ build_config(struct prb_config *c, int argc, char **argv, const char **config_fi
     /* First pass: only -C, so that the file is applied before any other flag. */
     opterr = 0;
     optind = 0;
-    while ((opt = getopt_long(argc, argv, SHORTOPTS, longopts, &idx)) != -1)
+    while ((opt = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1)
         if (opt == 'C')
             *config_file = optarg;
-    if (*config_file != NULL && cfg_load_file(*config_file, c, err, sizeof(err)) != 0) {
-        fprintf(stderr, "nfprobe: %s\n", err);
+    if (*config_file != NULL && cfg_load_file(*config_file, c, err, errlen) != 0)
         return EXIT_USAGE;
-    }
     optind = 0;
-    while ((opt = getopt_long(argc, argv, SHORTOPTS, longopts, &idx)) != -1) {
-        const char *key;
-        switch (opt) {
-        case 0:
-            key = longopts[idx].name;
-            if (strcmp(key, "list-fields") == 0)
-                return list_fields(c->pen);
-            break;
-        case 'C':
-            continue;
-        case 'n':
-            *check = true;
-            continue;
-        case 'r':
-            key = "read";
-            break;
-        case 'i':
-            key = "interface";
-            break;
-        case 'c':
-            key = "collector";
-            break;
-        case 'v':
-            key = "verbose";
-            break;
-        case 'h':
-            usage(stdout);
-            return EXIT_OK;
-        case 'V':
-            printf("nfprobe %s (nDPI %s)\n", NFPROBE_VERSION, dpi_version());
-            return EXIT_OK;
-        default:
+    while ((opt = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
+        /* Every option is a row of config.c's table: its name is its configuration key. */
+        bool cli_only = false;
+        const char *key = opt == 0 ? longopts[idx].name
+                          : opt != '?' && opt != ':' ? cfg_option_name(opt, true, &cli_only)
+                                                     : NULL;
+        if (opt == 0)
+            cfg_option_name(idx, false, &cli_only);
+        if (key == NULL) {
             /* One line naming the flag; getopt's own messages are off (opterr = 0). */
             if (optopt != 0 && optopt != '?')
-                fprintf(stderr, "nfprobe: option -%c: unrecognized option or missing value "
-                                "(see nfprobe --help)\n", optopt);
+                snprintf(err, errlen, "option -%c: unrecognized option or missing value "
+                                      "(see nfprobe --help)", optopt);
             else
-                fprintf(stderr, "nfprobe: unrecognized option or missing value '%s' (see "
-                                "nfprobe --help)\n", argv[optind - 1]);
+                snprintf(err, errlen, "unrecognized option or missing value '%s' (see "
+                                      "nfprobe --help)", argv[optind - 1]);
             return EXIT_USAGE;
         }
-        if (cfg_set(c, key, optarg, err, sizeof(err)) != 0) {
-            fprintf(stderr, "nfprobe: %s\n", err);
-            return EXIT_USAGE;
+        if (cli_only) {
+            if (strcmp(key, "check") == 0) {
+                *check = true;
+            } else if (strcmp(key, "help") == 0) {
+                cfg_usage(stdout);
+                return EXIT_OK;
+            } else if (strcmp(key, "version") == 0) {
+                printf("nfprobe %s (nDPI %s)\n", NFPROBE_VERSION, dpi_version());
+                return EXIT_OK;
+            } else if (strcmp(key, "list-fields") == 0) {
+                return list_fields(c->pen);
+            }
+            continue; /* config: read in the first pass */
         }
+        if (cfg_set(c, key, optarg, err, errlen) != 0)
+            return EXIT_USAGE;
     }
     if (optind < argc) {
-        fprintf(stderr, "nfprobe: unexpected argument '%s'\n", argv[optind]);
+        snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
         return EXIT_USAGE;
     }
-    if (cfg_validate(c, err, sizeof(err)) != 0) {
-        fprintf(stderr, "nfprobe: %s\n", err);
+    if (cfg_validate(c, err, errlen) != 0)
         return EXIT_USAGE;
-    }
     return -1;
+}
+
+/* A file given with -r can be opened for reading (a FIFO or "-" is checked when read). */
+static int
+check_readable(const char *flag, const char *path, char *err, size_t errlen)
+{
+    if (path == NULL || strcmp(path, "-") == 0)
+        return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s %s: %s", flag, path, strerror(errno));
+        return -errno;
+    }
+    close(fd);
+    return 0;
+}
+
+/*
+ * -n: what can be checked without capturing or sending anything: input and side files
+ * readable, the BPF filter compiled for each file's link type (Ethernet for interfaces, whose
+ * type is known only once they open), every collector URL parsed, its name resolved and its TLS material loaded
+ * (certificate and key must match), plugins loaded. Returns 0 or -errno with one line.
+ */
+static int
+check_resources(const struct prb_config *c, char *err, size_t errlen)
+{
+    char why[256];
+    int rc;
+
+    for (size_t i = 0; i < c->n_files; i++)
+        if ((rc = check_readable("-r", c->files[i], err, errlen)) != 0)
+            return rc;
+    if ((rc = check_readable("--ipfix-template", c->ipfix_template, err, errlen)) != 0 ||
+        (rc = check_readable("--ndpi-protos", c->ndpi_protos, err, errlen)) != 0 ||
+        (rc = check_readable("--ndpi-categories", c->ndpi_categories, err, errlen)) != 0 ||
+        (rc = check_readable("--tls-ca", c->tls_ca, err, errlen)) != 0 ||
+        (rc = check_readable("--tls-cert", c->tls_cert, err, errlen)) != 0 ||
+        (rc = check_readable("--tls-key", c->tls_key, err, errlen)) != 0)
+        return rc;
+    for (size_t i = 0; c->bpf_filter != NULL && i < (c->n_files > 0 ? c->n_files : 1); i++) {
+        if (cap_check_filter(c->bpf_filter, c->n_files > 0 ? c->files[i] : NULL, why,
+                             sizeof(why)) != 0) {
+            snprintf(err, errlen, "--bpf-filter '%.200s': %s", c->bpf_filter, why);
+            return -EINVAL;
+        }
+    }
+    for (size_t i = 0; i < c->n_collectors; i++) {
+        char scheme[16], transport[16], host[256], port[16];
+        if (exp_parse_collector(c->collectors[i], scheme, sizeof(scheme), transport,
+                                sizeof(transport), host, sizeof(host), port, sizeof(port), why,
+                                sizeof(why)) != 0) {
+            snprintf(err, errlen, "-c: %s", why);
+            return -EINVAL;
+        }
+        struct tx_config tc = {
+            .proto = strcmp(transport, "tls") == 0   ? TX_TLS
+                     : strcmp(transport, "tcp") == 0 ? TX_TCP
+                                                     : TX_UDP,
+            .host = host,
+            .port = port,
+            .tls_ca = c->tls_ca,
+            .tls_cert = c->tls_cert,
+            .tls_key = c->tls_key,
+            .queue_bytes = 4096,
+        };
+        struct tx_peer *p = tx_open(&tc, why, sizeof(why)); /* TCP/TLS: no connect yet */
+        if (p == NULL) {
+            snprintf(err, errlen, "-c: %s", why);
+            return -EINVAL;
+        }
+        tx_close(p, 0, NULL);
+    }
+    if (c->n_plugins > 0) {
+        struct plg_set *ps = plg_load(c->plugins, c->n_plugins, why, sizeof(why));
+        if (ps == NULL) {
+            snprintf(err, errlen, "%s", why); /* names --plugin and the file */
+            return -EINVAL;
+        }
+        plg_free(ps);
+    }
+    return 0;
 }
 
 /* Creates the workers: one offline, or --workers per interface live. */
@@ -518,88 +364,6 @@ open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
     return 0;
 }
 
-/* Copies the exporter's counters for the metrics thread (the exporter is this thread's). */
-static void
-snapshot_export(struct app *a)
-{
-    if (a->exp == NULL || a->metrics == NULL)
-        return;
-    pthread_mutex_lock(&a->exp_lock);
-    a->exp_n = exp_n_collectors(a->exp);
-    for (size_t i = 0; i < a->exp_n && i < CFG_MAX_COLLECTORS; i++)
-        exp_stats(a->exp, i, &a->exp_snap[i]);
-    pthread_mutex_unlock(&a->exp_lock);
-}
-
-/* Prometheus text: runs on the metrics thread, reads only snapshots taken under locks. */
-static size_t
-render_metrics(void *ctx, char *buf, size_t cap)
-{
-    struct app *a = ctx;
-    struct met_buf b;
-    struct wrk_stats t;
-    char lab[256];
-
-    met_buf_init(&b, buf, cap);
-    sum_stats(a, &t);
-    met_counter(&b, "nfprobe_packets_total", "Packets captured.", NULL, t.cap.packets);
-    met_counter(&b, "nfprobe_octets_total", "Octets captured (wire length).", NULL, t.cap.bytes);
-    met_counter(&b, "nfprobe_metered_packets_total", "Packets metered into flows.", NULL,
-                t.mtr.packets);
-    for (int r = 1; r < DEC_NRESULTS; r++) {
-        lab[0] = '\0';
-        met_label(lab, sizeof(lab), "reason", dec_result_name((enum dec_result)r));
-        met_counter(&b, "nfprobe_ignored_packets_total", "Packets not metered, by reason.", lab,
-                    t.ignored[r]);
-    }
-    met_counter(&b, "nfprobe_capture_drops_total", "Packets the kernel dropped.",
-                "kind=\"kernel\"", t.cap.kernel_drops);
-    met_counter(&b, "nfprobe_capture_drops_total", "Packets the kernel dropped.",
-                "kind=\"interface\"", t.cap.if_drops);
-    met_gauge(&b, "nfprobe_flows_active", "Flows in the flow tables.", NULL,
-              (double)t.mtr.flows_active_now);
-    static const char *const reasons[] = {"idle", "active", "end", "evicted", "custom"};
-    const uint64_t counts[] = {t.mtr.flows_idle, t.mtr.flows_active, t.mtr.flows_flushed,
-                               t.mtr.flows_evicted, t.mtr.flows_custom};
-    for (size_t i = 0; i < 5; i++) {
-        lab[0] = '\0';
-        met_label(lab, sizeof(lab), "reason", reasons[i]);
-        met_counter(&b, "nfprobe_flows_expired_total", "Flows that left the table, by reason.",
-                    lab, counts[i]);
-    }
-    if (t.has_dpi) {
-        met_counter(&b, "nfprobe_dpi_packets_total", "Packets given to nDPI.", NULL,
-                    t.dpi.packets_fed);
-        static const char *const results[] = {"detected", "guessed", "no_state"};
-        const uint64_t dcounts[] = {t.dpi.flows_detected, t.dpi.flows_guessed,
-                                    t.dpi.pool_exhausted};
-        for (size_t i = 0; i < 3; i++) {
-            lab[0] = '\0';
-            met_label(lab, sizeof(lab), "result", results[i]);
-            met_counter(&b, "nfprobe_dpi_flows_total",
-                        "Flows by nDPI outcome (no_state: no detection state was free).", lab,
-                        dcounts[i]);
-        }
-        met_gauge(&b, "nfprobe_dpi_memory_bytes", "Bytes nDPI holds.", NULL,
-                  (double)t.dpi.ndpi_mem_bytes);
-    }
-    pthread_mutex_lock(&a->exp_lock);
-    for (size_t i = 0; i < a->exp_n; i++) {
-        const struct exp_stats *e = &a->exp_snap[i];
-        lab[0] = '\0';
-        met_label(lab, sizeof(lab), "collector", a->cfg.collectors[i]);
-        met_counter(&b, "nfprobe_export_messages_total", "Export messages sent.", lab,
-                    e->messages_sent);
-        met_counter(&b, "nfprobe_export_records_total", "Flow records sent.", lab, e->flows_sent);
-        met_counter(&b, "nfprobe_export_not_sent_flows_total", "Flows that could not be sent.",
-                    lab, e->not_sent_flows);
-        met_counter(&b, "nfprobe_export_failures_total", "Failed connects and handshakes.", lab,
-                    e->connect_failures);
-    }
-    pthread_mutex_unlock(&a->exp_lock);
-    return met_buf_len(&b);
-}
-
 static struct exporter *open_exporter(struct app *a, char *err, size_t errlen);
 
 /*
@@ -615,41 +379,42 @@ reload(struct app *a)
     bool check;
     char err[512];
 
-    if (build_config(&next, a->argc, a->argv, &file, &check) >= 0) {
-        log_msg(LOG_WARNING, "SIGHUP: configuration not reloaded (see the message above)");
-        cfg_free(&next);
-        return;
-    }
-    if (cfg_reload_check(&a->cfg, &next, err, sizeof(err)) != 0) {
+    /* Nothing changes until everything new is in hand: a failure leaves the running state. */
+    if (build_config(&next, a->argc, a->argv, &file, &check, err, sizeof(err)) >= 0 ||
+        cfg_reload_check(&a->cfg, &next, err, sizeof(err)) != 0) {
         log_msg(LOG_WARNING, "SIGHUP: not reloaded: %s", err);
         cfg_free(&next);
         return;
     }
-    log_set_level(next.verbose ? LOG_DEBUG : next.log_level);
-    for (size_t i = 0; i < a->n_workers; i++)
-        wrk_set_timeouts(a->workers[i], next.idle_timeout * 1000, next.active_timeout * 1000);
     struct prb_config old = a->cfg;
-    a->cfg = next;
-    if (old.n_collectors > 0 || next.n_collectors > 0) {
-        /* New collectors and TLS material: the old sessions close cleanly first. */
-        struct exporter *x = open_exporter(a, err, sizeof(err));
+    struct exporter *x = NULL;
+    bool new_exp = old.n_collectors > 0 || next.n_collectors > 0;
+    if (new_exp) {
+        /* The new collectors and TLS material, opened while the old ones still run. */
+        a->cfg = next; /* open_exporter() reads a->cfg; restored below on failure */
+        x = open_exporter(a, err, sizeof(err));
+        a->cfg = old;
         if (x == NULL && next.n_collectors > 0) {
-            log_msg(LOG_ERR, "SIGHUP: %s; keeping the previous collectors", err);
-            a->cfg = old;
+            log_msg(LOG_ERR, "SIGHUP: not reloaded: %s; keeping the previous collectors", err);
             cfg_free(&next);
             return;
         }
+    }
+    /* Commit: log level, timeouts, exporter (the old sessions close cleanly), configuration. */
+    log_set_level(next.verbose ? LOG_DEBUG : next.log_level);
+    for (size_t i = 0; i < a->n_workers; i++)
+        wrk_set_timeouts(a->workers[i], next.idle_timeout * 1000, next.active_timeout * 1000);
+    if (new_exp) {
         if (a->exp != NULL) {
             exp_close(a->exp, NULL, 5000);
             exp_summary(a->exp, stderr);
-            pthread_mutex_lock(&a->exp_lock);
             exp_free(a->exp);
-            a->exp = x;
-            pthread_mutex_unlock(&a->exp_lock);
-        } else {
-            a->exp = x;
         }
+        a->exp = x;
+        /* The metrics thread reads the hub's copies only: it never sees a freed name. */
+        st_publish_export(a->stats, a->exp);
     }
+    a->cfg = next;
     cfg_free(&old);
     log_msg(LOG_NOTICE, "SIGHUP: configuration reloaded");
 }
@@ -691,6 +456,21 @@ open_exporter(struct app *a, char *err, size_t errlen)
     return exp_new(&ec, err, errlen);
 }
 
+/* The telemetry hub over the workers, each labelled with its interface (live). */
+static int
+open_stats(struct app *a)
+{
+    const char *label[MAX_WORKERS];
+    struct st_build b = {NFPROBE_VERSION, dpi_version(), cap_lib_version()};
+
+    for (size_t i = 0; i < a->n_workers; i++)
+        label[i] = a->cfg.n_ifaces > 0 ? a->cfg.ifaces[i / a->cfg.workers] : NULL;
+    if ((a->stats = st_new(a->workers, a->n_workers, label, &b)) == NULL)
+        return -1;
+    st_publish_export(a->stats, a->exp);
+    return 0;
+}
+
 /* Live: drain every ring until all workers are done. */
 static void
 consume_live(struct app *a)
@@ -723,6 +503,7 @@ consume_live(struct app *a)
         }
         if (all_done)
             break;
+        dmn_watchdog();
         if (got_stop || (a->cfg.max_nflows != 0 && a->next_id >= a->cfg.max_nflows))
             for (size_t i = 0; i < a->n_workers; i++)
                 wrk_stop(a->workers[i]);
@@ -730,8 +511,8 @@ consume_live(struct app *a)
             struct wrk_stats t;
             got_usr1 = 0;
             next_stats = clk_mono_ms() + (uint64_t)a->cfg.stats_interval * 1000;
-            sum_stats(a, &t);
-            print_summary(stderr, &t);
+            st_sum(a->stats, &t);
+            st_summary(stderr, &t);
             if (a->exp != NULL)
                 exp_summary(a->exp, stderr);
         }
@@ -743,10 +524,10 @@ consume_live(struct app *a)
         if (a->exp != NULL && (any || now >= next_poll)) {
             struct wrk_stats t;
             struct exp_process_stats ps;
-            sum_stats(a, &t);
-            process_stats(&t, &ps);
+            st_sum(a->stats, &t);
+            st_process(&t, &ps);
             exp_poll(a->exp, now, &ps);
-            snapshot_export(a);
+            st_publish_export(a->stats, a->exp);
             next_poll = now + 10;
         }
         if (!any)
@@ -769,16 +550,22 @@ main(int argc, char **argv)
     bool check;
     a->argc = argc;
     a->argv = argv;
-    pthread_mutex_init(&a->exp_lock, NULL);
-    if ((rc = build_config(&a->cfg, argc, argv, &a->config_file, &check)) >= 0) {
+    if ((rc = build_config(&a->cfg, argc, argv, &a->config_file, &check, err, sizeof(err))) >=
+        0) {
+        if (rc != EXIT_OK)
+            fprintf(stderr, "nfprobe: %s\n", err);
         cfg_free(&a->cfg);
         return rc;
     }
     if (check) {
-        /* -n: the effective configuration, in the file's syntax. */
-        cfg_print(stdout, &a->cfg);
+        /* -n: everything checkable without capturing, then the effective configuration. */
+        rc = check_resources(&a->cfg, err, sizeof(err));
+        if (rc == 0)
+            cfg_print(stdout, &a->cfg);
+        else
+            fprintf(stderr, "nfprobe: %s\n", err);
         cfg_free(&a->cfg);
-        return EXIT_OK;
+        return rc == 0 ? EXIT_OK : EXIT_USAGE;
     }
     if (log_open(a->cfg.log, a->cfg.verbose ? LOG_DEBUG : a->cfg.log_level, "nfprobe") != 0) {
         fprintf(stderr, "nfprobe: --log %s: cannot open\n", a->cfg.log);
@@ -823,9 +610,18 @@ main(int argc, char **argv)
         .n_extra = a->plugins != NULL ? plg_out_extras(a->plugins, a->extra, OUT_MAX_EXTRA) : 0,
         .anonymize_key = a->cfg.anonymize_key,
     };
-    /* With no output chosen, the flows are printed as CSV. */
-    if (a->cfg.csv_path == NULL && a->cfg.json_path == NULL)
+    /* With no output at all, the flows are printed as CSV; never beside collectors (a service
+     * would flood its journal) unless --csv/--json asks for it. */
+    if (a->cfg.csv_path == NULL && a->cfg.json_path == NULL && a->cfg.n_collectors == 0) {
+        if (getenv("NOTIFY_SOCKET") != NULL) {
+            /* A service (systemd): standard output is the journal, not a place for flows. */
+            fprintf(stderr, "nfprobe: no output: as a service give collector = URL, csv = PATH "
+                            "or json = PATH\n");
+            status = EXIT_USAGE;
+            goto out;
+        }
         a->cfg.csv_path = "-";
+    }
     if (a->cfg.csv_path != NULL &&
         (a->csv = out_open(a->cfg.csv_path, OUT_CSV, &oc, a->cfg.anonymize, err, sizeof(err))) ==
             NULL) {
@@ -846,14 +642,24 @@ main(int argc, char **argv)
         status = EXIT_USAGE;
         goto out;
     }
+    if (open_stats(a) != 0) {
+        fprintf(stderr, "nfprobe: out of memory\n");
+        status = EXIT_USAGE;
+        goto out;
+    }
     if (a->cfg.metrics != NULL &&
-        (a->metrics = met_start(a->cfg.metrics, render_metrics, a, err, sizeof(err))) == NULL) {
+        (a->metrics = prom_start(a->cfg.metrics, st_render, a->stats, err, sizeof(err))) == NULL) {
         fprintf(stderr, "nfprobe: --metrics %s\n", err);
         status = EXIT_USAGE;
         goto out;
     }
     /* Captures and sockets are open: now the pid file, then drop privileges (fail closed). */
     if (a->cfg.pid_file != NULL && dmn_pidfile_create(a->cfg.pid_file, err, sizeof(err)) != 0) {
+        fprintf(stderr, "nfprobe: --pid-file %s\n", err);
+        status = EXIT_USAGE;
+        goto out;
+    }
+    if (a->cfg.user != NULL && a->cfg.pid_file != NULL && dmn_pidfile_keep(err, sizeof(err)) != 0) {
         fprintf(stderr, "nfprobe: --pid-file %s\n", err);
         status = EXIT_USAGE;
         goto out;
@@ -893,18 +699,23 @@ main(int argc, char **argv)
         consume_live(a);
 
     const char *rerr;
+    struct wrk_stats total;
+    st_sum(a->stats, &total);
     for (size_t i = 0; i < a->n_workers; i++) {
         while ((rerr = wrk_take_error(a->workers[i])) != NULL) {
-            fprintf(stderr, "nfprobe: %s (flows read before it were kept)\n", rerr);
-            status = EXIT_INPUT_ERROR;
+            /* Nothing read at all (an empty file, /dev/null): an unreadable input, status 1
+             * as when the open fails; cut after some packets: status 2, the rest was kept. */
+            bool none = total.cap.packets == 0;
+            fprintf(stderr, "nfprobe: %s%s\n", rerr,
+                    none ? " (no packet could be read)" : " (flows read before it were kept)");
+            if (status == EXIT_OK || status == EXIT_INPUT_ERROR)
+                status = none ? EXIT_USAGE : EXIT_INPUT_ERROR;
         }
     }
-    struct wrk_stats total;
-    sum_stats(a, &total);
-    print_summary(stderr, &total);
+    st_summary(stderr, &total);
     if (a->exp != NULL) {
         struct exp_process_stats ps;
-        process_stats(&total, &ps);
+        st_process(&total, &ps);
         /* Bounded: a collector that never answers cannot hold the exit forever. */
         exp_close(a->exp, &ps, 10000);
         exp_summary(a->exp, stderr);
@@ -923,7 +734,8 @@ out:
         status = EXIT_OUTPUT_ERROR;
     }
     signal_app = NULL;
-    met_stop(a->metrics);
+    prom_stop(a->metrics);
+    st_free(a->stats);
     exp_free(a->exp);
     dmn_pidfile_remove();
     for (size_t i = 0; i < a->n_workers; i++)

@@ -1,19 +1,19 @@
 /*
- * metrics.c - the Prometheus text endpoint: one thread, one poll() loop, HTTP/1.0.
+ * metrics.c - the Prometheus text endpoint on libmicrohttpd, and the exposition-format writer.
  *
- * Each connection is a small state machine (read the request head, write the response, drain
- * what the client still sends until it closes) with a deadline, so a slow or silent client
- * costs one slot for a bounded time and never stalls the others.
+ * libmicrohttpd parses HTTP, bounds each connection's memory (a request head that does not fit
+ * gets 431), closes idle connections after a timeout and caps connections; it runs one epoll
+ * thread of its own. We bind the listening socket ourselves, so errors name the address as
+ * the user wrote it and port 0 reports the port chosen.
  */
 #include "metrics.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,36 +22,20 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "clock.h"
 
-#define MET_LINGER_MS 1000 /* after the response: wait this long for the client to close */
-
-enum conn_state { C_FREE, C_READ, C_WRITE, C_LINGER };
-
-struct conn {
-    enum conn_state state;
-    int fd;
-    uint64_t deadline_ms;
-    size_t in_len;
-    char in[MET_MAX_REQUEST + 1];
-    char *out; /* whole response, malloc'ed */
-    size_t out_len, out_off;
-};
-
-struct met_server {
+struct prom_server {
+    struct MHD_Daemon *mhd;
     int lfd;
-    int wake[2]; /* met_stop() writes a byte: the thread leaves its loop */
     uint16_t port;
-    met_render_fn render;
+    prom_render_fn render;
     void *ctx;
-    pthread_t thread;
-    char *body; /* render buffer, grown as the text grows */
+    /* Render buffer, grown as the text grows. Only the server's one thread touches it. */
+    char *body;
     size_t body_cap;
-    struct conn conns[MET_MAX_CLIENTS];
 };
 
 int
-met_parse_addr(const char *addr_port, char *host, size_t hostlen, uint16_t *port, char *err,
+prom_parse_addr(const char *addr_port, char *host, size_t hostlen, uint16_t *port, char *err,
                size_t errlen)
 {
     const char *h, *he, *p;
@@ -113,7 +97,7 @@ bad_port:
 /* ------------------------------------------------------------------ exposition format */
 
 void
-met_buf_init(struct met_buf *b, char *buf, size_t cap)
+prom_buf_init(struct prom_buf *b, char *buf, size_t cap)
 {
     b->buf = buf;
     b->cap = cap;
@@ -124,13 +108,13 @@ met_buf_init(struct met_buf *b, char *buf, size_t cap)
 }
 
 size_t
-met_buf_len(const struct met_buf *b)
+prom_buf_len(const struct prom_buf *b)
 {
     return b->len;
 }
 
 __attribute__((format(printf, 2, 3))) static void
-append(struct met_buf *b, const char *fmt, ...)
+append(struct prom_buf *b, const char *fmt, ...)
 {
     va_list ap;
     size_t room = b->len < b->cap ? b->cap - b->len : 0;
@@ -156,12 +140,12 @@ valid_name(const char *name, bool colon_ok)
         if (!ok)
             return false;
     }
-    return i > 0 && i < sizeof(((struct met_buf *)0)->family);
+    return i > 0 && i < sizeof(((struct prom_buf *)0)->family);
 }
 
 /* Writes "# HELP" and "# TYPE" when name starts a new family. */
 static void
-family(struct met_buf *b, const char *name, const char *help, const char *type)
+family(struct prom_buf *b, const char *name, const char *help, const char *type)
 {
     if (strcmp(b->family, name) == 0)
         return;
@@ -180,7 +164,7 @@ family(struct met_buf *b, const char *name, const char *help, const char *type)
 }
 
 static void
-sample_start(struct met_buf *b, const char *name, const char *labels)
+sample_start(struct prom_buf *b, const char *name, const char *labels)
 {
     if (labels != NULL && labels[0] != '\0')
         append(b, "%s{%s} ", name, labels);
@@ -189,7 +173,7 @@ sample_start(struct met_buf *b, const char *name, const char *labels)
 }
 
 void
-met_counter(struct met_buf *b, const char *name, const char *help, const char *labels,
+prom_counter(struct prom_buf *b, const char *name, const char *help, const char *labels,
             uint64_t value)
 {
     if (!valid_name(name, true))
@@ -200,7 +184,7 @@ met_counter(struct met_buf *b, const char *name, const char *help, const char *l
 }
 
 void
-met_gauge(struct met_buf *b, const char *name, const char *help, const char *labels, double value)
+prom_gauge(struct prom_buf *b, const char *name, const char *help, const char *labels, double value)
 {
     if (!valid_name(name, true))
         return;
@@ -221,7 +205,7 @@ met_gauge(struct met_buf *b, const char *name, const char *help, const char *lab
 }
 
 int
-met_label(char *out, size_t cap, const char *key, const char *value)
+prom_label(char *out, size_t cap, const char *key, const char *value)
 {
     size_t len = strnlen(out, cap), need;
 
@@ -254,278 +238,102 @@ met_label(char *out, size_t cap, const char *key, const char *value)
 
 /* ------------------------------------------------------------------ HTTP */
 
-static void
-conn_close(struct conn *c)
+/* Renders into s->body, growing it until the text fits. NULL when it cannot. */
+static const char *
+render(struct prom_server *s, size_t *len)
 {
-    if (c->state == C_FREE)
-        return;
-    close(c->fd);
-    free(c->out);
-    c->out = NULL;
-    c->state = C_FREE;
-}
-
-/* Renders the metrics text into s->body, growing it; returns its length or -1. */
-static long
-render(struct met_server *s)
-{
-    for (int tries = 0; tries < 4; tries++) {
+    for (;;) {
         size_t n = s->render(s->ctx, s->body, s->body_cap);
-        if (n < s->body_cap)
-            return (long)n;
-        if (n >= MET_MAX_BODY)
-            return -1;
-        /* The text may grow between two calls: leave room. */
-        size_t cap = n + n / 4 + 4096;
+        if (n < s->body_cap) {
+            *len = n;
+            return s->body;
+        }
+        if (n >= PROM_MAX_BODY)
+            return NULL;
+        size_t cap = s->body_cap;
+        while (cap <= n)
+            cap *= 2;
         char *nb = realloc(s->body, cap);
         if (nb == NULL)
-            return -1;
+            return NULL;
         s->body = nb;
         s->body_cap = cap;
     }
-    return -1;
+}
+
+static enum MHD_Result
+reply(struct MHD_Connection *conn, unsigned status, const char *text, const char *type,
+      size_t len, bool allow)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (allow)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    enum MHD_Result rc = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+           const char *version, const char *upload_data, size_t *upload_data_size, void **state)
+{
+    struct prom_server *s = cls;
+    static const char text_type[] = "text/plain; charset=utf-8";
+    (void)version;
+    (void)upload_data;
+
+    /* A body (POST, PUT) is not read: answer at once and let the library close. */
+    *upload_data_size = 0;
+    *state = NULL;
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+        return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n", text_type, 18,
+                     true);
+    if (strcmp(url, "/metrics") != 0)
+        return reply(conn, MHD_HTTP_NOT_FOUND, "not found: try /metrics\n", text_type, 24,
+                     false);
+    size_t len;
+    const char *body = render(s, &len);
+    if (body == NULL)
+        return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot render\n", text_type, 14,
+                     false);
+    return reply(conn, MHD_HTTP_OK, body, "text/plain; version=0.0.4; charset=utf-8", len, false);
+}
+
+/* The library's own messages would go to stderr unasked: connections that misbehave are the
+ * client's business, and a probe's log is not the place for them. */
+static void
+quiet(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    (void)fmt;
+    (void)ap;
 }
 
 static void
-respond(struct conn *c, const char *status, const char *extra, const char *body, size_t body_len,
-        bool head_only, uint64_t now)
+server_free(struct prom_server *s)
 {
-    char hdr[256];
-    int hl = snprintf(hdr, sizeof(hdr),
-                      "HTTP/1.0 %s\r\n%sContent-Length: %zu\r\nConnection: close\r\n\r\n", status,
-                      extra, body_len);
-    size_t total = (size_t)hl + (head_only ? 0 : body_len);
-
-    c->out = malloc(total);
-    if (c->out == NULL) {
-        conn_close(c);
-        return;
-    }
-    memcpy(c->out, hdr, (size_t)hl);
-    if (!head_only && body_len > 0)
-        memcpy(c->out + hl, body, body_len);
-    c->out_len = total;
-    c->out_off = 0;
-    c->state = C_WRITE;
-    c->deadline_ms = now + MET_RESPONSE_TIMEOUT_MS;
-}
-
-static void
-respond_error(struct conn *c, const char *status, const char *extra, uint64_t now)
-{
-    char body[64];
-    int n = snprintf(body, sizeof(body), "%s\n", status + 4); /* skip "NNN " */
-    respond(c, status, extra, body, (size_t)n, false, now);
-}
-
-/* The request head is complete in c->in: answer it. */
-static void
-handle_request(struct met_server *s, struct conn *c, uint64_t now)
-{
-    /* Request line: METHOD SP TARGET SP HTTP/1.x */
-    char *line = c->in, *eol = strpbrk(line, "\r\n");
-    if (eol != NULL)
-        *eol = '\0';
-    char *sp1 = strchr(line, ' ');
-    char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-    if (sp1 == NULL || sp2 == NULL || strchr(sp2 + 1, ' ') != NULL ||
-        strncmp(sp2 + 1, "HTTP/1.", 7) != 0 || sp1[1] != '/') {
-        respond_error(c, "400 Bad Request", "Content-Type: text/plain\r\n", now);
-        return;
-    }
-    *sp1 = '\0';
-    *sp2 = '\0';
-    const char *method = line, *target = sp1 + 1;
-    bool head = strcmp(method, "HEAD") == 0;
-    if (!head && strcmp(method, "GET") != 0) {
-        respond_error(c, "405 Method Not Allowed",
-                      "Allow: GET, HEAD\r\nContent-Type: text/plain\r\n", now);
-        return;
-    }
-    size_t plen = strcspn(target, "?");
-    if (plen != 8 || strncmp(target, "/metrics", 8) != 0) {
-        respond_error(c, "404 Not Found", "Content-Type: text/plain\r\n", now);
-        return;
-    }
-    long n = render(s);
-    if (n < 0) {
-        respond_error(c, "500 Internal Server Error", "Content-Type: text/plain\r\n", now);
-        return;
-    }
-    respond(c, "200 OK", "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n", s->body,
-            (size_t)n, head, now);
-}
-
-static void
-on_readable(struct met_server *s, struct conn *c, uint64_t now)
-{
-    if (c->state == C_LINGER) {
-        char junk[512];
-        ssize_t n = recv(c->fd, junk, sizeof(junk), 0);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-            conn_close(c);
-        return;
-    }
-    ssize_t n = recv(c->fd, c->in + c->in_len, MET_MAX_REQUEST - c->in_len, 0);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
-    if (n <= 0) {
-        conn_close(c);
-        return;
-    }
-    size_t from = c->in_len > 3 ? c->in_len - 3 : 0;
-    c->in_len += (size_t)n;
-    c->in[c->in_len] = '\0';
-    if (memchr(c->in + from, '\0', c->in_len - from) != NULL) {
-        respond_error(c, "400 Bad Request", "Content-Type: text/plain\r\n", now);
-        return;
-    }
-    if (strstr(c->in + from, "\r\n\r\n") != NULL || strstr(c->in + from, "\n\n") != NULL) {
-        handle_request(s, c, now);
-        return;
-    }
-    if (c->in_len >= MET_MAX_REQUEST)
-        respond_error(c, "431 Request Header Fields Too Large", "Content-Type: text/plain\r\n",
-                      now);
-}
-
-static void
-on_writable(struct conn *c, uint64_t now)
-{
-    ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
-    if (n < 0) {
-        conn_close(c);
-        return;
-    }
-    c->out_off += (size_t)n;
-    if (c->out_off < c->out_len)
-        return;
-    /*
-     * Closing with unread request bytes would send an RST that can destroy the response in
-     * the client's buffer: half-close and read until the client closes (or a short deadline).
-     */
-    free(c->out);
-    c->out = NULL;
-    shutdown(c->fd, SHUT_WR);
-    c->state = C_LINGER;
-    c->deadline_ms = now + MET_LINGER_MS;
-}
-
-static void
-accept_clients(struct met_server *s, uint64_t now)
-{
-    for (;;) {
-        struct conn *c = NULL;
-        for (size_t i = 0; i < MET_MAX_CLIENTS; i++) {
-            if (s->conns[i].state == C_FREE) {
-                c = &s->conns[i];
-                break;
-            }
-        }
-        if (c == NULL)
-            return; /* the rest wait in the backlog */
-        int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
-            return; /* EAGAIN, or a transient error (ECONNABORTED, EMFILE): poll again */
-        c->fd = fd;
-        c->state = C_READ;
-        c->in_len = 0;
-        c->in[0] = '\0';
-        c->out = NULL;
-        c->deadline_ms = now + MET_REQUEST_TIMEOUT_MS;
-    }
-}
-
-static void *
-serve(void *arg)
-{
-    struct met_server *s = arg;
-    struct pollfd pfd[MET_MAX_CLIENTS + 2];
-    struct conn *pc[MET_MAX_CLIENTS + 2];
-
-    for (;;) {
-        uint64_t now = clk_mono_ms();
-        int timeout = -1;
-        nfds_t n = 0;
-        bool room = false;
-
-        pfd[n++] = (struct pollfd){.fd = s->wake[0], .events = POLLIN};
-        for (size_t i = 0; i < MET_MAX_CLIENTS; i++) {
-            struct conn *c = &s->conns[i];
-            if (c->state == C_FREE) {
-                room = true;
-                continue;
-            }
-            if (now >= c->deadline_ms) {
-                conn_close(c);
-                room = true;
-                continue;
-            }
-            int left = (int)(c->deadline_ms - now);
-            if (timeout < 0 || left < timeout)
-                timeout = left;
-            pc[n] = c;
-            pfd[n++] = (struct pollfd){.fd = c->fd,
-                                       .events = c->state == C_WRITE ? POLLOUT : POLLIN};
-        }
-        nfds_t listen_at = n;
-        if (room)
-            pfd[n++] = (struct pollfd){.fd = s->lfd, .events = POLLIN};
-
-        int rc = poll(pfd, n, timeout);
-        if (rc < 0 && errno != EINTR)
-            break; /* cannot happen with valid descriptors; stop serving rather than spin */
-        if (rc <= 0)
-            continue;
-        if (pfd[0].revents != 0)
-            break;
-        now = clk_mono_ms();
-        for (nfds_t i = 1; i < listen_at; i++) {
-            struct conn *c = pc[i];
-            if (pfd[i].revents == 0 || c->state == C_FREE)
-                continue;
-            if (c->state == C_WRITE) {
-                if (pfd[i].revents & (POLLERR | POLLNVAL))
-                    conn_close(c);
-                else
-                    on_writable(c, now);
-            } else {
-                on_readable(s, c, now);
-            }
-        }
-        if (room && pfd[listen_at].revents != 0)
-            accept_clients(s, now);
-    }
-    for (size_t i = 0; i < MET_MAX_CLIENTS; i++)
-        conn_close(&s->conns[i]);
-    return NULL;
-}
-
-static void
-server_free(struct met_server *s)
-{
+    if (s->mhd != NULL)
+        MHD_stop_daemon(s->mhd);
     if (s->lfd >= 0)
         close(s->lfd);
-    if (s->wake[0] >= 0)
-        close(s->wake[0]);
-    if (s->wake[1] >= 0)
-        close(s->wake[1]);
     free(s->body);
     free(s);
 }
 
-struct met_server *
-met_start(const char *addr_port, met_render_fn render_fn, void *ctx, char *err, size_t errlen)
+struct prom_server *
+prom_start(const char *addr_port, prom_render_fn render_fn, void *ctx, char *err, size_t errlen)
 {
     char host[256], why[256], portstr[8];
     uint16_t port;
     struct addrinfo hints = {0}, *res = NULL;
-    struct met_server *s = NULL;
+    struct prom_server *s = NULL;
     int rc, saved = 0;
 
-    if (met_parse_addr(addr_port, host, sizeof(host), &port, why, sizeof(why)) != 0) {
+    if (prom_parse_addr(addr_port, host, sizeof(host), &port, why, sizeof(why)) != 0) {
         snprintf(err, errlen, "--metrics: %s", why);
         return NULL;
     }
@@ -533,7 +341,7 @@ met_start(const char *addr_port, met_render_fn render_fn, void *ctx, char *err, 
         snprintf(err, errlen, "--metrics %s: out of memory", addr_port);
         return NULL;
     }
-    s->lfd = s->wake[0] = s->wake[1] = -1;
+    s->lfd = -1;
     s->render = render_fn;
     s->ctx = ctx;
     s->body_cap = 64 * 1024;
@@ -559,7 +367,7 @@ met_start(const char *addr_port, met_render_fn render_fn, void *ctx, char *err, 
         }
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 64) == 0) {
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 128) == 0) {
             s->lfd = fd;
             break;
         }
@@ -576,21 +384,23 @@ met_start(const char *addr_port, met_render_fn render_fn, void *ctx, char *err, 
     if (getsockname(s->lfd, (struct sockaddr *)&ss, &sl) == 0)
         s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                                  : ((struct sockaddr_in *)&ss)->sin_port);
-    if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
-        snprintf(err, errlen, "--metrics %s: pipe: %s", addr_port, strerror(errno));
-        goto fail;
-    }
 
-    /* Signals belong to the main thread: start the server with all of them blocked. */
+    /* Signals belong to the main thread: the library's thread starts with all blocked. */
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    rc = pthread_create(&s->thread, NULL, serve, s);
+    s->mhd = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+        on_request, s, MHD_OPTION_LISTEN_SOCKET, s->lfd, MHD_OPTION_EXTERNAL_LOGGER, quiet, NULL,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)PROM_MAX_CLIENTS, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)PROM_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)PROM_MAX_REQUEST,
+        MHD_OPTION_END);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0) {
-        snprintf(err, errlen, "--metrics %s: thread: %s", addr_port, strerror(rc));
+    if (s->mhd == NULL) {
+        snprintf(err, errlen, "--metrics %s: cannot start the HTTP server", addr_port);
         goto fail;
     }
+    s->lfd = -1; /* the library's now: MHD_stop_daemon() closes it */
     return s;
 fail:
     server_free(s);
@@ -598,20 +408,15 @@ fail:
 }
 
 uint16_t
-met_port(const struct met_server *s)
+prom_port(const struct prom_server *s)
 {
     return s->port;
 }
 
 void
-met_stop(struct met_server *s)
+prom_stop(struct prom_server *s)
 {
     if (s == NULL)
         return;
-    ssize_t w;
-    do
-        w = write(s->wake[1], "x", 1);
-    while (w < 0 && errno == EINTR);
-    pthread_join(s->thread, NULL);
     server_free(s);
 }

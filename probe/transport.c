@@ -310,13 +310,13 @@ tls_setup(struct tx_peer *p, const struct tx_config *c, char *err, size_t errlen
     const char *keylog = getenv("SSLKEYLOGFILE");
 
     if (c->tls_ca == NULL || c->tls_ca[0] == '\0') {
-        snprintf(err, errlen, "%s: TLS needs a CA file (tls_ca) to verify the collector",
+        snprintf(err, errlen, "%s: TLS needs a CA file (--tls-ca) to verify the collector",
                  p->name);
         return -EINVAL;
     }
     if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
-        snprintf(err, errlen, "%s: tls_cert and tls_key go together (got only %s)", p->name,
-                 c->tls_cert ? "tls_cert" : "tls_key");
+        snprintf(err, errlen, "%s: --tls-cert and --tls-key go together (got only %s)", p->name,
+                 c->tls_cert ? "--tls-cert" : "--tls-key");
         return -EINVAL;
     }
     ERR_clear_error();
@@ -334,22 +334,22 @@ tls_setup(struct tx_peer *p, const struct tx_config *c, char *err, size_t errlen
     SSL_CTX_set_options(p->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
     /* Only the configured CA: the system's default verify paths are deliberately not loaded. */
     if (SSL_CTX_load_verify_locations(p->ctx, c->tls_ca, NULL) != 1) {
-        snprintf(err, errlen, "%s: tls_ca %s: %s", p->name, c->tls_ca, ssl_reason());
+        snprintf(err, errlen, "%s: --tls-ca %s: %s", p->name, c->tls_ca, ssl_reason());
         return -EINVAL;
     }
     SSL_CTX_set_verify(p->ctx, SSL_VERIFY_PEER, NULL);
     if (c->tls_cert != NULL) {
         if (SSL_CTX_use_certificate_chain_file(p->ctx, c->tls_cert) != 1) {
-            snprintf(err, errlen, "%s: tls_cert %s: %s", p->name, c->tls_cert, ssl_reason());
+            snprintf(err, errlen, "%s: --tls-cert %s: %s", p->name, c->tls_cert, ssl_reason());
             return -EINVAL;
         }
         if (SSL_CTX_use_PrivateKey_file(p->ctx, c->tls_key, SSL_FILETYPE_PEM) != 1) {
-            snprintf(err, errlen, "%s: tls_key %s (for tls_cert %s): %s", p->name, c->tls_key,
+            snprintf(err, errlen, "%s: --tls-key %s (for --tls-cert %s): %s", p->name, c->tls_key,
                      c->tls_cert, ssl_reason());
             return -EINVAL;
         }
         if (SSL_CTX_check_private_key(p->ctx) != 1) {
-            snprintf(err, errlen, "%s: tls_key %s does not match tls_cert %s: %s", p->name,
+            snprintf(err, errlen, "%s: --tls-key %s does not match --tls-cert %s: %s", p->name,
                      c->tls_key, c->tls_cert, ssl_reason());
             return -EINVAL;
         }

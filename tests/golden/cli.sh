@@ -117,5 +117,77 @@ d, g, u = map(int, re.search(r'(\d+) flows detected, (\d+) guessed, (\d+) unlabe
 sys.exit(0 if flows == 100000 and d + g == flows and u == 0 else 1)
 PY
 
+# -n checks everything checkable without capturing (issue 16.7); each error is one line
+# naming the flag, exit 1.
+quiet() { "$@" >/dev/null; }
+S="$P/instagram.pcap"
+check "-n: bad bpf"            expect_error "bpf-filter" -n -r "$S" --bpf-filter "tcp port 99999"
+check "-n: unknown scheme"     expect_error "ipfix+foo://" -n -r "$S" -c ipfix+foo://127.0.0.1:4739
+check "-n: bad port"           expect_error "127.0.0.1:99999" -n -r "$S" -c ipfix+udp://127.0.0.1:99999
+check "-n: bpf against the file's link type" expect_error "ethernet addresses" -n \
+    -r "$P/BGP_Cisco_hdlc_slarp.pcap" --bpf-filter "ether host 00:11:22:33:44:55"
+check "-n: the same bpf on an Ethernet file" quiet "$NFPROBE" -n -r "$S" \
+    --bpf-filter "ether host 00:11:22:33:44:55"
+check "-n: user@ in a URL"      expect_error "no user@" -n -r "$S" -c ipfix+udp://u@127.0.0.1:4739
+check "-n: signed port"        expect_error "bad port" -n -r "$S" -c ipfix+udp://127.0.0.1:+4739
+check "-n: query in a URL"     expect_error "no path or query" -n -r "$S" -c ipfix+udp://127.0.0.1:4739?x=1
+check "-n: missing TLS CA"     expect_error "--tls-ca /nonexistent.pem" -n -r "$S" \
+    -c ipfix+tls://127.0.0.1:4740 --tls-ca /nonexistent.pem
+check "-n: missing plugin"     expect_error "--plugin /nonexistent.so" -n -r "$S" --plugin /nonexistent.so
+check "-n: missing template"   expect_error "--ipfix-template /nonexistent.tmpl" -n -r "$S" \
+    -c ipfix+udp://127.0.0.1:4739 --ipfix-template /nonexistent.tmpl
+check "-n: unreadable input"   expect_error "/nonexistent.pcap" -n -r /nonexistent.pcap
+check "-i twice refused"       expect_error "given twice" -n -i lo -i lo
+check "absurd duration"        expect_error "idle-timeout" -n -r "$S" --idle-timeout 100000d
+if command -v openssl >/dev/null 2>&1; then
+    for k in a b; do
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+            -subj "/CN=$k" -keyout "$TMP/$k.key" -out "$TMP/$k.crt" >/dev/null 2>&1
+    done
+    check "-n: TLS key not the certificate's" expect_error "tls" -n -r "$S" \
+        -c ipfix+tls://127.0.0.1:4740 --tls-ca "$TMP/a.crt" --tls-cert "$TMP/a.crt" --tls-key "$TMP/b.key"
+    check "-n: TLS pair that matches" quiet "$NFPROBE" -n -r "$S" -c ipfix+tls://127.0.0.1:4740 \
+        --tls-ca "$TMP/a.crt" --tls-cert "$TMP/a.crt" --tls-key "$TMP/a.key"
+fi
+check "-n: a valid configuration" quiet "$NFPROBE" -n -r "$S" -c ipfix+udp://127.0.0.1:4739 --bpf-filter udp
+
+# Messages say things once (16.6): the path, the device error.
+"$NFPROBE" -r /nonexistent.pcap 2>"$TMP/err"
+check "missing file named once" [ "$(grep -o /nonexistent.pcap "$TMP/err" | wc -l)" -eq 1 ]
+if [ "$(id -u)" -eq 0 ]; then
+    "$NFPROBE" -i nfprobe-nosuchdev --csv /dev/null 2>"$TMP/err"
+    check "missing device: one reason" [ "$(grep -o "No such device" "$TMP/err" | wc -l)" -eq 1 ]
+fi
+
+# Exit status (README): 1 unreadable input, even when nothing at all could be read
+# (/dev/null as an empty file); 2 input cut after some packets.
+: >"$TMP/empty.pcap"
+"$NFPROBE" -r /dev/null --csv /dev/null 2>/dev/null; rc_null=$?
+"$NFPROBE" -r "$TMP/empty.pcap" --csv /dev/null 2>/dev/null; rc_empty=$?
+head -c 3000 "$S" >"$TMP/cut.pcap"
+"$NFPROBE" -r "$TMP/cut.pcap" --csv /dev/null 2>/dev/null; rc_cut=$?
+check "exit 1 for /dev/null ($rc_null) and an empty file ($rc_empty), 2 for a cut one ($rc_cut)" \
+    [ "$rc_null" -eq 1 ] && [ "$rc_empty" -eq 1 ] && [ "$rc_cut" -eq 2 ]
+
+# Standard output carries flows only when asked, or when there is no other output (16.4).
+"$NFPROBE" -r "$S" -c ipfix+udp://127.0.0.1:9 >"$TMP/stdout" 2>/dev/null
+check "with -c: nothing on stdout" [ ! -s "$TMP/stdout" ]
+"$NFPROBE" -r "$S" -c ipfix+udp://127.0.0.1:9 --csv - >"$TMP/stdout" 2>/dev/null
+check "with -c and --csv -: CSV on stdout" cmp -s "$TMP/stdout" "$TMP/all.csv"
+"$NFPROBE" -r "$S" >"$TMP/stdout" 2>/dev/null
+check "no output given: CSV on stdout" cmp -s "$TMP/stdout" "$TMP/all.csv"
+NOTIFY_SOCKET=/nonexistent "$NFPROBE" -r "$S" >"$TMP/stdout" 2>"$TMP/err"; rc=$?
+check "as a service with no output: refused, stdout empty" [ $rc -eq 1 ] && [ ! -s "$TMP/stdout" ] && \
+    grep -q "no output" "$TMP/err"
+
+# --pid-file never replaces a file that is not a stale pid file (17.4).
+printf 'root:x:0:0:keep me\n' >"$TMP/not-a-pid"
+"$NFPROBE" -r "$S" --csv /dev/null --pid-file "$TMP/not-a-pid" 2>"$TMP/err"; rc=$?
+check "--pid-file: another file refused, untouched" [ $rc -eq 1 ] && \
+    grep -q "holds no process id" "$TMP/err" && [ "$(cat "$TMP/not-a-pid")" = "root:x:0:0:keep me" ]
+printf '999999999\n' >"$TMP/stale.pid"
+"$NFPROBE" -r "$S" --csv /dev/null --pid-file "$TMP/stale.pid" 2>/dev/null; rc=$?
+check "--pid-file: a stale pid file is replaced, then removed" [ $rc -eq 0 ] && [ ! -e "$TMP/stale.pid" ]
+
 echo "cli: $fails failed"
 [ $fails -eq 0 ]

@@ -376,7 +376,7 @@ syntax_errors_name_file_and_line(void **state)
     /* The brief's own example: the 12th line. */
     expect_error("# 1\n\n# 3\nread = a.pcap\n\n\n\n\n\n\n\nidle-timeout = x\n",
                  "nfprobe.conf:12: --idle-timeout: 'x' is not a number from 0 to "
-                 "18446744073709551 seconds");
+                 "31622400 seconds (or with a unit: s, m, h, d)");
     expect_error("idle-timeout 5\n", "nfprobe.conf:1: expected 'key = value'");
     expect_error("\n= 5\n", "nfprobe.conf:2: expected 'key = value'");
     expect_error("frobnicate = 1\n", "nfprobe.conf:1: unknown key 'frobnicate'");
@@ -783,6 +783,83 @@ man_page_documents_every_key(void **state)
     free(keys);
 }
 
+/*
+ * Options are defined once (config.c's table): the man page's OPTIONS section names exactly
+ * the table's options, both ways, and --help lists every row that has a help text. Fails when
+ * an option is added, renamed or removed in one place only.
+ */
+static void
+man_page_and_help_match_the_table(void **state)
+{
+    (void)state;
+    const char *src = getenv("SRCDIR");
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/etc/nfprobe.8", src ? src : ".");
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    static char text[1 << 17];
+    size_t n = fread(text, 1, sizeof(text) - 1, fp);
+    fclose(fp);
+    text[n] = '\0';
+    char *sec = strstr(text, "\n.SH OPTIONS\n");
+    assert_non_null(sec);
+    char *end = strstr(sec + 1, "\n.SH ");
+    assert_non_null(end);
+    *end = '\0';
+
+    /* Man page -> table: every "\-\-name" of the section is an option. */
+    for (char *p = strstr(sec, "\\-\\-"); p != NULL; p = strstr(p + 1, "\\-\\-")) {
+        char name[64];
+        size_t w = 0;
+        const char *q = p + 4;
+        while (w + 1 < sizeof(name)) {
+            if (q[0] == '\\' && q[1] == '-' && ((q[2] >= 'a' && q[2] <= 'z'))) {
+                name[w++] = '-';
+                q += 2;
+            } else if ((*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9')) {
+                name[w++] = *q++;
+            } else {
+                break;
+            }
+        }
+        name[w] = '\0';
+        bool found = false;
+        const char *o;
+        for (int i = 0; (o = cfg_option_name(i, false, NULL)) != NULL; i++)
+            found |= strcmp(o, name) == 0;
+        if (!found)
+            fail_msg("etc/nfprobe.8 documents --%s, which is not in the option table", name);
+    }
+
+    /* Table -> man page and --help. */
+    char *help = NULL;
+    size_t hlen = 0;
+    FILE *hp = open_memstream(&help, &hlen);
+    cfg_usage(hp);
+    fclose(hp);
+    const char *o;
+    bool cli;
+    int rows = 0;
+    for (int i = 0; (o = cfg_option_name(i, false, &cli)) != NULL; i++, rows++) {
+        char pat[128] = "\\-\\-", hpat[80];
+        size_t w = strlen(pat);
+        for (const char *k = o; *k != '\0' && w + 2 < sizeof(pat); k++) {
+            if (*k == '-')
+                pat[w++] = '\\';
+            pat[w++] = *k;
+        }
+        pat[w] = '\0';
+        if (strstr(sec, pat) == NULL)
+            fail_msg("etc/nfprobe.8's OPTIONS do not document --%s", o);
+        snprintf(hpat, sizeof(hpat), "--%s", o);
+        bool hidden = strcmp(o, "decode-tunnels") == 0 || strcmp(o, "promiscuous-mode") == 0;
+        if (!hidden && strstr(help, hpat) == NULL)
+            fail_msg("--help does not list --%s", o);
+    }
+    assert_true(rows > 40);
+    free(help);
+}
+
 int
 main(void)
 {
@@ -802,6 +879,7 @@ main(void)
         cmocka_unit_test(cfg_set_as_before),
         cmocka_unit_test(example_file_documents_every_key),
         cmocka_unit_test(man_page_documents_every_key),
+        cmocka_unit_test(man_page_and_help_match_the_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -204,19 +204,73 @@ pidfile_replaces_stale_files(void **state)
     }
     assert_string_equal(comm, "sleep\n");
 
-    char texts[5][32];
+    /* Pid files whose process is gone (or is not a probe: a reused pid): replaced. */
+    char texts[2][32];
     snprintf(texts[0], 32, "%d\n", (int)dead);
     snprintf(texts[1], 32, "%d\n", (int)other);
-    snprintf(texts[2], 32, "garbage\n");
-    snprintf(texts[3], 32, "%s", "");
-    snprintf(texts[4], 32, "-5\n");
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 2; i++) {
         write_file(pidpath, texts[i]);
         run_child(create_pidfile, NULL, true);
         assert_int_equal(access(pidpath, F_OK), -1);
     }
     kill(other, SIGKILL);
     waitpid(other, NULL, 0);
+}
+
+static int
+create_refused(void *arg, char *msg, size_t len)
+{
+    (void)arg;
+    char err[256];
+    int rc = dmn_pidfile_create(pidpath, err, sizeof(err));
+    snprintf(msg, len, "rc %d err '%s'", rc, err);
+    return rc == -EEXIST && strstr(err, pidpath) != NULL &&
+           strstr(err, "holds no process id: not replacing it") != NULL;
+}
+
+static bool
+file_is(const char *path, const char *text)
+{
+    char buf[64] = "";
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL)
+        return false;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    return strcmp(buf, text) == 0;
+}
+
+/* Issue 17.4: a file that is not a pid file is never removed, written or followed. */
+static void
+pidfile_never_touches_other_files(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {"root:x:0:0:secret\n", "", "-5\n", "12 34\n",
+                                        "0\n", "42\nmore\n"};
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        write_file(pidpath, texts[i]);
+        run_child(create_refused, NULL, true);
+        if (!file_is(pidpath, texts[i]))
+            fail_msg("'%s' was changed or removed", texts[i]);
+    }
+    unlink(pidpath);
+    /* A symbolic link (to a file holding a dead pid even): left alone, its target too. */
+    char target[128];
+    snprintf(target, sizeof(target), "%.60s/target", dir);
+    write_file(target, "999999999\n");
+    assert_int_equal(symlink(target, pidpath), 0);
+    run_child(create_refused, NULL, true);
+    struct stat st;
+    assert_int_equal(lstat(pidpath, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    assert_true(file_is(target, "999999999\n"));
+    unlink(pidpath);
+    /* A directory: left alone. */
+    assert_int_equal(mkdir(pidpath, 0700), 0);
+    run_child(create_refused, NULL, true);
+    assert_int_equal(rmdir(pidpath), 0);
+    unlink(target);
 }
 
 static int
@@ -263,6 +317,40 @@ create_in_missing_dir(void *arg, char *msg, size_t len)
     snprintf(msg, len, "rc %d err '%s'", rc, err);
     return rc == -ENOENT && strstr(err, "/nonexistent-nfprobe-dir/nfprobe.pid") != NULL &&
            strstr(err, "No such file") != NULL;
+}
+
+static int
+create_keep_drop(void *arg, char *msg, size_t len)
+{
+    (void)arg;
+    char err[256];
+    if (dmn_pidfile_create(pidpath, err, sizeof(err)) != 0 ||
+        dmn_pidfile_keep(err, sizeof(err)) != 0 ||
+        dmn_drop_privileges("nobody", false, err, sizeof(err)) != 0) {
+        snprintf(msg, len, "%s", err);
+        return 0;
+    }
+    if (unlink(pidpath) == 0 || errno != EACCES) {
+        snprintf(msg, len, "nobody could unlink the pid file itself: the test proves nothing");
+        return 0;
+    }
+    return 1; /* exit(): the atexit removal fails as nobody, the keeper removes it */
+}
+
+static void need_root_and_nobody(void);
+
+/* Issue 17.4: the pid file goes away at exit also after --user dropped privileges. */
+static void
+pidfile_removed_after_privilege_drop(void **state)
+{
+    (void)state;
+    need_root_and_nobody();
+    assert_int_equal(chmod(dir, 0755), 0); /* nobody may read the file, not unlink it */
+    run_child(create_keep_drop, NULL, true);
+    for (int i = 0; i < 200 && access(pidpath, F_OK) == 0; i++)
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    assert_int_equal(access(pidpath, F_OK), -1);
+    chmod(dir, 0700);
 }
 
 static void
@@ -630,8 +718,30 @@ notify_reaches_systemd_socket(void **state)
     n = recv(afd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
     assert_int_equal(n, 7);
 
+    /* The watchdog: armed by dmn_ready() when systemd asks, a ping every half period. */
+    char wd[32];
+    snprintf(wd, sizeof(wd), "%ld", (long)getpid());
+    setenv("WATCHDOG_PID", wd, 1);
+    setenv("WATCHDOG_USEC", "200000", 1);
+    dmn_ready();
+    n = recv(afd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+    assert_int_equal(n, 7);
+    dmn_watchdog(); /* too early: nothing */
+    assert_int_equal(recv(afd, buf, sizeof(buf) - 1, MSG_DONTWAIT), -1);
+    nanosleep(&(struct timespec){0, 120 * 1000 * 1000}, NULL);
+    dmn_watchdog();
+    n = recv(afd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+    assert_int_equal(n, 10);
+    buf[n] = '\0';
+    assert_string_equal(buf, "WATCHDOG=1");
+    dmn_watchdog(); /* just pinged: nothing */
+    assert_int_equal(recv(afd, buf, sizeof(buf) - 1, MSG_DONTWAIT), -1);
+    unsetenv("WATCHDOG_USEC");
+    unsetenv("WATCHDOG_PID");
+
     unsetenv("NOTIFY_SOCKET");
     dmn_ready(); /* nothing to notify: harmless */
+    dmn_watchdog();
     close(fd);
     close(afd);
     unlink(path);
@@ -644,7 +754,9 @@ main(void)
         cmocka_unit_test_setup_teardown(pidfile_created_and_removed_at_exit, setup, teardown),
         cmocka_unit_test_setup_teardown(pidfile_refuses_a_live_probe, setup, teardown),
         cmocka_unit_test_setup_teardown(pidfile_replaces_stale_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(pidfile_never_touches_other_files, setup, teardown),
         cmocka_unit_test_setup_teardown(pidfile_only_its_creator_removes_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(pidfile_removed_after_privilege_drop, setup, teardown),
         cmocka_unit_test_setup_teardown(pidfile_error_names_the_path, setup, teardown),
         cmocka_unit_test_setup_teardown(drop_to_nobody_without_capabilities, setup, teardown),
         cmocka_unit_test_setup_teardown(drop_to_nobody_keeping_net_caps, setup, teardown),

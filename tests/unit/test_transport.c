@@ -921,20 +921,20 @@ test_open_errors_name_peer_and_file(void **state)
     expect_open_error(&c, "host", NULL);
 
     c = make_cfg(TX_TLS, "127.0.0.1", "4740");
-    expect_open_error(&c, "tls://127.0.0.1:4740", "tls_ca");
+    expect_open_error(&c, "tls://127.0.0.1:4740", "--tls-ca");
     c.tls_ca = "/nonexistent/ca.pem";
     expect_open_error(&c, "tls://127.0.0.1:4740", "/nonexistent/ca.pem");
     c.tls_ca = junk;
     expect_open_error(&c, junk, NULL);
     c.tls_ca = ca;
     c.tls_cert = ca;
-    expect_open_error(&c, "tls_key", NULL);
+    expect_open_error(&c, "--tls-key", NULL);
     c.tls_cert = junk;
     c.tls_key = junk;
-    expect_open_error(&c, "tls_cert", junk);
+    expect_open_error(&c, "--tls-cert", junk);
     c.tls_cert = ca; /* a certificate without its key */
     c.tls_key = junk;
-    expect_open_error(&c, "tls_key", junk);
+    expect_open_error(&c, "--tls-key", junk);
 
     /* The CA alone is enough to open (no client certificate). */
     c.tls_cert = c.tls_key = NULL;

@@ -1,57 +1,18 @@
-# ipfix_lib.sh - helpers of the IPFIX collector tests (sourced after tests/golden/lib.sh).
+# ipfix_lib.sh - helpers of the IPFIX collector tests, on top of lib.sh (sourced).
 #
 # Collectors are real programs on 127.0.0.1: nfcapd, `openssl s_server` (TLS, writes what it
 # receives), and small python3 sinks that write what they receive to a file (UDP datagrams as
 # they arrive, one file per TCP connection). ipfix2csv (libfixbuf's collecting API) and
 # ipfixDump decode those files. Every background process is recorded in PIDS and killed by
 # cleanup; waits poll with deadlines.
+: "${SRCDIR:=$(cd "$(dirname "$0")/.." && pwd)}"
+. "$SRCDIR/collectors-test/lib.sh"
 
 IPFIX2CSV=${IPFIX2CSV:-$BUILDDIR/tools/ipfix2csv}
 REGISTRY="$SRCDIR/templates/nfprobe-ie.xml"
-PIDS=
 
-ipfix_cleanup() {
-    for pid in $PIDS; do kill "$pid" 2>/dev/null; done
-    for pid in $PIDS; do wait "$pid" 2>/dev/null; done
-    rm -rf "$TMP"
-}
-
-FAILED=0
-fail() { echo "FAIL: $*"; FAILED=1; }
-pass() { echo "ok: $*"; }
-
-# wait_for TENTHS COMMAND...: polls COMMAND every 0.1 s until it succeeds or time runs out.
-wait_for() {
-    w_n=$1; shift
-    while [ "$w_n" -gt 0 ]; do
-        "$@" && return 0
-        sleep 0.1; w_n=$((w_n - 1))
-    done
-    return 1
-}
-
-# free_port tcp|udp: a port of 127.0.0.1 the kernel just handed out (and that we released).
-free_port() {
-    python3 -c 'import socket,sys
-t = socket.SOCK_STREAM if sys.argv[1] == "tcp" else socket.SOCK_DGRAM
-s = socket.socket(socket.AF_INET, t); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' "$1"
-}
-
-# tcp_listening PORT / udp_bound PORT: a socket is there (from /proc/net).
-tcp_listening() {
-    grep -Eq "^ *[0-9]+: [0-9A-F]+:$(printf %04X "$1") [0-9A-F]+:[0-9A-F]+ 0A " \
-        /proc/net/tcp /proc/net/tcp6 2>/dev/null
-}
-udp_bound() {
-    grep -Eq "^ *[0-9]+: [0-9A-F]+:$(printf %04X "$1") " /proc/net/udp /proc/net/udp6 2>/dev/null
-}
-
-# udp_idle PORT: the receiver's socket queue is empty (column rx_queue of /proc/net/udp).
-udp_idle() {
-    q=$(awk -v p=":$(printf %04X "$1")" '$2 ~ p"$" { split($5, a, ":"); print a[2]; exit }' \
-        /proc/net/udp /proc/net/udp6)
-    [ "${q:-0}" = "00000000" ] || [ -z "$q" ]
-}
+# The name the scripts that source this file use for lib.sh's cleanup.
+ipfix_cleanup() { cleanup; }
 
 # start_udp_sink PORT FILE: appends every datagram to FILE. Sets SINK_PID.
 start_udp_sink() {
@@ -107,21 +68,6 @@ start_tls_sink() {
         { echo "s_server did not listen on $1:"; cat "$2.err"; return 1; }
 }
 
-# stop PID: SIGTERM and wait until it is gone.
-stop() {
-    kill -TERM "$1" 2>/dev/null
-    wait_for 100 sh -c "! kill -0 $1 2>/dev/null"
-    wait "$1" 2>/dev/null
-    return 0
-}
-
-# file_stable FILE: FILE exists and did not grow in the last 0.3 s.
-file_stable() {
-    [ -f "$1" ] || return 1
-    s1=$(wc -c <"$1"); sleep 0.3; s2=$(wc -c <"$1")
-    [ "$s1" = "$s2" ]
-}
-
 # Column-by-column comparison of two NFStream CSVs: EXPECTED GOT NAME. Rows are matched by
 # id; every column of EXPECTED must be in GOT with the same text.
 csv_equal() {
@@ -157,11 +103,6 @@ sys.exit(1 if bad else 0)
 PY
 }
 
-# has_ipv6: ::1 is usable here.
-has_ipv6() {
-    python3 -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null
-}
-
 # setup_export_test: the common start of an export test: the binaries are built, the shared
 # data is there, a scratch directory and cleanup, and a throwaway PKI in $PKI with the probe's
 # TLS flags in $TLS_OPTS.
@@ -169,8 +110,7 @@ setup_export_test() {
     [ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
     [ -x "$IPFIX2CSV" ] || { echo "FAIL: $IPFIX2CSV not built"; exit 1; }
     need_shared
-    scratch
-    trap ipfix_cleanup EXIT
+    collector_scratch
     PKI=$TMP/pki
     sh "$SRCDIR/collectors-test/tls_ca.sh" "$PKI" >"$TMP/pki.log" 2>&1 ||
         { echo "FAIL: tls_ca.sh:"; cat "$TMP/pki.log"; exit 1; }

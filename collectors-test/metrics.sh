@@ -14,7 +14,7 @@
 # nfprobe_packets_total: packets captured, summed over workers) labelled with the interface
 # (interface="VETH"). Every answer also passes `promtool check metrics` when promtool exists.
 # Skips (77) without --metrics, root, ip, tcpreplay or python3.
-. "$(dirname "$0")/../tests/golden/lib.sh"
+. "$(dirname "$0")/lib.sh"
 
 PKT_METRIC=${PKT_METRIC:-nfprobe_packets_total}
 
@@ -26,18 +26,18 @@ command -v tcpreplay >/dev/null 2>&1 || skip "tcpreplay not installed"
 command -v python3 >/dev/null 2>&1 || skip "python3 not found"
 [ -x "$MKPCAP" ] || skip "mkpcap not built at $MKPCAP"
 
-scratch
+collector_scratch
 NS=nfmt$$
 VETH=nfm$$
 VPEER=nfn$$
 PID=
-cleanup() {
+cleanup_all() {
     if [ -n "$PID" ]; then kill -KILL "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; fi
     ip link del "$VETH" 2>/dev/null
     ip netns del "$NS" 2>/dev/null
-    rm -rf "$TMP"
+    cleanup
 }
-trap cleanup EXIT
+trap cleanup_all EXIT
 ip netns add "$NS" || skip "cannot create a network namespace here"
 ip link add "$VETH" type veth peer name "$VPEER" || skip "cannot create a veth pair"
 ip link set "$VPEER" netns "$NS"
@@ -156,9 +156,9 @@ fails=0
 ok() { echo "ok   $*"; }
 bad() { echo "FAIL $*"; fails=$((fails + 1)); }
 
-# A high port from the pid; another one if it is taken.
-for attempt in 1 2 3 4 5; do
-    PORT=$(( 20000 + ($$ * 7 + attempt * 1031) % 40000 ))
+# A free port; another one if it was taken meanwhile.
+for _ in 1 2 3 4 5; do
+    PORT=$(free_port tcp)
     "$NFPROBE" -i "$VETH" --metrics "127.0.0.1:$PORT" \
         --csv "$TMP/flows.csv" 2>"$TMP/stderr" &
     PID=$!
@@ -196,16 +196,8 @@ if res=$(scrape /nothing-here 404 5); then ok "404 for another path"
 else bad "/nothing-here: $res"; fi
 
 # SIGTERM: flows flushed, exit 0 within 10 s, listener gone.
-state() { sed 's/.*) \(.\).*/\1/' "/proc/$PID/stat" 2>/dev/null; }
 kill -TERM "$PID"
-i=0
-while [ $i -lt 100 ]; do
-    st=$(state)
-    { [ -z "$st" ] || [ "$st" = Z ]; } && break
-    sleep 0.1; i=$((i + 1))
-done
-st=$(state)
-if [ -n "$st" ] && [ "$st" != Z ]; then
+if ! wait_for 100 gone "$PID"; then
     bad "still running 10 s after SIGTERM"
     kill -KILL "$PID"
 fi

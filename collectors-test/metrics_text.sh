@@ -13,7 +13,7 @@
 #   collector labels are one of the two configurations' sets, and nfprobe survives; under the
 #   sanitizer build a reload freeing what rendering reads shows as a use-after-free.
 # Skips (77) without root (live capture), promtool or python3.
-. "$(dirname "$0")/../tests/golden/lib.sh"
+. "$(dirname "$0")/lib.sh"
 
 [ -x "$NFPROBE" ] || skip "nfprobe not built at $NFPROBE"
 command -v promtool >/dev/null 2>&1 || skip "promtool not installed (Debian prometheus)"

@@ -11,16 +11,14 @@
 # biflow direction, and the application (applicationId resolved through the application map:
 # NFStream's application_name or its app part); flow, packet and byte totals equal, and neither
 # nfcapd nor nfdump counted a sequence error.
-. "$(dirname "$0")/../tests/golden/lib.sh"
-. "$(dirname "$0")/ipfix_lib.sh"
+. "$(dirname "$0")/lib.sh"
 
 command -v nfcapd >/dev/null 2>&1 || skip "nfcapd not installed (Debian package nfdump)"
 command -v nfdump >/dev/null 2>&1 || skip "nfdump not installed"
 command -v python3 >/dev/null 2>&1 || skip "python3 not installed"
 [ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
 need_shared
-scratch
-trap ipfix_cleanup EXIT
+collector_scratch
 
 P="$SHARED/data/nfstream/pcaps"
 CAPTURES="$P/1kxun.pcap $P/http_ipv6.pcap $P/bittorrent.pcap $P/gtp-u.pcap $P/capwap.pcap
@@ -30,25 +28,6 @@ $P/google_ssl.pcap $P/malformed_icmp.pcap $P/tor.pcap $P/whatsapp_voice_and_mess
 $SHARED/data/synthetic/pcaps/syn_vlan.pcap $SHARED/data/synthetic/pcaps/syn_icmp.pcap
 $P/1kxun.pcap:-- $P/skype.pcap:--n-dissections=0 $P/http_ipv6.pcap:--n-dissections=0"
 [ -f "$BUILDDIR/sample.pcap" ] && CAPTURES="$CAPTURES $BUILDDIR/sample.pcap"
-
-NFCAPD_PID=
-start_nfcapd() {
-    dir=$1
-    for _ in 1 2 3; do
-        PORT=$(free_port udp)
-        rm -rf "$dir"; mkdir -p "$dir"
-        nfcapd -w "$dir" -b 127.0.0.1 -p "$PORT" -t 3600 -B 4194304 >"$dir.log" 2>&1 &
-        NFCAPD_PID=$!
-        PIDS="$PIDS $NFCAPD_PID"
-        if wait_for 100 sh -c "grep -q Startup '$dir.log' || ! kill -0 $NFCAPD_PID" &&
-            kill -0 "$NFCAPD_PID" 2>/dev/null && udp_bound "$PORT"; then
-            return 0
-        fi
-        stop "$NFCAPD_PID"
-    done
-    echo "FAIL: nfcapd did not start:"; cat "$dir.log"
-    return 1
-}
 
 total_flows=0
 for entry in $CAPTURES; do
@@ -65,12 +44,8 @@ for entry in $CAPTURES; do
         2>"$out.err"; then
         fail "$name: nfprobe failed:"; cat "$out.err"; stop "$NFCAPD_PID"; continue
     fi
-    wait_for 50 udp_idle "$PORT" || echo "$name: nfcapd still had datagrams queued"
-    stop "$NFCAPD_PID" # it writes its file on SIGTERM
-    file=
-    for f in "$dir"/nfcapd.*; do
-        case $f in *current*) ;; *) [ -f "$f" ] && file=$f ;; esac
-    done
+    stop_nfcapd "$dir"
+    file=$NFCAPD_FILE
     [ -n "$file" ] || { fail "$name: nfcapd wrote no file"; cat "$dir.log"; continue; }
     TZ=UTC nfdump -r "$file" -o raw >"$out.raw" 2>"$out.nfdump.err"
     nfdump -r "$file" -I >"$out.stat" 2>&1

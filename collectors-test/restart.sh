@@ -14,7 +14,6 @@
 #   - the flows in neither (j+1..k-1) are exactly what nfprobe counts as not sent: flows,
 #     packets and octets, in its summary and in the exporting reliability options record that
 #     collector 2 received at the end; 2 sessions.
-. "$(dirname "$0")/../tests/golden/lib.sh"
 . "$(dirname "$0")/ipfix_lib.sh"
 
 command -v openssl >/dev/null 2>&1 || skip "openssl not installed"

@@ -6,7 +6,6 @@
 # column (ids, addresses, MACs, ports, times, counters, the 48 statistics, the SPLT lists, the
 # L7 labels) survives export and decoding exactly. Also with --ntop-compat, without tunnel
 # decoding, without DPI, and under another accounting mode and PEN.
-. "$(dirname "$0")/../tests/golden/lib.sh"
 . "$(dirname "$0")/ipfix_lib.sh"
 
 command -v python3 >/dev/null 2>&1 || skip "python3 not installed"

@@ -12,7 +12,6 @@
 #   - the options records are there (metering statistics, reliability, application map).
 # Also: --ntop-compat adds ntop's elements; an IPv6 literal collector ([::1]); two collectors
 # in "all" mode each get every flow, in "round-robin" mode they share them without overlap.
-. "$(dirname "$0")/../tests/golden/lib.sh"
 . "$(dirname "$0")/ipfix_lib.sh"
 
 command -v ipfixDump >/dev/null 2>&1 || skip "ipfixDump not installed (libfixbuf-tools)"

@@ -15,53 +15,13 @@
 #   (c) the collector killed and restarted mid-stream (TCP, then TLS): the session goes down,
 #       loss is counted, the transport reconnects after its backoff, the new session starts with
 #       a whole first message and every message after it arrives.
-. "$(dirname "$0")/../tests/golden/lib.sh"
+. "$(dirname "$0")/lib.sh"
 
 command -v openssl >/dev/null 2>&1 || skip "openssl not installed"
 command -v python3 >/dev/null 2>&1 || skip "python3 not installed"
 TX_SEND=${TX_SEND:-$BUILDDIR/tests/unit/tx_send}
 [ -x "$TX_SEND" ] || { echo "FAIL: $TX_SEND not built"; exit 1; }
-scratch
-
-PIDS=
-cleanup() {
-    for pid in $PIDS; do kill "$pid" 2>/dev/null; done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-FAILED=0
-fail() { echo "FAIL: $*"; FAILED=1; }
-pass() { echo "ok: $*"; }
-
-# wait_for TENTHS COMMAND...: polls COMMAND every 0.1 s until it succeeds or time runs out.
-wait_for() {
-    w_n=$1; shift
-    while [ "$w_n" -gt 0 ]; do
-        "$@" && return 0
-        sleep 0.1; w_n=$((w_n - 1))
-    done
-    return 1
-}
-
-# free_port: a random port of 20000-32767 (below Linux's ephemeral range, so no client socket
-# takes it meanwhile) that no TCP socket uses now.
-free_port() {
-    while :; do
-        f_port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12768))
-        grep -Eq "^ *[0-9]+: [0-9A-F]+:$(printf %04X "$f_port") " /proc/net/tcp /proc/net/tcp6 \
-            2>/dev/null || break
-    done
-    echo "$f_port"
-}
-
-# listening PORT: true when some socket listens on TCP PORT (state 0A in /proc/net/tcp{,6}).
-listening() {
-    grep -Eq "^ *[0-9]+: [0-9A-F]+:$(printf %04X "$1") [0-9A-F]+:[0-9A-F]+ 0A " \
-        /proc/net/tcp /proc/net/tcp6 2>/dev/null
-}
-
-has_ipv6() { grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null; }
+collector_scratch
 
 # value KEY FILE: the value of a key=value line of tx_send's output.
 value() { sed -n "s/^$1=//p" "$2"; }
@@ -82,7 +42,7 @@ start_tls() {
         <>"$TMP/stdin" >"$TMP/$s_name.recv" 2>"$TMP/$s_name.err" &
     SPID=$!
     PIDS="$PIDS $SPID"
-    wait_for 100 listening "$s_port" || { echo "s_server $s_name did not listen:"; cat "$TMP/$s_name.err"; return 1; }
+    wait_for 100 tcp_listening "$s_port" || { echo "s_server $s_name did not listen:"; cat "$TMP/$s_name.err"; return 1; }
 }
 
 # start_sink NAME PORT MODE: a python3 TCP collector on 127.0.0.1:PORT. MODE hello: every
@@ -142,15 +102,7 @@ c.close()
 PY
     SPID=$!
     PIDS="$PIDS $SPID"
-    wait_for 100 listening "$s_port" || { echo "sink $s_name did not listen:"; cat "$TMP/$s_name.err"; return 1; }
-}
-
-stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
-
-# gone PID: the process has exited (an unreaped child is a zombie, which kill -0 still finds).
-gone() {
-    g_state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
-    [ -z "$g_state" ] || [ "$g_state" = Z ]
+    wait_for 100 tcp_listening "$s_port" || { echo "sink $s_name did not listen:"; cat "$TMP/$s_name.err"; return 1; }
 }
 
 # has_bytes FILE N: FILE holds at least N bytes.
@@ -162,7 +114,7 @@ has_bytes() { [ "$(wc -c <"$1" 2>/dev/null || echo 0)" -ge "$2" ]; }
 # close.
 good() {
     name=$1 url=$2 addr=$3 cert=$4; shift 4
-    port=$(free_port)
+    port=$(free_port tcp)
     start_tls "$name" "$addr" "$port" "$cert" -naccept 1 "$@" || { fail "$name: server"; return; }
     rm -f "$TMP/$name.keys"
     SSLKEYLOGFILE=$TMP/$name.keys "$TX_SEND" -n 300 -s 1400 -r 7 -A "$PKI/ca.pem" \
@@ -207,7 +159,7 @@ refused() {
     client=
     while [ $# -gt 0 ] && [ "$1" != -- ]; do client="$client $1"; shift; done
     [ $# -gt 0 ] && shift
-    port=$(free_port)
+    port=$(free_port tcp)
     start_tls "$name" 127.0.0.1 "$port" "$cert" "$@" || { fail "$name: server"; return; }
     # shellcheck disable=SC2086
     "$TX_SEND" -n 5 -s 200 -u 1500 -b 100:400 -A "$PKI/ca.pem" $client -e "$TMP/$name.ev" \
@@ -248,7 +200,7 @@ refused untrusted_client tls://127.0.0.1 server 'unknown ca' no \
     -C "$PKI/other-client.pem" -K "$PKI/other-client.key"
 
 # A plaintext "collector": it gets a TLS ClientHello and nothing else, ever.
-port=$(free_port)
+port=$(free_port tcp)
 if start_sink plain "$port" hello; then
     "$TX_SEND" -n 5 -s 200 -u 1500 -A "$PKI/ca.pem" $CLIENT "tls://127.0.0.1:$port" \
         >"$TMP/plain.out" 2>&1
@@ -271,7 +223,7 @@ fi
 
 # A key that is not the certificate's: refused at open, naming the file.
 "$TX_SEND" -n 1 -A "$PKI/ca.pem" -C "$PKI/client.pem" -K "$PKI/server.key" \
-    "tls://127.0.0.1:$(free_port)" >"$TMP/badkey.out" 2>&1
+    "tls://127.0.0.1:$(free_port tcp)" >"$TMP/badkey.out" 2>&1
 rc=$?
 if [ $rc -eq 1 ] && grep -q -- "--tls-key $PKI/server.key" "$TMP/badkey.out"; then
     pass "mismatched key refused: $(head -1 "$TMP/badkey.out")"
@@ -286,7 +238,7 @@ fi
 # 50000 bytes and started again once the transport noticed.
 restart() {
     name=$1 proto=$2
-    port=$(free_port)
+    port=$(free_port tcp)
     if [ "$proto" = tcp ]; then
         start_sink "$name" "$port" restart || { fail "$name: sink"; return; }
         tls_opts=

@@ -7,14 +7,12 @@
 #   --template-refresh-packets N (NetFlow v9 over UDP): a Template FlowSet (id 0) in the first
 #                     packet and then at most N + 1 packets apart; with N above the packet
 #                     count, in the first packet only.
-. "$(dirname "$0")/../tests/golden/lib.sh"
 . "$(dirname "$0")/ipfix_lib.sh"
 
 command -v python3 >/dev/null 2>&1 || skip "python3 not installed"
 [ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
 need_shared
-scratch
-trap ipfix_cleanup EXIT
+collector_scratch
 
 PCAP="$SHARED/data/nfstream/pcaps/synscan.pcap" # ~2000 flows: hundreds of messages
 fails=0

@@ -10,60 +10,13 @@
 # applies it), first/last to the ms, TCP flags, ToS, ifIndexes, AS numbers (AS_TRANS 23456 for
 # 4-octet ones), next hop, engine type/id, and no sequence error. nfdump keeps no v5 masks:
 # tshark must show those, with 0 malformed or warning expert items.
-. "$(dirname "$0")/../tests/golden/lib.sh"
+. "$(dirname "$0")/lib.sh"
 
 command -v nfcapd >/dev/null 2>&1 || skip "nfcapd not installed (Debian package nfdump)"
 command -v nfdump >/dev/null 2>&1 || skip "nfdump not installed"
 NF5_SEND=${NF5_SEND:-$BUILDDIR/tests/unit/nf5_send}
 [ -x "$NF5_SEND" ] || { echo "FAIL: $NF5_SEND not built"; exit 1; }
-scratch
-
-NFCAPD_PID=
-cleanup() {
-    [ -n "$NFCAPD_PID" ] && kill "$NFCAPD_PID" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-wait_for() {
-    local n=$(($1 * 10)); shift
-    while [ $n -gt 0 ]; do
-        "$@" && return 0
-        sleep 0.1; n=$((n - 1))
-    done
-    return 1
-}
-
-start_nfcapd() {
-    local dir=$1 try
-    for try in 1 2 3 4 5; do
-        PORT=$((20000 + ($$ * 7 + try * 1013 + $(date +%N | sed 's/^0*//;s/^$/0/') % 997) % 40000))
-        rm -rf "$dir"; mkdir -p "$dir"
-        nfcapd -w "$dir" -b 127.0.0.1 -p "$PORT" -t 3600 -B 4194304 >"$dir.log" 2>&1 &
-        NFCAPD_PID=$!
-        if wait_for 10 sh -c "grep -qs Startup '$dir.log' || ! kill -0 $NFCAPD_PID 2>/dev/null" &&
-            kill -0 "$NFCAPD_PID" 2>/dev/null && grep -q Startup "$dir.log"; then
-            return 0
-        fi
-        kill "$NFCAPD_PID" 2>/dev/null; wait "$NFCAPD_PID" 2>/dev/null; NFCAPD_PID=
-    done
-    echo "FAIL: nfcapd did not start:"; cat "$dir.log"
-    return 1
-}
-
-drained() {
-    command -v ss >/dev/null 2>&1 || return 0
-    q=$(ss -u -a -n "sport = :$PORT" | awk 'NR > 1 { print $2; exit }')
-    [ "${q:-0}" = 0 ]
-}
-
-stop_nfcapd() {
-    kill -TERM "$NFCAPD_PID"
-    wait_for 20 sh -c "! kill -0 $NFCAPD_PID 2>/dev/null" ||
-        { echo "FAIL: nfcapd did not stop"; return 1; }
-    wait "$NFCAPD_PID" 2>/dev/null
-    NFCAPD_PID=
-}
+collector_scratch
 
 failed=0
 # engine type:id, sampling mode:interval (0:0 = none, 1 = count-based, 2 = random)
@@ -79,9 +32,8 @@ for run in "0:0 0:0" "1:7 1:100" "2:250 2:16383"; do
     fi
     cat "$TMP/send.log"
     sent=$(sed -n 's/.* in \([0-9]*\) packets.*/\1/p' "$TMP/send.log")
-    wait_for 10 drained || echo "nfcapd still has datagrams queued"
-    stop_nfcapd || exit 1
-    file=$(ls "$dir"/nfcapd.* 2>/dev/null | grep -v current | head -1)
+    stop_nfcapd "$dir"
+    file=$NFCAPD_FILE
     [ -n "$file" ] || { echo "FAIL: nfcapd wrote no file"; cat "$dir.log"; exit 1; }
     TZ=UTC nfdump -r "$file" -o raw >"$TMP/raw" 2>"$TMP/nfdump.err"
     nfdump -E "$file" >"$TMP/exporters" 2>&1

@@ -7,7 +7,7 @@
 # addresses and ports, protocol, packets and bytes of both directions, first/last seen to the
 # millisecond, MACs, VLAN, the application name resolved through the application table, and
 # no sequence error.
-. "$(dirname "$0")/../tests/golden/lib.sh"
+. "$(dirname "$0")/lib.sh"
 
 command -v nfcapd >/dev/null 2>&1 || skip "nfcapd not installed (Debian package nfdump)"
 command -v nfdump >/dev/null 2>&1 || skip "nfdump not installed"
@@ -15,62 +15,12 @@ NF9_SEND=${NF9_SEND:-$BUILDDIR/tests/unit/nf9_send}
 [ -x "$NF9_SEND" ] || { echo "FAIL: $NF9_SEND not built"; exit 1; }
 [ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
 need_shared
-scratch
+collector_scratch
 
 PCAPS="$SHARED/data/nfstream/pcaps"
 # capture[:nfprobe option]: the default template (L7 on), with statistics (89 fields), without DPI
 CAPTURES="1kxun.pcap wechat.pcap:--statistical-analysis alexa-app.pcapng:--n-dissections=0
 mongodb.pcap"
-
-NFCAPD_PID=
-cleanup() {
-    [ -n "$NFCAPD_PID" ] && kill "$NFCAPD_PID" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds or time runs out.
-wait_for() {
-    local n=$(($1 * 10)); shift
-    while [ $n -gt 0 ]; do
-        "$@" && return 0
-        sleep 0.1; n=$((n - 1))
-    done
-    return 1
-}
-
-# Starts nfcapd on a free high port of 127.0.0.1 (tries a few), sets PORT and NFCAPD_PID.
-start_nfcapd() {
-    local dir=$1 try
-    for try in 1 2 3 4 5; do
-        PORT=$((20000 + ($$ * 7 + try * 1013 + $(date +%N | sed 's/^0*//;s/^$/0/') % 997) % 40000))
-        rm -rf "$dir"; mkdir -p "$dir"
-        nfcapd -w "$dir" -b 127.0.0.1 -p "$PORT" -t 3600 -B 4194304 >"$dir.log" 2>&1 &
-        NFCAPD_PID=$!
-        if wait_for 10 sh -c "grep -q Startup '$dir.log' || ! kill -0 $NFCAPD_PID 2>/dev/null" &&
-            kill -0 "$NFCAPD_PID" 2>/dev/null && grep -q Startup "$dir.log"; then
-            return 0
-        fi
-        kill "$NFCAPD_PID" 2>/dev/null; wait "$NFCAPD_PID" 2>/dev/null; NFCAPD_PID=
-    done
-    echo "FAIL: nfcapd did not start:"; cat "$dir.log"
-    return 1
-}
-
-# nfcapd has read every datagram once its socket's receive queue is empty (iproute2's ss).
-drained() {
-    command -v ss >/dev/null 2>&1 || return 0
-    q=$(ss -u -a -n "sport = :$PORT" | awk 'NR > 1 { print $2; exit }')
-    [ "${q:-0}" = 0 ]
-}
-
-stop_nfcapd() {
-    kill -TERM "$NFCAPD_PID"
-    wait_for 20 sh -c "! kill -0 $NFCAPD_PID 2>/dev/null" ||
-        { echo "FAIL: nfcapd did not stop"; return 1; }
-    wait "$NFCAPD_PID" 2>/dev/null
-    NFCAPD_PID=
-}
 
 failed=0
 for entry in $CAPTURES; do
@@ -85,9 +35,8 @@ for entry in $CAPTURES; do
         echo "FAIL $cap: nf9_send:"; cat "$TMP/$cap.send.log"; failed=1
     fi
     sent=$(sed -n 's/^nf9_send: \([0-9]*\) flows in \([0-9]*\) packets.*/\2/p' "$TMP/$cap.send.log")
-    wait_for 10 drained || echo "nfcapd still has datagrams queued"
-    stop_nfcapd || exit 1 # it writes its file on SIGTERM
-    file=$(ls "$dir"/nfcapd.* 2>/dev/null | grep -v current | head -1)
+    stop_nfcapd "$dir"
+    file=$NFCAPD_FILE
     if [ -z "$file" ]; then
         echo "FAIL $cap: nfcapd wrote no file"; cat "$dir.log"; failed=1; continue
     fi

@@ -5,16 +5,17 @@
 # and writes the UDP datagrams into a pcap (Ethernet/IPv4/UDP framing, exactly what went to
 # 127.0.0.1:PORT; no capture privilege needed). tshark must decode every packet: no malformed
 # packet, no expert warning or error, every flow record found, sequence numbers 0, 1, 2, ...
-. "$(dirname "$0")/../tests/golden/lib.sh"
+. "$(dirname "$0")/lib.sh"
 
 command -v tshark >/dev/null 2>&1 || skip "tshark not installed"
 NF9_SEND=${NF9_SEND:-$BUILDDIR/tests/unit/nf9_send}
 [ -x "$NF9_SEND" ] || { echo "FAIL: $NF9_SEND not built"; exit 1; }
 need_shared
-scratch
+collector_scratch
 
 PCAPS="$SHARED/data/nfstream/pcaps"
-PORT=$((20000 + $$ % 40000))
+# The datagrams also go to this port of 127.0.0.1, where nothing listens; tshark decodes it.
+PORT=$(free_port udp)
 
 # name capture mtu tshark-options nf9_send-options...
 check() {

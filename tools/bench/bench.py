@@ -181,3 +181,32 @@ if pps_dpi and nd_pps:
     print('  DPI >= 3x ndpiReader packets/s: %.1fx' % (pps_dpi / nd_pps))
 if plug_cost is not None:  # plugin
     print('  no-op plugin costs <= 5%% of packets/s (issue 7): %.1f%%' % plug_cost)
+
+# The table as a chart: bench.dat (one row per command: index, Mpps, peak RSS MiB, "name") in
+# the current directory, and bench.png drawn from it by gnuplot (Debian gnuplot-nox) when it is
+# installed. docs/benchmark.md shows the chart of the last run committed.
+with open('bench.dat', 'w') as fh:
+    fh.write('# index Mpps peak_RSS_MiB "command" (nfprobe make bench, %d packets)\n' % npk)
+    for i, r in enumerate(rows):
+        fh.write('%d %s %s "%s"\n' % (i, r[2], r[3], r[0].replace('"', "'")))
+if shutil.which('gnuplot'):
+    plot = '''
+set terminal pngcairo noenhanced size 1000,%d font "DejaVu Sans,10"
+set output "bench.png"
+set title "make bench: packets per second, one core (longer is faster)"
+set style fill solid 0.8 border -1
+set xlabel "million packets per second (%d packets)"
+set yrange [%f:-0.6]
+set xrange [0:*]
+set ytics scale 0
+set grid xtics
+unset key
+plot "bench.dat" using ($2*0.5):1:($2*0.5):(0.35):yticlabels(4) with boxxyerror lc rgb "#3a7bd5", \
+     "" using 2:1:(sprintf(" %%.2f", $2)) with labels left
+''' % (120 + 26 * len(rows), npk, len(rows) - 0.4)
+    p = subprocess.run(['gnuplot'], input=plot, text=True, capture_output=True)
+    if p.returncode != 0:
+        raise SystemExit('bench: gnuplot failed:\n' + p.stderr[-2000:])
+    print('\nchart: bench.png (data: bench.dat)')
+else:
+    print('\nbench.dat written; install gnuplot-nox for the chart bench.png')

@@ -1,7 +1,8 @@
 #!/bin/sh
 # make bench: nfprobe beside the libpcap read floor, softflowd and ndpiReader on one generated
 # capture, measured in the same run. Prints a Markdown table (packets/s, wall time, peak RSS,
-# bytes per live flow). Not a test: numbers vary by machine; ratios measured together count.
+# bytes per live flow) and writes it as bench.dat and the chart bench.png (gnuplot, Debian
+# gnuplot-nox) in the current directory. Not a test: numbers vary by machine; ratios measured together count.
 #   BENCH_PCAP=FILE      use this capture instead of generating one
 #   BENCH_PACKETS=N BENCH_FLOWS=M   size of the generated capture (3000000 / 280000)
 #   BENCH_RUNS=N         runs per command, the median is shown (3)

@@ -429,6 +429,7 @@ write_options(FILE *out, const struct last_opts *lo)
                 lo->erel.process);
 }
 
+#ifndef IPFIX2CSV_NO_MAIN /* tests/fuzz/fuzz_ipfix2csv.c includes this file for read_file() */
 static int
 usage(void)
 {
@@ -496,3 +497,4 @@ main(int argc, char **argv)
     fbInfoModelFree(model);
     return status;
 }
+#endif

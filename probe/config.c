@@ -91,6 +91,7 @@ static const struct opt opts[] = {
     NUM("splt-analysis", splt_analysis, 0, 65535, U_NONE, false),
     NUM("max-nflows", max_nflows, 0, UINT64_MAX, U_NONE, false),
     NUM("max-flows", max_flows, 1, 1u << 30, U_NONE, false),
+    NUM("max-memory", max_memory, 0, 1ull << 50, U_BYTES, false),
     /* DPI */
     STR("ndpi-protos", ndpi_protos, false),
     STR("ndpi-categories", ndpi_categories, false),
@@ -766,6 +767,42 @@ cfg_print(FILE *out, const struct prb_config *c)
 
 /* ------------------------------------------------------------------ checks */
 
+/* MemTotal of /proc/meminfo in bytes, 0 if unknown. */
+static uint64_t
+mem_total(void)
+{
+    FILE *fp = fopen("/proc/meminfo", "r");
+    char line[128];
+    unsigned long long kb = 0;
+
+    if (fp == NULL)
+        return 0;
+    while (fgets(line, sizeof(line), fp) != NULL)
+        if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
+            break;
+    fclose(fp);
+    return (uint64_t)kb * 1024;
+}
+
+uint64_t
+cfg_memory_budget(const struct prb_config *c, char *how, size_t howlen)
+{
+    if (c->max_memory != 0) {
+        snprintf(how, howlen, "--max-memory");
+        return c->max_memory;
+    }
+    uint64_t total = mem_total();
+    if (total == 0) {
+        snprintf(how, howlen, "auto: MemTotal unknown, %llu MiB",
+                 (unsigned long long)(CFG_AUTO_MEMORY_MAX >> 20));
+        return CFG_AUTO_MEMORY_MAX;
+    }
+    uint64_t b = total / 4 < CFG_AUTO_MEMORY_MAX ? total / 4 : CFG_AUTO_MEMORY_MAX;
+    snprintf(how, howlen, "auto: 1/4 of MemTotal %llu MiB, at most %llu MiB",
+             (unsigned long long)(total >> 20), (unsigned long long)(CFG_AUTO_MEMORY_MAX >> 20));
+    return b;
+}
+
 int
 cfg_validate(const struct prb_config *c, char *err, size_t errlen)
 {
@@ -776,6 +813,20 @@ cfg_validate(const struct prb_config *c, char *err, size_t errlen)
     if (c->n_files > 0 && c->n_ifaces > 0) {
         snprintf(err, errlen, "-r and -i cannot be mixed");
         return -EINVAL;
+    }
+    if (c->max_memory != 0) {
+        /* A budget the machine cannot give would only move the failure to the OOM killer. */
+        uint64_t total = mem_total();
+        if (c->max_memory < CFG_MIN_MEMORY) {
+            snprintf(err, errlen, "--max-memory %" PRIu64 ": below the minimum of 1 MiB",
+                     c->max_memory);
+            return -EINVAL;
+        }
+        if (total != 0 && c->max_memory > total) {
+            snprintf(err, errlen, "--max-memory %" PRIu64 " MiB: more than this machine's memory "
+                     "(MemTotal %" PRIu64 " MiB)", c->max_memory >> 20, total >> 20);
+            return -EINVAL;
+        }
     }
     if (c->anonymize != NULL && c->csv_path == NULL && c->json_path == NULL) {
         snprintf(err, errlen, "--anonymize: applies to --csv/--json output, and none is given");

@@ -28,6 +28,7 @@
 #include "dpi.h"
 #include "export.h"
 #include "log.h"
+#include "meter.h"
 #include "metrics.h"
 #include "output.h"
 #include "plugin.h"
@@ -160,6 +161,8 @@ usage(FILE *out)
             "      --max-nflows N         stop after N flows (0 = no limit)\n"
             "      --max-flows N          flow table size; when full a flow is exported\n"
             "                             early, flowEndReason 5 (1048576)\n"
+            "      --max-memory SIZE      memory of the flow tables (K/M/G; default 1/4 of\n"
+            "                             RAM, at most 4G); sizes the table if smaller\n"
             "output:\n"
             "      --csv PATH             NFStream to_csv() format ('-' = stdout)\n"
             "      --json PATH            JSON lines, same keys and values ('-' = stdout)\n"
@@ -323,6 +326,7 @@ static const struct option longopts[] = {
     {"splt-analysis", required_argument, NULL, 0},
     {"max-nflows", required_argument, NULL, 0},
     {"max-flows", required_argument, NULL, 0},
+    {"max-memory", required_argument, NULL, 0},
     {"csv", required_argument, NULL, 0},
     {"json", required_argument, NULL, 0},
     {"anonymize", required_argument, NULL, 0},
@@ -428,11 +432,71 @@ build_config(struct prb_config *c, int argc, char **argv, const char **config_fi
     return -1;
 }
 
+/*
+ * Sizes each worker's flow table from the memory budget (--max-memory, or the automatic one),
+ * split evenly between the tables: a flow's slot, statistics, SPLT arrays, DPI and plugin state
+ * and its nDPI flow state all count. plugins NULL: their state is not counted (nfprobe -n).
+ */
+static int
+plan_tables(const struct prb_config *c, const struct plg_set *plugins, struct mtr_sizing *sz,
+            size_t *n_tables, uint64_t *budget_out, char *how, size_t howlen, char *err,
+            size_t errlen)
+{
+    uint64_t budget = *budget_out = cfg_memory_budget(c, how, howlen);
+    size_t ext[2], n_ext = 0, extra = 0;
+    struct mtr_config mc = {.statistics = c->statistical_analysis,
+                            .splt_n = c->splt_analysis,
+                            .max_flows = c->max_flows};
+
+    *n_tables = c->n_files > 0 ? 1 : c->n_ifaces * c->workers;
+    if (*n_tables == 0)
+        *n_tables = 1;
+    if (c->n_dissections > 0)
+        extra = dpi_flow_memory(&ext[n_ext++]);
+    if (plugins != NULL && plg_count(plugins) > 0)
+        ext[n_ext++] = plg_flow_bytes(plugins);
+    if (mtr_size(&mc, ext, n_ext, extra, budget / *n_tables, sz) != 0) {
+        snprintf(err, errlen,
+                 "--max-memory %" PRIu64 " KiB (%s): holds %" PRIu32 " flows of %zu bytes per "
+                 "table (%zu tables), fewer than %d: raise --max-memory or lower "
+                 "--splt-analysis",
+                 budget >> 10, how, sz->fit, sz->per_flow, *n_tables, MTR_MIN_FLOWS);
+        return -1;
+    }
+    return 0;
+}
+
+/* One line on the sizing: -n prints it, the start logs it. */
+static void
+describe_tables(char *buf, size_t len, const struct prb_config *c, const struct mtr_sizing *sz,
+                size_t n_tables, uint64_t budget, const char *how)
+{
+    snprintf(buf, len,
+             "flow tables: %zu x %" PRIu32 " flows of %zu bytes (slot %zu) = %" PRIu64
+             " KiB of the --max-memory budget %" PRIu64 " KiB (%s); %s",
+             n_tables, sz->max_flows, sz->per_flow, sz->slot_size, sz->bytes * n_tables >> 10,
+             budget >> 10, how,
+             sz->max_flows < c->max_flows
+                 ? "the budget wins over --max-flows: it is the host's limit"
+                 : "--max-flows wins: it is smaller than what the budget holds");
+}
+
 /* Creates the workers: one offline, or --workers per interface live. */
 static int
 open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
 {
     const struct prb_config *c = &a->cfg;
+    struct mtr_sizing sz;
+    size_t n_tables;
+    uint64_t budget;
+    char how[160], line[512];
+
+    if (plan_tables(c, a->plugins, &sz, &n_tables, &budget, how, sizeof(how), err, errlen) != 0)
+        return -1;
+    describe_tables(line, sizeof(line), c, &sz, n_tables, budget, how);
+    /* An explicit --max-flows cut down by the budget is worth a warning; the default is not. */
+    log_msg(sz.max_flows < c->max_flows && c->max_flows != (1u << 20) ? LOG_WARNING : LOG_DEBUG,
+            "%s", line);
     struct wrk_config wc = {
         .bpf = c->bpf_filter,
         .decode_tunnels = c->decode_tunnels,
@@ -442,7 +506,7 @@ open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
             .accounting_mode = c->accounting_mode,
             .statistics = c->statistical_analysis,
             .splt_n = c->splt_analysis,
-            .max_flows = c->max_flows,
+            .max_flows = sz.max_flows,
             .max_nflows = c->max_nflows,
             .seed = seed,
         },
@@ -451,7 +515,7 @@ open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
         .ndpi_categories = c->ndpi_categories,
         /* As many detection states as flows: the pool can never run dry (NFStream keeps
          * one per flow); only those in use at once take memory. */
-        .dpi_max_concurrent = c->max_flows,
+        .dpi_max_concurrent = sz.max_flows,
         .plugins = a->plugins, /* plugin */
     };
 
@@ -752,8 +816,20 @@ main(int argc, char **argv)
         return rc;
     }
     if (check) {
-        /* -n: the effective configuration, in the file's syntax. */
+        /* -n: the effective configuration, in the file's syntax, and the table sizing. */
+        struct mtr_sizing sz;
+        size_t n_tables;
+        uint64_t budget;
+        char how[160], line[512];
+        if (plan_tables(&a->cfg, NULL, &sz, &n_tables, &budget, how, sizeof(how), err,
+                        sizeof(err)) != 0) {
+            fprintf(stderr, "nfprobe: %s\n", err);
+            cfg_free(&a->cfg);
+            return EXIT_USAGE;
+        }
+        describe_tables(line, sizeof(line), &a->cfg, &sz, n_tables, budget, how);
         cfg_print(stdout, &a->cfg);
+        printf("# %s%s\n", line, a->cfg.n_plugins > 0 ? " (plugin state not counted)" : "");
         cfg_free(&a->cfg);
         return EXIT_OK;
     }

@@ -122,6 +122,7 @@ static const struct opt opts[] = {
     CHOICE("log", log, log_targets, false),
     {.name = "log-level", .kind = K_LEVEL, FIELD(log_level), .reload = true},
     FLAG("daemon", daemon, false, false),
+    FLAG("seccomp", seccomp, false, false),
     LIST("plugin", plugins, n_plugins, 1u << 3, false),
     FLAG("verbose", verbose, false, true),
 };

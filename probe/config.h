@@ -87,6 +87,7 @@ struct prb_config {
     const char *log;                /* "stderr" or "syslog" */
     uint8_t log_level;              /* syslog level: LOG_ERR .. LOG_DEBUG (default LOG_INFO) */
     bool daemon;                    /* detach from the terminal (default: foreground) */
+    bool seccomp;                   /* allow only the system calls needed after start-up */
     const char *plugins[CFG_MAX_PLUGINS];
     size_t n_plugins;
     bool verbose;

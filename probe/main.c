@@ -195,6 +195,8 @@ usage(FILE *out)
             "      --log stderr|syslog    where messages go (stderr)\n"
             "      --log-level LEVEL      emerg .. debug (info)\n"
             "      --daemon               detach (needs --log syslog)\n"
+            "      --seccomp              after start-up, allow only the system calls\n"
+            "                             nfprobe needs (others stop it, logged)\n"
             "  -v, --verbose              more detail\n"
             "  -h, --help                 this text\n"
             "  -V, --version              version\n");
@@ -346,6 +348,7 @@ static const struct option longopts[] = {
     {"metrics", required_argument, NULL, 0},
     {"pid-file", required_argument, NULL, 0},
     {"user", required_argument, NULL, 0},
+    {"seccomp", no_argument, NULL, 0},
     {"log", required_argument, NULL, 0},
     {"log-level", required_argument, NULL, 0},
     {"daemon", no_argument, NULL, 0},
@@ -898,21 +901,34 @@ main(int argc, char **argv)
         status = EXIT_USAGE;
         goto out;
     }
-    if (a->cfg.metrics != NULL &&
-        (a->metrics = met_start(a->cfg.metrics, render_metrics, a, err, sizeof(err))) == NULL) {
-        fprintf(stderr, "nfprobe: --metrics %s\n", err);
-        status = EXIT_USAGE;
-        goto out;
-    }
     /* Captures and sockets are open: now the pid file, then drop privileges (fail closed). */
     if (a->cfg.pid_file != NULL && dmn_pidfile_create(a->cfg.pid_file, err, sizeof(err)) != 0) {
         fprintf(stderr, "nfprobe: --pid-file %s\n", err);
         status = EXIT_USAGE;
         goto out;
     }
-    if (a->cfg.user != NULL &&
-        dmn_drop_privileges(a->cfg.user, a->cfg.n_ifaces > 0, err, sizeof(err)) != 0) {
+    if (a->cfg.user != NULL && dmn_drop_privileges(a->cfg.user, false, err, sizeof(err)) != 0) {
         fprintf(stderr, "nfprobe: --user %s\n", err);
+        status = EXIT_USAGE;
+        goto out;
+    }
+    /* Nothing needs a capability once captures and sockets are open (a reload reopens no
+     * capture): none is kept, as root too. Capabilities are per thread, so this comes before
+     * the first thread (the metrics server) starts, which inherits the empty sets. */
+    if (dmn_drop_capabilities(err, sizeof(err)) != 0) {
+        fprintf(stderr, "nfprobe: %s\n", err);
+        status = EXIT_USAGE;
+        goto out;
+    }
+    if (a->cfg.metrics != NULL &&
+        (a->metrics = met_start(a->cfg.metrics, render_metrics, a, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "nfprobe: --metrics %s\n", err);
+        status = EXIT_USAGE;
+        goto out;
+    }
+    /* Last of the start-up: every socket is bound; the filter covers the metrics thread too. */
+    if (a->cfg.seccomp && dmn_seccomp(err, sizeof(err)) != 0) {
+        fprintf(stderr, "nfprobe: %s\n", err);
         status = EXIT_USAGE;
         goto out;
     }

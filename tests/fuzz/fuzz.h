@@ -20,6 +20,9 @@ extern const char fuzz_target_name[];
 extern const char *const fuzz_seed_paths[];
 /* Deterministic mutations replayed per seed file (FUZZ_MUTATIONS overrides). */
 extern const long fuzz_mutations;
+/* Cut points replayed per seed file: 0 = every prefix of files up to 4 KiB (text formats),
+ * N = N evenly spaced prefixes (inputs that are slow to run, such as whole captures). */
+extern const unsigned fuzz_prefixes;
 /* Optional set-up before the first input (NULL = none); non-zero = cannot run. */
 extern int (*const fuzz_init)(void);
 

@@ -75,5 +75,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 const char fuzz_target_name[] = "collector";
 const char *const fuzz_seed_paths[] = {"tests/fuzz/corpus/collector", NULL};
 const long fuzz_mutations = 3000;
+const unsigned fuzz_prefixes = 0;
 int (*const fuzz_init)(void) = NULL;
 #endif

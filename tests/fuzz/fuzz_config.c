@@ -77,5 +77,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 const char fuzz_target_name[] = "config";
 const char *const fuzz_seed_paths[] = {"tests/fuzz/corpus/config", "etc/nfprobe.conf", NULL};
 const long fuzz_mutations = 200;
+const unsigned fuzz_prefixes = 0;
 int (*const fuzz_init)(void) = NULL;
 #endif

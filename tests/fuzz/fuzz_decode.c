@@ -81,5 +81,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 const char fuzz_target_name[] = "decode";
 const char *const fuzz_seed_paths[] = {"tests/fuzz/corpus/decode", NULL};
 const long fuzz_mutations = 2000;
+const unsigned fuzz_prefixes = 0;
 int (*const fuzz_init)(void) = NULL;
 #endif

@@ -69,6 +69,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifdef FUZZ_STANDALONE
 const char fuzz_target_name[] = "ipfix2csv";
 const char *const fuzz_seed_paths[] = {"tests/fuzz/corpus/ipfix2csv", NULL};
-const long fuzz_mutations = 300;
+const long fuzz_mutations = 150;
+const unsigned fuzz_prefixes = 0;
 int (*const fuzz_init)(void) = NULL;
 #endif

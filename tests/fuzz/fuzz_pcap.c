@@ -118,6 +118,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifdef FUZZ_STANDALONE
 const char fuzz_target_name[] = "pcap";
 const char *const fuzz_seed_paths[] = {"tests/fuzz/corpus/pcap", NULL};
-const long fuzz_mutations = 100;
+const long fuzz_mutations = 10;
+const unsigned fuzz_prefixes = 24;
 int (*const fuzz_init)(void) = NULL;
 #endif

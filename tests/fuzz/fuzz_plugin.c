@@ -96,6 +96,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifdef FUZZ_STANDALONE
 const char fuzz_target_name[] = "plugin";
 const char *const fuzz_seed_paths[] = {"tests/fuzz/corpus/plugin", NULL};
-const long fuzz_mutations = 300;
+const long fuzz_mutations = 150;
+const unsigned fuzz_prefixes = 0;
 int (*const fuzz_init)(void) = NULL;
 #endif

@@ -72,5 +72,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 const char fuzz_target_name[] = "template";
 const char *const fuzz_seed_paths[] = {"tests/fuzz/corpus/template", NULL};
 const long fuzz_mutations = 40;
+const unsigned fuzz_prefixes = 0;
 int (*const fuzz_init)(void) = NULL;
 #endif

@@ -67,12 +67,13 @@ run_file(const char *path, long mutations)
     fclose(fp);
     n_files++;
     run_one(buf, n);
-    if (n <= PREFIX_ALL) {
+    if (fuzz_prefixes == 0 && n <= PREFIX_ALL) {
         for (size_t i = 0; i < n; i++)
             run_one(buf, i);
     } else {
-        for (size_t k = 1; k < PREFIX_SAMPLES; k++)
-            run_one(buf, n * k / PREFIX_SAMPLES);
+        size_t cuts = fuzz_prefixes != 0 ? fuzz_prefixes : PREFIX_SAMPLES;
+        for (size_t k = 1; k < cuts; k++)
+            run_one(buf, n * k / cuts);
     }
     /* A few flipped bytes, a cut or random bytes appended: what libFuzzer tries first. */
     for (long r = 0; r < mutations && n > 0; r++) {

@@ -143,6 +143,8 @@ static const struct opt opts[] = {
         "stop after N flows (0 = no limit)"),
     NUM("max-flows", max_flows, 1, 1u << 30, U_NONE, false, S_METER, "N",
         "flow table size; when full a flow is exported\nearly, flowEndReason 5 (1048576)"),
+    NUM("max-memory", max_memory, 0, 1ull << 50, U_BYTES, false, S_METER, "SIZE",
+        "memory of the flow tables (K/M/G; default 1/4 of\nRAM, at most 4G); sizes the table if smaller"),
     /* DPI */
     STR("ndpi-protos", ndpi_protos, false, S_DPI, "FILE", "nDPI custom protocols file"),
     STR("ndpi-categories", ndpi_categories, false, S_DPI, "FILE", "nDPI custom categories file"),
@@ -190,6 +192,8 @@ static const struct opt opts[] = {
     {.name = "log-level", .kind = K_LEVEL, FIELD(log_level), .reload = true, .sect = S_DAEMON,
      .arg = "LEVEL", .help = "emerg .. debug (info)"},
     FLAG("daemon", daemon, false, false, S_DAEMON, "detach (needs --log syslog)"),
+    FLAG("seccomp", seccomp, false, false, S_DAEMON,
+         "after start-up, allow only the system calls\nnfprobe needs (others stop it, logged)"),
     LIST("plugin", plugins, n_plugins, 1u << 3, false, S_OUTPUT, "PATH[:K=V,...]",
          "load a plugin: udps.* columns and elements\n(repeatable, see nfprobe/plugin.h)"),
     FLAG("verbose", verbose, false, true, S_DAEMON, "more detail", .letter = 'v'),
@@ -848,6 +852,42 @@ cfg_print(FILE *out, const struct prb_config *c)
 
 /* ------------------------------------------------------------------ checks */
 
+/* MemTotal of /proc/meminfo in bytes, 0 if unknown. */
+static uint64_t
+mem_total(void)
+{
+    FILE *fp = fopen("/proc/meminfo", "r");
+    char line[128];
+    unsigned long long kb = 0;
+
+    if (fp == NULL)
+        return 0;
+    while (fgets(line, sizeof(line), fp) != NULL)
+        if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
+            break;
+    fclose(fp);
+    return (uint64_t)kb * 1024;
+}
+
+uint64_t
+cfg_memory_budget(const struct prb_config *c, char *how, size_t howlen)
+{
+    if (c->max_memory != 0) {
+        snprintf(how, howlen, "--max-memory");
+        return c->max_memory;
+    }
+    uint64_t total = mem_total();
+    if (total == 0) {
+        snprintf(how, howlen, "auto: MemTotal unknown, %llu MiB",
+                 (unsigned long long)(CFG_AUTO_MEMORY_MAX >> 20));
+        return CFG_AUTO_MEMORY_MAX;
+    }
+    uint64_t b = total / 4 < CFG_AUTO_MEMORY_MAX ? total / 4 : CFG_AUTO_MEMORY_MAX;
+    snprintf(how, howlen, "auto: 1/4 of MemTotal %llu MiB, at most %llu MiB",
+             (unsigned long long)(total >> 20), (unsigned long long)(CFG_AUTO_MEMORY_MAX >> 20));
+    return b;
+}
+
 int
 cfg_validate(const struct prb_config *c, char *err, size_t errlen)
 {
@@ -872,6 +912,20 @@ cfg_validate(const struct prb_config *c, char *err, size_t errlen)
                          c->ifaces[i]);
                 return -EINVAL;
             }
+        }
+    }
+    if (c->max_memory != 0) {
+        /* A budget the machine cannot give would only move the failure to the OOM killer. */
+        uint64_t total = mem_total();
+        if (c->max_memory < CFG_MIN_MEMORY) {
+            snprintf(err, errlen, "--max-memory %" PRIu64 ": below the minimum of 1 MiB",
+                     c->max_memory);
+            return -EINVAL;
+        }
+        if (total != 0 && c->max_memory > total) {
+            snprintf(err, errlen, "--max-memory %" PRIu64 " MiB: more than this machine's memory "
+                     "(MemTotal %" PRIu64 " MiB)", c->max_memory >> 20, total >> 20);
+            return -EINVAL;
         }
     }
     if (c->anonymize != NULL && c->csv_path == NULL && c->json_path == NULL) {

@@ -55,6 +55,7 @@ struct prb_config {
     uint16_t splt_analysis;
     uint64_t max_nflows;
     uint32_t max_flows;
+    uint64_t max_memory;     /* bytes for the flow tables, 0 = auto (cfg_memory_budget()) */
     /* DPI */
     const char *ndpi_protos;
     const char *ndpi_categories;
@@ -87,6 +88,7 @@ struct prb_config {
     const char *log;                /* "stderr" or "syslog" */
     uint8_t log_level;              /* syslog level: LOG_ERR .. LOG_DEBUG (default LOG_INFO) */
     bool daemon;                    /* detach from the terminal (default: foreground) */
+    bool seccomp;                   /* allow only the system calls needed after start-up */
     const char *plugins[CFG_MAX_PLUGINS];
     size_t n_plugins;
     bool verbose;
@@ -140,6 +142,15 @@ void cfg_print(FILE *out, const struct prb_config *c);
  * address, the daemon's needs). Returns 0 or -EINVAL with err.
  */
 int cfg_validate(const struct prb_config *c, char *err, size_t errlen);
+
+/*
+ * The memory budget of the flow tables (flow slots, their extensions, nDPI states), shared by
+ * all workers: --max-memory, or by default 1/4 of MemTotal capped at CFG_AUTO_MEMORY_MAX.
+ * Writes how it was chosen into how ("--max-memory" or "auto: ...").
+ */
+#define CFG_AUTO_MEMORY_MAX (4ull << 30)
+#define CFG_MIN_MEMORY (1ull << 20)
+uint64_t cfg_memory_budget(const struct prb_config *c, char *how, size_t howlen);
 
 /*
  * For a SIGHUP reload: 0 when every difference between the running configuration and the

@@ -1,8 +1,8 @@
 /*
  * daemon.c - pid file, detaching, readiness notification, privilege drop.
  *
- * Capabilities go through the raw capget/capset system calls and prctl(): two masks of two
- * bits do not justify libcap.
+ * The --user drop uses the raw capget/capset system calls and prctl(); dropping every
+ * capability (bounding set included) goes through libcap-ng, which knows the kernel's list.
  */
 #include "daemon.h"
 
@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <cap-ng.h>
+#include <seccomp.h>
 #include <linux/capability.h>
 #include <pwd.h>
 #include <signal.h>
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -481,4 +484,181 @@ dmn_drop_privileges(const char *user, bool keep_net_caps, char *err, size_t errl
              user, caps[1].effective, caps[0].effective, caps[1].permitted, caps[0].permitted);
     }
     return 0;
+}
+
+int
+dmn_drop_capabilities(char *err, size_t errlen)
+{
+    struct __user_cap_data_struct caps[2];
+    int rc;
+
+    /* The bounding set needs CAP_SETPCAP: without it (an unprivileged start), the process
+     * sets alone, which is all such a process has anyway. */
+    capng_clear(CAPNG_SELECT_ALL);
+    if (capng_apply(CAPNG_SELECT_ALL) != 0) {
+        capng_clear(CAPNG_SELECT_CAPS);
+        if (capng_apply(CAPNG_SELECT_CAPS) != 0) {
+            snprintf(err, errlen, "dropping capabilities: capset refused");
+            return -EPERM;
+        }
+    }
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) {
+        snprintf(err, errlen, "dropping capabilities: ambient set: %s", strerror(errno));
+        return -errno;
+    }
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+        snprintf(err, errlen, "dropping capabilities: prctl(PR_SET_NO_NEW_PRIVS): %s",
+                 strerror(errno));
+        return -errno;
+    }
+    if ((rc = caps_get(caps)) != 0) {
+        snprintf(err, errlen, "dropping capabilities: capget: %s", strerror(-rc));
+        return rc;
+    }
+    if (caps[0].effective || caps[0].permitted || caps[0].inheritable || caps[1].effective ||
+        caps[1].permitted || caps[1].inheritable) {
+        snprintf(err, errlen,
+                 "dropping capabilities: still effective %08x%08x, permitted %08x%08x",
+                 caps[1].effective, caps[0].effective, caps[1].permitted, caps[0].permitted);
+        return -EPERM;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ seccomp */
+
+/* What nfprobe calls once running (strace -f of offline, live, UDP/TCP/TLS export, metrics
+ * scrapes, SIGHUP reload, SIGUSR1, stop), plus what glibc may pick instead (clone/clone3,
+ * poll/ppoll, nanosleep/clock_nanosleep...) and what the sanitizers' reports use. */
+static const char *const seccomp_allowed[] = {
+    /* memory */
+    "brk", "mmap", "munmap", "mremap", "mprotect", "madvise",
+    /* threads, signals, time */
+    "futex", "clone", "clone3", "set_robust_list", "get_robust_list", "rseq", "set_tid_address",
+    "exit", "exit_group", "gettid", "getpid", "getppid", "tgkill", "tkill", "rt_sigaction",
+    "rt_sigprocmask", "rt_sigreturn", "rt_sigtimedwait", "sigaltstack", "restart_syscall",
+    "sched_yield", "sched_getaffinity", "nanosleep", "clock_nanosleep", "clock_gettime",
+    "clock_getres", "gettimeofday", "time", "getrandom", "getrusage", "sysinfo", "uname",
+    "prlimit64", "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid",
+    "getgroups", "membarrier",
+    /* files: captures, CSV/JSON, configuration and TLS files on reload, the pid file */
+    "read", "write", "readv", "writev", "pread64", "pwrite64", "lseek", "openat", "open",
+    "close", "fstat", "newfstatat", "stat", "lstat", "statx", "fstatfs", "statfs", "fcntl",
+    "dup", "dup2", "dup3", "pipe2", "fadvise64", "access", "faccessat", "faccessat2",
+    "readlink", "readlinkat", "getdents64", "getcwd", "unlink", "unlinkat", "fsync",
+    "fdatasync", "ftruncate", "eventfd2",
+    /* waiting */
+    "poll", "ppoll", "select", "pselect6", "epoll_create1", "epoll_ctl", "epoll_wait",
+    "epoll_pwait",
+    /* sockets: capture, export (reconnects), metrics, syslog */
+    "socket", "connect", "accept", "accept4", "shutdown", "sendto", "recvfrom", "sendmsg",
+    "recvmsg", "sendmmsg", "recvmmsg", "getsockopt", "setsockopt", "getsockname",
+    "getpeername",
+};
+
+#define SECCOMP_NAMES 512
+static const char *sys_name[SECCOMP_NAMES];
+
+static size_t
+put_str(char *b, size_t at, size_t cap, const char *s)
+{
+    while (*s != '\0' && at + 1 < cap)
+        b[at++] = *s++;
+    return at;
+}
+
+static size_t
+put_dec(char *b, size_t at, size_t cap, long v)
+{
+    char d[24];
+    int n = 0;
+    unsigned long u = v < 0 ? 0 - (unsigned long)v : (unsigned long)v;
+    do
+        d[n++] = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0 && at + 1 < cap)
+        b[at++] = '-';
+    while (n > 0 && at + 1 < cap)
+        b[at++] = d[--n];
+    return at;
+}
+
+/* Async-signal-safe: names the call, then dies of SIGSYS as SCMP_ACT_KILL_PROCESS would. */
+static void
+on_sigsys(int sig, siginfo_t *si, void *uctx)
+{
+    char b[256];
+    size_t n = 0;
+    int nr = si->si_syscall;
+    (void)uctx;
+    n = put_str(b, n, sizeof(b), "nfprobe: seccomp: forbidden system call ");
+    n = put_str(b, n, sizeof(b), nr >= 0 && nr < SECCOMP_NAMES && sys_name[nr] ? sys_name[nr]
+                                                                               : "?");
+    n = put_str(b, n, sizeof(b), " (");
+    n = put_dec(b, n, sizeof(b), nr);
+    n = put_str(b, n, sizeof(b), ") in thread ");
+    n = put_dec(b, n, sizeof(b), (long)syscall(SYS_gettid));
+    n = put_str(b, n, sizeof(b), ": stopping (--seccomp)\n");
+    (void)!write(STDERR_FILENO, b, n);
+    struct sigaction sa = {.sa_handler = SIG_DFL};
+    sigaction(sig, &sa, NULL);
+    raise(sig); /* delivered when the handler returns */
+}
+
+int
+dmn_seccomp(char *err, size_t errlen)
+{
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
+    int rc = 0;
+
+    if (ctx == NULL) {
+        snprintf(err, errlen, "--seccomp: seccomp_init failed");
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < sizeof(seccomp_allowed) / sizeof(seccomp_allowed[0]); i++) {
+        int nr = seccomp_syscall_resolve_name(seccomp_allowed[i]);
+        if (nr == __NR_SCMP_ERROR || nr < 0)
+            continue; /* not a call of this architecture (open on arm64...) */
+        if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0)) != 0) {
+            snprintf(err, errlen, "--seccomp: allowing %s: %s", seccomp_allowed[i],
+                     strerror(-rc));
+            goto out;
+        }
+    }
+    /* ioctl only to ask whether stdout is a terminal (stdio) or what a socket holds; prctl
+     * only for thread names. */
+    static const unsigned long ioctls[] = {TCGETS, FIONREAD};
+    for (size_t i = 0; i < 2; i++)
+        if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+                                   SCMP_A1(SCMP_CMP_EQ, ioctls[i]))) != 0)
+            break;
+    static const int prctls[] = {PR_SET_NAME, PR_GET_NAME};
+    for (size_t i = 0; rc == 0 && i < 2; i++)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+                              SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)prctls[i]));
+    if (rc != 0) {
+        snprintf(err, errlen, "--seccomp: argument rules: %s", strerror(-rc));
+        goto out;
+    }
+    if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) != 0 ||
+        (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1)) != 0) {
+        snprintf(err, errlen, "--seccomp: filter attributes: %s", strerror(-rc));
+        goto out;
+    }
+    /* Names for the handler, resolved now: it may not allocate. */
+    for (int nr = 0; nr < SECCOMP_NAMES; nr++)
+        if (sys_name[nr] == NULL)
+            sys_name[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+    struct sigaction sa = {.sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO};
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGSYS, &sa, NULL) != 0) {
+        rc = -errno;
+        snprintf(err, errlen, "--seccomp: SIGSYS handler: %s", strerror(errno));
+        goto out;
+    }
+    if ((rc = seccomp_load(ctx)) != 0)
+        snprintf(err, errlen, "--seccomp: loading the filter: %s", strerror(-rc));
+out:
+    seccomp_release(ctx);
+    return rc;
 }

@@ -77,4 +77,24 @@ void dmn_stopping(void);
  */
 int dmn_drop_privileges(const char *user, bool keep_net_caps, char *err, size_t errlen);
 
+/*
+ * Drops every capability of the calling thread: effective, permitted, inheritable, ambient,
+ * and the bounding set when allowed (CAP_SETPCAP; as an unprivileged user it is left alone),
+ * then sets PR_SET_NO_NEW_PRIVS and checks with capget() that nothing is left. For after the
+ * captures and sockets are open, as root or not. Capabilities are per thread: call it before
+ * creating threads (they inherit the empty sets). Returns 0, or -errno with a one-line err.
+ */
+int dmn_drop_capabilities(char *err, size_t errlen);
+
+/*
+ * --seccomp: from now on only the system calls nfprobe makes after start-up are allowed
+ * (reading captures and files, sockets for export and metrics, memory, threads, time, signals;
+ * docs/security.md lists them); no execve, ptrace, mount, module loading, privilege change,
+ * bind or listen. Any other call stops the whole process: a SIGSYS handler first writes one
+ * line naming the call to stderr ("nfprobe: seccomp: forbidden system call NAME (NR), ..."),
+ * then the process dies of SIGSYS. Applies to every thread (TSYNC) and to threads created
+ * later. Needs no privilege (no_new_privs is set). Returns 0, or -errno with a one-line err.
+ */
+int dmn_seccomp(char *err, size_t errlen);
+
 #endif

@@ -633,6 +633,14 @@ dpi_meter_ext(struct dpi_ctx *d)
     return e;
 }
 
+size_t
+dpi_flow_memory(size_t *ext_size)
+{
+    *ext_size = sizeof(struct dpi_state);
+    return (ndpi_detection_get_sizeof_ndpi_flow_struct() + DPI_SLOT_ALIGN - 1) &
+           ~(size_t)(DPI_SLOT_ALIGN - 1);
+}
+
 /* ------------------------------------------------------------------ queries */
 
 void

@@ -50,6 +50,13 @@ struct mtr_ext dpi_meter_ext(struct dpi_ctx *d);
 
 void dpi_stats(const struct dpi_ctx *d, struct dpi_stats *out);
 
+/*
+ * Memory per flow that DPI may take, for sizing from a memory budget without a module:
+ * *ext_size = the meter extension's ext_size; returns the bytes of one nDPI state of the pool
+ * (each flow still in detection holds one).
+ */
+size_t dpi_flow_memory(size_t *ext_size);
+
 /* nDPI's name of a protocol id and of a category id (for export's application table). */
 const char *dpi_proto_name(struct dpi_ctx *d, uint16_t proto_id);
 const char *dpi_category_name(struct dpi_ctx *d, uint16_t category_id);

@@ -57,20 +57,35 @@ zeroed_map(size_t len)
     return p;
 }
 
+/* Slots for max_flows: the load factor stays at or below 0.75 so probe sequences stay short. */
+static uint64_t
+slots_for(uint32_t max_flows)
+{
+    uint64_t cap = 16;
+    while (cap * 3 < (uint64_t)max_flows * 4)
+        cap <<= 1;
+    return cap;
+}
+
+uint64_t
+ft_table_bytes(uint32_t max_flows, size_t flow_size)
+{
+    return sizeof(struct ft_table) + slots_for(max_flows) * sizeof(struct ft_slot) +
+           (uint64_t)max_flows * ((flow_size + 7) & ~(size_t)7);
+}
+
 struct ft_table *
 ft_new(uint32_t max_flows, size_t flow_size, uint64_t seed, char *err, size_t errlen)
 {
     struct ft_table *t;
-    uint64_t cap = 16;
+    uint64_t cap;
 
     if (max_flows == 0 || max_flows > (1u << 30) || flow_size < sizeof(struct flow)) {
         snprintf(err, errlen, "flow table: bad size (max flows %u, flow size %zu)", max_flows,
                  flow_size);
         return NULL;
     }
-    /* Keep the load factor at or below 0.75 so probe sequences stay short. */
-    while (cap * 3 < (uint64_t)max_flows * 4)
-        cap <<= 1;
+    cap = slots_for(max_flows);
     flow_size = (flow_size + 7) & ~(size_t)7;
     t = calloc(1, sizeof(*t));
     if (t == NULL)

@@ -57,6 +57,11 @@ uint32_t ft_max_flows(const struct ft_table *t);
 size_t ft_flow_size(const struct ft_table *t);
 /* Bytes allocated for the table and its pool. */
 size_t ft_memory(const struct ft_table *t);
+/*
+ * What ft_new(max_flows, flow_size) allocates (slots and pool, as ft_memory() counts them),
+ * without allocating: for sizing a table from a memory budget.
+ */
+uint64_t ft_table_bytes(uint32_t max_flows, size_t flow_size);
 
 #define FT_NONE UINT32_MAX
 

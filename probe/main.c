@@ -31,6 +31,7 @@
 #include "export_enc.h"
 #include "fields.h"
 #include "log.h"
+#include "meter.h"
 #include "metrics.h"
 #include "stats.h"
 #include "transport.h"
@@ -297,11 +298,71 @@ check_resources(const struct prb_config *c, char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * Sizes each worker's flow table from the memory budget (--max-memory, or the automatic one),
+ * split evenly between the tables: a flow's slot, statistics, SPLT arrays, DPI and plugin state
+ * and its nDPI flow state all count. plugins NULL: their state is not counted (nfprobe -n).
+ */
+static int
+plan_tables(const struct prb_config *c, const struct plg_set *plugins, struct mtr_sizing *sz,
+            size_t *n_tables, uint64_t *budget_out, char *how, size_t howlen, char *err,
+            size_t errlen)
+{
+    uint64_t budget = *budget_out = cfg_memory_budget(c, how, howlen);
+    size_t ext[2], n_ext = 0, extra = 0;
+    struct mtr_config mc = {.statistics = c->statistical_analysis,
+                            .splt_n = c->splt_analysis,
+                            .max_flows = c->max_flows};
+
+    *n_tables = c->n_files > 0 ? 1 : c->n_ifaces * c->workers;
+    if (*n_tables == 0)
+        *n_tables = 1;
+    if (c->n_dissections > 0)
+        extra = dpi_flow_memory(&ext[n_ext++]);
+    if (plugins != NULL && plg_count(plugins) > 0)
+        ext[n_ext++] = plg_flow_bytes(plugins);
+    if (mtr_size(&mc, ext, n_ext, extra, budget / *n_tables, sz) != 0) {
+        snprintf(err, errlen,
+                 "--max-memory %" PRIu64 " KiB (%s): holds %" PRIu32 " flows of %zu bytes per "
+                 "table (%zu tables), fewer than %d: raise --max-memory or lower "
+                 "--splt-analysis",
+                 budget >> 10, how, sz->fit, sz->per_flow, *n_tables, MTR_MIN_FLOWS);
+        return -1;
+    }
+    return 0;
+}
+
+/* One line on the sizing: -n prints it, the start logs it. */
+static void
+describe_tables(char *buf, size_t len, const struct prb_config *c, const struct mtr_sizing *sz,
+                size_t n_tables, uint64_t budget, const char *how)
+{
+    snprintf(buf, len,
+             "flow tables: %zu x %" PRIu32 " flows of %zu bytes (slot %zu) = %" PRIu64
+             " KiB of the --max-memory budget %" PRIu64 " KiB (%s); %s",
+             n_tables, sz->max_flows, sz->per_flow, sz->slot_size, sz->bytes * n_tables >> 10,
+             budget >> 10, how,
+             sz->max_flows < c->max_flows
+                 ? "the budget wins over --max-flows: it is the host's limit"
+                 : "--max-flows wins: it is smaller than what the budget holds");
+}
+
 /* Creates the workers: one offline, or --workers per interface live. */
 static int
 open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
 {
     const struct prb_config *c = &a->cfg;
+    struct mtr_sizing sz;
+    size_t n_tables;
+    uint64_t budget;
+    char how[160], line[512];
+
+    if (plan_tables(c, a->plugins, &sz, &n_tables, &budget, how, sizeof(how), err, errlen) != 0)
+        return -1;
+    describe_tables(line, sizeof(line), c, &sz, n_tables, budget, how);
+    /* An explicit --max-flows cut down by the budget is worth a warning; the default is not. */
+    log_msg(sz.max_flows < c->max_flows && c->max_flows != (1u << 20) ? LOG_WARNING : LOG_DEBUG,
+            "%s", line);
     struct wrk_config wc = {
         .bpf = c->bpf_filter,
         .decode_tunnels = c->decode_tunnels,
@@ -311,7 +372,7 @@ open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
             .accounting_mode = c->accounting_mode,
             .statistics = c->statistical_analysis,
             .splt_n = c->splt_analysis,
-            .max_flows = c->max_flows,
+            .max_flows = sz.max_flows,
             .max_nflows = c->max_nflows,
             .seed = seed,
         },
@@ -320,7 +381,7 @@ open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
         .ndpi_categories = c->ndpi_categories,
         /* As many detection states as flows: the pool can never run dry (NFStream keeps
          * one per flow); only those in use at once take memory. */
-        .dpi_max_concurrent = c->max_flows,
+        .dpi_max_concurrent = sz.max_flows,
         .plugins = a->plugins, /* plugin */
     };
 
@@ -554,11 +615,21 @@ main(int argc, char **argv)
     }
     if (check) {
         /* -n: everything checkable without capturing, then the effective configuration. */
+        struct mtr_sizing sz;
+        size_t n_tables;
+        uint64_t budget;
+        char how[160], line[512];
         rc = check_resources(&a->cfg, err, sizeof(err));
         if (rc == 0)
+            rc = plan_tables(&a->cfg, NULL, &sz, &n_tables, &budget, how, sizeof(how), err,
+                             sizeof(err));
+        if (rc == 0) {
+            describe_tables(line, sizeof(line), &a->cfg, &sz, n_tables, budget, how);
             cfg_print(stdout, &a->cfg);
-        else
+            printf("# %s%s\n", line, a->cfg.n_plugins > 0 ? " (plugin state not counted)" : "");
+        } else {
             fprintf(stderr, "nfprobe: %s\n", err);
+        }
         cfg_free(&a->cfg);
         return rc == 0 ? EXIT_OK : EXIT_USAGE;
     }
@@ -637,12 +708,6 @@ main(int argc, char **argv)
         status = EXIT_USAGE;
         goto out;
     }
-    if (a->cfg.metrics != NULL &&
-        (a->metrics = prom_start(a->cfg.metrics, st_render, a->stats, err, sizeof(err))) == NULL) {
-        fprintf(stderr, "nfprobe: --metrics %s\n", err);
-        status = EXIT_USAGE;
-        goto out;
-    }
     /* Captures and sockets are open: now the pid file, then drop privileges (fail closed). */
     if (a->cfg.pid_file != NULL && dmn_pidfile_create(a->cfg.pid_file, err, sizeof(err)) != 0) {
         fprintf(stderr, "nfprobe: --pid-file %s\n", err);
@@ -654,9 +719,28 @@ main(int argc, char **argv)
         status = EXIT_USAGE;
         goto out;
     }
-    if (a->cfg.user != NULL &&
-        dmn_drop_privileges(a->cfg.user, a->cfg.n_ifaces > 0, err, sizeof(err)) != 0) {
+    if (a->cfg.user != NULL && dmn_drop_privileges(a->cfg.user, false, err, sizeof(err)) != 0) {
         fprintf(stderr, "nfprobe: --user %s\n", err);
+        status = EXIT_USAGE;
+        goto out;
+    }
+    /* Nothing needs a capability once captures and sockets are open (a reload reopens no
+     * capture): none is kept, as root too. Capabilities are per thread, so this comes before
+     * the first thread (the metrics server) starts, which inherits the empty sets. */
+    if (dmn_drop_capabilities(err, sizeof(err)) != 0) {
+        fprintf(stderr, "nfprobe: %s\n", err);
+        status = EXIT_USAGE;
+        goto out;
+    }
+    if (a->cfg.metrics != NULL &&
+        (a->metrics = prom_start(a->cfg.metrics, st_render, a->stats, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "nfprobe: --metrics %s\n", err);
+        status = EXIT_USAGE;
+        goto out;
+    }
+    /* Last of the start-up: every socket is bound; the filter covers the metrics thread too. */
+    if (a->cfg.seccomp && dmn_seccomp(err, sizeof(err)) != 0) {
+        fprintf(stderr, "nfprobe: %s\n", err);
         status = EXIT_USAGE;
         goto out;
     }

@@ -3,6 +3,7 @@
  */
 #include "meter.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,45 @@ struct meter {
     struct mtr_stats st;
 };
 
+/* Offset of extension i's state in ext[] (i == n: the end), as mtr_new() lays them out. */
+static size_t
+ext_layout(const struct mtr_config *c, const size_t *sizes, size_t n, size_t *offs)
+{
+    size_t off = (c->statistics ? FLOW_STATS_SIZE : 0) + feat_splt_size(c->splt_n);
+    for (size_t i = 0; i < n; i++) {
+        off = (off + 7) & ~(size_t)7;
+        if (offs != NULL)
+            offs[i] = off;
+        off += sizes[i];
+    }
+    return off;
+}
+
+int
+mtr_size(const struct mtr_config *c, const size_t *ext_sizes, size_t n_ext,
+         size_t extra_per_flow, uint64_t budget, struct mtr_sizing *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->slot_size = sizeof(struct flow) + ext_layout(c, ext_sizes, n_ext, NULL);
+    /* The largest n whose table fits: the cost is monotonic in n, so bisect. */
+    uint32_t lo = 0, hi = 1u << 30;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo + 1) / 2;
+        uint64_t need = ft_table_bytes(mid, out->slot_size) + (uint64_t)mid * extra_per_flow;
+        if (need <= budget)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    out->fit = lo;
+    out->max_flows = lo < c->max_flows ? lo : c->max_flows;
+    uint32_t n = out->max_flows > 0 ? out->max_flows : 1;
+    out->bytes = ft_table_bytes(out->max_flows, out->slot_size) +
+                 (uint64_t)out->max_flows * extra_per_flow;
+    out->per_flow = (size_t)((ft_table_bytes(n, out->slot_size) + (uint64_t)n * extra_per_flow) / n);
+    return out->fit < MTR_MIN_FLOWS ? -ENOSPC : 0;
+}
+
 struct meter *
 mtr_new(const struct mtr_config *c, const struct mtr_ext *exts, size_t n_ext, mtr_emit_fn emit,
         void *emit_ctx, char *err, size_t errlen)
@@ -55,12 +95,13 @@ mtr_new(const struct mtr_config *c, const struct mtr_ext *exts, size_t n_ext, mt
     mt->feat.statistics = c->statistics;
     mt->feat.splt_n = c->splt_n;
     mt->feat.splt_off = off;
-    off += feat_splt_size(c->splt_n);
+    size_t sizes[MTR_MAX_EXT], offs[MTR_MAX_EXT];
+    for (size_t i = 0; i < n_ext; i++)
+        sizes[i] = exts[i].ext_size;
+    off = ext_layout(c, sizes, n_ext, offs);
     for (size_t i = 0; i < n_ext; i++) {
-        off = (off + 7) & ~(size_t)7;
         mt->ext[i] = exts[i];
-        mt->ext[i].ext_off = off;
-        off += exts[i].ext_size;
+        mt->ext[i].ext_off = offs[i];
     }
     mt->n_ext = n_ext;
     mt->layout = (struct flow_layout){

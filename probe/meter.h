@@ -136,6 +136,24 @@ size_t mtr_ext_offset(const struct meter *mt, size_t i);
  */
 const struct flow_layout *mtr_layout(const struct meter *mt);
 
+/*
+ * Sizing from a memory budget (--max-memory), before any allocation. A flow costs its slot
+ * (struct flow, statistics, SPLT arrays, the extensions of ext_sizes), its share of the hash
+ * slots, and extra_per_flow (the nDPI state each flow may hold). out->max_flows is the largest
+ * table that fits budget, capped at c->max_flows (--max-flows is a cap, the budget a limit:
+ * the smaller wins). Returns 0, or -ENOSPC when fewer than MTR_MIN_FLOWS flows fit.
+ */
+#define MTR_MIN_FLOWS 16
+struct mtr_sizing {
+    size_t slot_size;   /* bytes of one flow slot */
+    size_t per_flow;    /* slot + hash-slot share + extra_per_flow (at the chosen size) */
+    uint32_t fit;       /* flows the budget holds (capped at 2^30) */
+    uint32_t max_flows; /* min(fit, c->max_flows): the table size to use */
+    uint64_t bytes;     /* memory of a table of max_flows flows, extra included */
+};
+int mtr_size(const struct mtr_config *c, const size_t *ext_sizes, size_t n_ext,
+             size_t extra_per_flow, uint64_t budget, struct mtr_sizing *out);
+
 /* Feature layout (for readers of SPLT arrays), flow slot size, and per-flow bytes in use. */
 const struct feat_config *mtr_features(const struct meter *mt);
 size_t mtr_flow_size(const struct meter *mt);

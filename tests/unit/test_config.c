@@ -75,6 +75,7 @@ static const struct {
     {"splt-analysis", "20"},
     {"max-nflows", "123456789012"},
     {"max-flows", "4096"},
+    {"max-memory", "2G"},
     {"ndpi-protos", "/etc/ndpi/protos.txt"},
     {"ndpi-categories", "/etc/ndpi/categories.txt"},
     {"csv", " leading blank.csv"},
@@ -102,6 +103,7 @@ static const struct {
     {"log", "syslog"},
     {"log-level", "debug"},
     {"daemon", NULL},
+    {"seccomp", NULL},
     {"plugin", "/usr/lib/nfprobe/a.so:k=v"},
     {"plugin", "/usr/lib/nfprobe/b.so"},
     {"verbose", NULL},
@@ -150,8 +152,8 @@ every_key_round_trips(void **state)
     set_every_key(&a);
     char *t1 = print(&a, NULL);
 
-    /* 45 option names, of which the two "no-" forms print as their positive key. */
-    assert_int_equal(count_keys(t1), 43);
+    /* 47 option names, of which the two "no-" forms print as their positive key. */
+    assert_int_equal(count_keys(t1), 45);
 
     cfg_defaults(&b);
     if (cfg_parse_buf(t1, strlen(t1), "printed", &b, err, sizeof(err)) != 0)
@@ -739,7 +741,7 @@ example_file_documents_every_key(void **state)
         }
         line = eol ? eol + 1 : line + ll;
     }
-    assert_int_equal(checked, 26); /* every numeric, flag and choice key */
+    assert_int_equal(checked, 28); /* every numeric, flag and choice key */
     free(defaults);
     free(shipped);
 }

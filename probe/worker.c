@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -44,7 +43,7 @@ struct worker {
     struct plg_worker *plg; /* plugin: every --plugin, one extension after DPI */
     bool l7;
     size_t l7_off;
-    struct rng_ring *ring;
+    struct spsc_ring *ring;
     /* packet copies for the batch when a flow extension (DPI, a plugin) reads packet bytes during
      * metering: libpcap reuses its buffer at every read */
     uint8_t *copies;
@@ -73,14 +72,15 @@ emit_to_ring(void *ctx, const struct flow *f)
     size_t size = mtr_flow_size(w->mt);
     void *slot;
 
-    /* The consumer drains every ring continuously; waiting here only delays this worker
-     * while the kernel ring buffers packets. Dropping a finished flow is never an option. */
-    while ((slot = rng_reserve(w->ring)) == NULL) {
+    /* The output thread drains every ring as it fills; waiting here only delays this worker
+     * while the kernel ring (live) or the file (offline) holds the packets. Dropping a finished
+     * flow is never an option. The wait blocks (no spinning) until a slot is released. */
+    while ((slot = spsc_reserve(w->ring)) == NULL) {
         w->ring_waits++;
-        sched_yield();
+        spsc_wait_room(w->ring);
     }
     memcpy(slot, f, size);
-    rng_commit(w->ring);
+    spsc_commit(w->ring);
 }
 
 struct worker *
@@ -149,10 +149,12 @@ wrk_new(const struct wrk_config *c, char *err, size_t errlen)
         }
     }
     if (c->ring_slots > 0 &&
-        (w->ring = rng_new(c->ring_slots, mtr_flow_size(w->mt))) == NULL) {
+        (w->ring = spsc_new(c->ring_slots, mtr_flow_size(w->mt))) == NULL) {
         snprintf(err, errlen, "worker %u: cannot allocate its flow ring", c->id);
         goto fail;
     }
+    if (w->ring != NULL)
+        spsc_set_doorbell(w->ring, c->doorbell, c->doorbell_ctx);
     return w;
 fail:
     wrk_free(w);
@@ -168,7 +170,7 @@ wrk_free(struct worker *w)
     dpi_free(w->dpi);
     plg_worker_free(w->plg); /* plugin */
     cap_close(w->src);
-    rng_free(w->ring);
+    spsc_free(w->ring);
     free(w->copies);
     pthread_mutex_destroy(&w->lock);
     free(w);
@@ -274,6 +276,8 @@ wrk_run(struct worker *w)
         mtr_flush(w->mt);
     publish_stats(w);
     atomic_store(&w->done, true);
+    if (w->ring != NULL)
+        spsc_ring_doorbell(w->ring); /* the consumer must see "done" even with nothing queued */
 }
 
 static void *
@@ -322,13 +326,19 @@ wrk_join(struct worker *w)
 struct flow *
 wrk_peek(struct worker *w)
 {
-    return rng_peek(w->ring);
+    return spsc_peek(w->ring);
 }
 
 void
 wrk_release(struct worker *w)
 {
-    rng_release(w->ring);
+    spsc_release(w->ring);
+}
+
+bool
+wrk_arm(struct worker *w)
+{
+    return atomic_load(&w->done) ? false : spsc_arm(w->ring);
 }
 
 void

@@ -115,6 +115,9 @@ static const struct opt opts[] = {
     /* daemon */
     NUM("workers", workers, 1, 64, U_NONE, false),
     NUM("stats-interval", stats_interval, 0, 86400, U_SECONDS, true),
+    NUM("drain-timeout", drain_timeout, 0, 86400, U_SECONDS, true),
+    FLAG("progress", progress, false, false),
+    FLAG("no-progress", no_progress, false, false),
     STR("metrics", metrics, false),
     STR("pid-file", pid_file, false),
     STR("user", user, false),
@@ -152,6 +155,7 @@ cfg_defaults(struct prb_config *c)
     c->template_refresh = 60;
     c->template_refresh_packets = 20;
     c->export_rate = 20000;
+    c->drain_timeout = 30;
     c->workers = 1;
     c->log = "stderr";
     c->log_level = LOG_INFO;

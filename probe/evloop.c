@@ -133,9 +133,14 @@ ev_set_file(struct ev_loop *l, int fd, int mask, ev_file_fn fn, void *ctx)
         ee.events |= EPOLLOUT;
     if (mask != f->mask && !(f->mask == 0 && mask == 0) &&
         epoll_ctl(l->epfd, op, fd, &ee) != 0) {
-        /* A descriptor closed behind our back is gone from epoll already. */
-        if (!(op == EPOLL_CTL_DEL && (errno == EBADF || errno == ENOENT)))
+        /* A descriptor closed behind our back is gone from epoll already; its number may
+         * since name a new socket, which must be added rather than modified. */
+        if (op == EPOLL_CTL_MOD && errno == ENOENT) {
+            if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ee) != 0)
+                return -errno;
+        } else if (!(op == EPOLL_CTL_DEL && (errno == EBADF || errno == ENOENT))) {
             return -errno;
+        }
     }
     f->mask = mask;
     f->fn = mask != 0 ? fn : NULL;

@@ -99,9 +99,18 @@ spsc_commit(struct spsc_ring *r)
 {
     size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     atomic_store_explicit(&r->head, head + 1, memory_order_release);
+}
+
+void
+spsc_notify(struct spsc_ring *r, size_t min_items)
+{
     atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(&r->consumer_armed, memory_order_relaxed) &&
-        atomic_exchange(&r->consumer_armed, false) && r->doorbell != NULL)
+    if (!atomic_load_explicit(&r->consumer_armed, memory_order_relaxed))
+        return;
+    size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    if (head - tail >= min_items && atomic_exchange(&r->consumer_armed, false) &&
+        r->doorbell != NULL)
         r->doorbell(r->doorbell_ctx);
 }
 
@@ -110,6 +119,7 @@ spsc_wait_room(struct spsc_ring *r)
 {
     uint64_t v;
 
+    spsc_notify(r, 1); /* a sleeping consumer must come and make room */
     for (;;) {
         atomic_store(&r->producer_waiting, true);
         atomic_thread_fence(memory_order_seq_cst);

@@ -6,9 +6,11 @@
  * at creation; never allocates afterwards.
  *
  * Neither side spins. The consumer, before it blocks in its event loop, arms the ring
- * (spsc_arm()); the producer's next commit then calls the doorbell (the loop's ev_wake()).
- * A producer that finds the ring full and must not drop (reading a file) blocks in
- * spsc_wait_room() until the consumer releases a slot.
+ * (spsc_arm()); the producer then calls the doorbell (the loop's ev_wake()) from
+ * spsc_notify(), which it calls after a batch of commits with a threshold, so that a consumer
+ * faster than its producer is not woken once per item.
+ * A producer that finds the ring full blocks in spsc_wait_room() until the consumer releases
+ * a slot (after ringing the doorbell).
  */
 #ifndef NFPROBE_RING_H
 #define NFPROBE_RING_H
@@ -29,10 +31,12 @@ void spsc_free(struct spsc_ring *r);
 /* Sets the consumer's doorbell (before the producer starts). */
 void spsc_set_doorbell(struct spsc_ring *r, spsc_doorbell_fn fn, void *ctx);
 
-/* Producer: a free slot to fill, or NULL when the ring is full. spsc_commit() publishes it
- * (and rings the doorbell when the consumer armed the ring). */
+/* Producer: a free slot to fill, or NULL when the ring is full. spsc_commit() publishes it. */
 void *spsc_reserve(struct spsc_ring *r);
 void spsc_commit(struct spsc_ring *r);
+/* Producer: rings the doorbell if the consumer armed the ring and at least min_items are
+ * waiting (1: any). Call after a batch of commits, and with 1 when pausing (a timer tick). */
+void spsc_notify(struct spsc_ring *r, size_t min_items);
 /* Producer: blocks until the consumer released at least one slot. */
 void spsc_wait_room(struct spsc_ring *r);
 /* Producer: rings the doorbell unconditionally (the producer is done). */

@@ -43,6 +43,8 @@
 #include <string.h>
 #include <sys/random.h>
 #include <linux/sockios.h>
+#include <linux/tcp.h>
+#include <stddef.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -120,6 +122,7 @@ struct tx_peer {
     int keylog_fd;
     size_t tls_wlen; /* length of an SSL_write that must be repeated after WANT_*, or 0 */
     int hs_want;     /* TX_WANT_* the handshake waits for */
+    uint64_t fd_gen; /* sockets created so far: a new socket may reuse the old number */
     bool tls_ticket; /* the server sent a session ticket: it accepted our certificate */
 
     struct tx_stats st;
@@ -169,13 +172,25 @@ msg_at(struct tx_peer *p, size_t i)
     return &p->m[(p->m_first + i) % p->mcap];
 }
 
-/* Bytes written on this connection that the peer acknowledged. */
+/*
+ * Bytes written on this connection that the peer acknowledged: TCP_INFO's bytes_acked, which
+ * stays valid after a reset (SIOCOUTQ reads 0 once the reset purged the queue, as if all had
+ * been acknowledged), else what SIOCOUTQ says is still unacknowledged.
+ */
 static uint64_t
 wire_acked(const struct tx_peer *p)
 {
+    struct tcp_info ti;
+    socklen_t tl = sizeof(ti);
     int outq = 0;
 
-    if (p->fd < 0 || ioctl(p->fd, SIOCOUTQ, &outq) != 0 || outq < 0)
+    if (p->fd < 0)
+        return 0;
+    memset(&ti, 0, sizeof(ti));
+    if (getsockopt(p->fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 &&
+        tl >= offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(ti.tcpi_bytes_acked))
+        return ti.tcpi_bytes_acked < p->wire_out ? ti.tcpi_bytes_acked : p->wire_out;
+    if (ioctl(p->fd, SIOCOUTQ, &outq) != 0 || outq < 0)
         return p->wire_out; /* no kernel answer: what was written is all we know */
     return (uint64_t)outq > p->wire_out ? 0 : p->wire_out - (uint64_t)outq;
 }
@@ -484,6 +499,7 @@ attempt_failed(struct tx_peer *p, uint64_t now)
 static void
 session_down(struct tx_peer *p, uint64_t now)
 {
+    account_sent(p); /* what the peer acknowledged before the end was sent */
     lose_queue(p);
     close_session(p);
     if (now - p->up_since_ms >= TX_STABLE_MS)
@@ -545,6 +561,7 @@ start_connect(struct tx_peer *p, uint64_t now)
 
     p->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
                    ai->ai_protocol);
+    p->fd_gen++;
     if (p->fd < 0) {
         set_err(p, "socket: %s", strerror(errno));
         attempt_failed(p, now);
@@ -974,6 +991,12 @@ int
 tx_fd(const struct tx_peer *p)
 {
     return p->proto == TX_UDP ? -1 : p->fd;
+}
+
+uint64_t
+tx_fd_generation(const struct tx_peer *p)
+{
+    return p->fd_gen;
 }
 
 int

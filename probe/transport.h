@@ -98,6 +98,8 @@ bool tx_unacked(const struct tx_peer *p);
 
 /* The descriptor to watch (changes across reconnects), or -1 (UDP, or no connection now). */
 int tx_fd(const struct tx_peer *p);
+/* Changes whenever a new socket is created (its number may equal the closed one's). */
+uint64_t tx_fd_generation(const struct tx_peer *p);
 /* TX_WANT_* for tx_fd() now; 0 = nothing to wait for. Re-read after every tx_poll/tx_send. */
 int tx_interest(const struct tx_peer *p);
 /* When tx_poll() must run at the latest (a connect/handshake deadline, the backoff's end, an

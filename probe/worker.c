@@ -19,6 +19,9 @@
 /* How often (ms) a live worker advances its clock, expires flows and publishes counters. */
 #define WRK_TICK_MS 100
 #define WRK_TICK_BUDGET 100000
+/* Flows waiting in the ring before a batch wakes a sleeping output thread; a tick (and the
+ * end) wakes it for any. */
+#define WRK_NOTIFY_MIN 128
 
 /*
  * Packets are read and decoded in batches so that the flow table's cache misses overlap:
@@ -257,6 +260,8 @@ wrk_run(struct worker *w)
                 w->ignored_octets += b->wirelen;
             }
         }
+        if (w->ring != NULL)
+            spsc_notify(w->ring, WRK_NOTIFY_MIN);
         if (last == CAP_END)
             break;
         /* The clock is read once per batch, and on every read timeout (no traffic), which
@@ -265,6 +270,8 @@ wrk_run(struct worker *w)
         if (now < next_tick)
             continue;
         next_tick = now + WRK_TICK_MS;
+        if (w->ring != NULL)
+            spsc_notify(w->ring, 1);
         uint64_t idle = atomic_exchange(&w->new_idle_ms, UINT64_MAX);
         if (idle != UINT64_MAX)
             mtr_set_timeouts(w->mt, idle, atomic_load(&w->new_active_ms));
@@ -338,7 +345,7 @@ wrk_release(struct worker *w)
 bool
 wrk_arm(struct worker *w)
 {
-    return atomic_load(&w->done) ? false : spsc_arm(w->ring);
+    return spsc_arm(w->ring);
 }
 
 void

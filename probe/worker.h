@@ -78,7 +78,7 @@ void wrk_join(struct worker *w);
 struct flow *wrk_peek(struct worker *w);
 void wrk_release(struct worker *w);
 /* The consumer is about to block: the next flow (or the end) rings the doorbell. Returns false
- * when flows are waiting or the worker is done (then do not block on it). */
+ * when flows are waiting (then do not block). */
 bool wrk_arm(struct worker *w);
 
 void wrk_stats(struct worker *w, struct wrk_stats *out);

@@ -31,6 +31,7 @@ struct cap_source {
     atomic_int stop;
     uint64_t drain_until; /* after a stop: read what the kernel holds until then */
     char *iobuf;          /* files: stdio buffer of the file being read (CAP_IOBUF bytes) */
+    uint64_t done_bytes;  /* files: bytes of the files already read to their end */
 };
 
 /*
@@ -111,6 +112,17 @@ cap_open_files(const char *const *files, size_t n, const char *bpf, char *err, s
     s = calloc(1, sizeof(*s));
     if (s != NULL)
         s->iobuf = malloc(CAP_IOBUF);
+    if (s != NULL) {
+        /* For progress reports: the size of all files, unknown (0) if one is not regular. */
+        for (size_t i = 0; i < n; i++) {
+            struct stat sb;
+            if (strcmp(files[i], "-") == 0 || stat(files[i], &sb) != 0 || !S_ISREG(sb.st_mode)) {
+                s->st.file_bytes_total = 0;
+                break;
+            }
+            s->st.file_bytes_total += (uint64_t)sb.st_size;
+        }
+    }
     if (s == NULL || s->iobuf == NULL) {
         free(s);
         snprintf(err, errlen, "capture: %s", strerror(ENOMEM));
@@ -322,6 +334,10 @@ cap_next(struct cap_source *s, struct cap_packet *pkt)
         }
         /* End of this file (or an error in it): on to the next one. */
         s->st.files_read++;
+        FILE *fp = pcap_file(s->p);
+        long pos = fp != NULL ? ftell(fp) : -1;
+        if (pos > 0)
+            s->done_bytes += (uint64_t)pos;
         pcap_close(s->p);
         s->p = NULL;
         s->cur++;
@@ -341,6 +357,13 @@ void
 cap_stats(const struct cap_source *s, struct cap_stats *out)
 {
     *out = s->st;
+    if (!s->live) {
+        /* Same thread as cap_next(): the FILE is ours to ask. */
+        FILE *fp = s->p != NULL ? pcap_file(s->p) : NULL;
+        long pos = fp != NULL ? ftell(fp) : -1;
+        out->file_bytes_read = s->done_bytes + (pos > 0 ? (uint64_t)pos : 0);
+        out->file_index = s->cur;
+    }
     if (s->live && s->p != NULL) {
         struct pcap_stat ps;
         if (pcap_stats(s->p, &ps) == 0) {

@@ -31,6 +31,9 @@ struct cap_stats {
     uint64_t files_truncated; /* files that ended in a read error (cut or corrupt record) */
     uint64_t kernel_drops;  /* live: pcap_stats ps_drop */
     uint64_t if_drops;      /* live: pcap_stats ps_ifdrop */
+    uint64_t file_bytes_read;  /* files: bytes of the files consumed so far */
+    uint64_t file_bytes_total; /* files: their total size, 0 = unknown (stdin, a FIFO) */
+    size_t file_index;         /* files: the one being read (n when all are read) */
 };
 
 enum cap_result {

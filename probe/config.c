@@ -184,6 +184,11 @@ static const struct opt opts[] = {
         "live: capture threads per interface (1)"),
     NUM("stats-interval", stats_interval, 0, 86400, U_SECONDS, true, S_DAEMON, "S",
         "log counters every S seconds (0 = off)"),
+    NUM("drain-timeout", drain_timeout, 0, 86400, U_SECONDS, true, S_EXPORT, "S",
+        "at exit, wait at most S s for queued flows to\nbe sent (30; offline: until no progress for S)"),
+    FLAG("progress", progress, false, false, S_DAEMON,
+         "offline: a progress line on stderr (default:\nwhen stderr is a terminal)"),
+    FLAG("no-progress", no_progress, false, false, S_DAEMON, "offline: no progress line"),
     STR("metrics", metrics, false, S_DAEMON, "ADDR:PORT",
         "Prometheus text endpoint (e.g. 127.0.0.1:9108)"),
     STR("pid-file", pid_file, false, S_DAEMON, "PATH", "write the process id there"),
@@ -233,6 +238,7 @@ cfg_defaults(struct prb_config *c)
     c->template_refresh = 60;
     c->template_refresh_packets = 20;
     c->export_rate = 20000;
+    c->drain_timeout = 30;
     c->workers = 1;
     c->log = "stderr";
     c->log_level = LOG_INFO;

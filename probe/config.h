@@ -82,6 +82,10 @@ struct prb_config {
     /* daemon */
     uint32_t workers;
     uint32_t stats_interval;        /* seconds, 0 = off */
+    uint32_t drain_timeout;         /* live: seconds the exit waits for collectors (30); offline:
+                                     * seconds without export progress before giving up */
+    bool progress;                  /* offline progress line on stderr: forced on */
+    bool no_progress;               /* ... forced off (default: on when stderr is a terminal) */
     const char *metrics;            /* Prometheus endpoint ADDR:PORT */
     const char *pid_file;
     const char *user;

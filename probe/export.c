@@ -21,12 +21,12 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
+#include "evloop.h"
 #include "export_enc.h"
 #include "log.h"
 #include "transport.h"
-#include "clock.h"
 
 #define EXP_DEFAULT_PEN 32473u
 #define EXP_DEFAULT_MTU 1400u
@@ -60,7 +60,11 @@ struct collector {
     enum tx_proto proto;
     uint32_t max_msg;
     bool up;   /* a transport session is up and the encoder sent its preamble */
-    bool done; /* exp_close: everything handed over */
+    bool done; /* finishing: everything and the final options records handed over */
+    struct exporter *owner;
+    int reg_fd; /* the descriptor watched in the event loop, -1 = none */
+    int reg_mask;
+    uint64_t reg_gen;
     /* flows waiting, whole copies of flow_size bytes */
     unsigned char *ring;
     size_t cap;
@@ -90,6 +94,9 @@ struct exporter {
     size_t stride; /* flow_size rounded up to 8: ring entries stay aligned */
     bool round_robin;
     bool closed;
+    bool finishing; /* exp_finish(): no more flows, final options records when queues empty */
+    struct ev_loop *loop; /* exp_watch() */
+    uint64_t timer;
     unsigned since_poll;
     uint64_t now_ms;
     uint64_t start_wall_ms;
@@ -381,12 +388,6 @@ exp_flow(struct exporter *x, const struct flow *f)
         x->since_poll = 0;
         exp_poll(x, clk_mono_ms(), NULL);
     }
-    /* Reading files, wait for a slow collector rather than drop flows. */
-    while (x->cfg.offline && exp_backlogged(x)) {
-        struct timespec nap = {0, 1000 * 1000};
-        nanosleep(&nap, NULL);
-        exp_poll(x, clk_mono_ms(), NULL);
-    }
     if (!x->round_robin) {
         for (size_t i = 0; i < x->n; i++)
             give(x, &x->c[i], f);
@@ -415,6 +416,12 @@ opt_data(const struct exporter *x, const struct collector *c, struct exp_opt_dat
     od->start_ms = x->start_wall_ms;
     od->messages = c->st.messages_sent;
     od->flow_records = c->st.flows_sent;
+    if (c->proto != TX_UDP) {
+        /* A TCP/TLS stream delivers in order: the flows already handed to the transport
+         * (acknowledged or not) arrive before this record, so it counts them as exported. */
+        for (size_t k = 0; k < c->fcount; k++)
+            od->flow_records += c->fifo[(c->fhead + k) % EXP_FIFO].flows;
+    }
     od->octets = c->st.octets_sent;
     od->not_sent_flows = c->st.not_sent_flows;
     od->not_sent_packets = c->st.not_sent_packets;
@@ -495,8 +502,166 @@ collector_poll(struct exporter *x, struct collector *c, uint64_t now)
             c->msg_first_ms = now;
     }
     drain(x, c);
+    if (x->finishing && !c->done && c->count == 0) {
+        struct exp_opt_data od;
+        c->ops->flush(c->enc);
+        settle_now(c);
+        opt_data(x, c, &od);
+        c->ops->options(c->enc, &od);
+        c->ops->flush(c->enc);
+        c->done = true;
+        return;
+    }
     if (c->ops->partial(c->enc) && now - c->msg_first_ms >= x->cfg.flush_ms)
         c->ops->flush(c->enc);
+}
+
+/* ------------------------------------------------------------------ event loop */
+
+static void rearm(struct exporter *x);
+
+static void
+on_collector_fd(struct ev_loop *l, int fd, int mask, void *ctx)
+{
+    struct collector *c = ctx;
+    struct exporter *x = NULL;
+
+    (void)l;
+    (void)fd;
+    (void)mask;
+    /* The collector array's owner: c points into x->c. */
+    x = c->owner;
+    x->now_ms = clk_mono_ms();
+    collector_poll(x, c, x->now_ms);
+    rearm(x);
+}
+
+static int64_t
+on_timer(struct ev_loop *l, uint64_t id, void *ctx)
+{
+    struct exporter *x = ctx;
+
+    (void)l;
+    (void)id;
+    exp_poll(x, clk_mono_ms(), NULL);
+    rearm(x);
+    return 0; /* rearm() has set the next time */
+}
+
+/* When a collector needs exp_poll() next (0 = only on descriptor events). */
+static uint64_t
+collector_next_ms(const struct exporter *x, const struct collector *c, uint64_t now)
+{
+    uint64_t next = c->tx != NULL ? tx_next_ms(c->tx, now) : 0;
+#define EARLIER(t) do { uint64_t t_ = (t); if (next == 0 || t_ < next) next = t_; } while (0)
+
+    if (c->up && !c->done) {
+        EARLIER(c->next_refresh_ms);
+        if (x->finishing && c->count == 0)
+            EARLIER(now); /* the final options records go out at the next poll */
+        if (c->ops->partial(c->enc))
+            EARLIER(c->msg_first_ms + x->cfg.flush_ms);
+        if (c->count > 0) {
+            if (c->proto == TX_UDP && c->paced && c->tokens < 1.0)
+                EARLIER(now + 1 + (uint64_t)((1.0 - c->tokens) * 1000.0 / x->cfg.udp_rate));
+            else if (ready(c))
+                EARLIER(now); /* else the socket's writability or an ACK check wakes us */
+        }
+    }
+#undef EARLIER
+    return next;
+}
+
+/* Brings the loop's watches in line with the collectors' sockets and sets the timer to the
+ * earliest deadline. Cheap: called after every event the exporter handled. */
+static void
+rearm(struct exporter *x)
+{
+    uint64_t now = clk_mono_ms(), next = 0;
+
+    if (x->loop == NULL || x->closed)
+        return;
+    for (size_t i = 0; i < x->n; i++) {
+        struct collector *c = &x->c[i];
+        int fd = c->tx != NULL ? tx_fd(c->tx) : -1;
+        int mask = c->tx != NULL && fd >= 0 ? tx_interest(c->tx) : 0;
+        uint64_t gen = c->tx != NULL ? tx_fd_generation(c->tx) : 0;
+
+        if (c->reg_fd >= 0 && (c->reg_fd != fd || c->reg_gen != gen || mask == 0)) {
+            ev_set_file(x->loop, c->reg_fd, 0, NULL, NULL);
+            c->reg_fd = -1;
+            c->reg_mask = 0;
+        }
+        if (fd >= 0 && mask != 0 && mask != c->reg_mask) {
+            if (ev_set_file(x->loop, fd, mask, on_collector_fd, c) == 0) {
+                c->reg_fd = fd;
+                c->reg_gen = gen;
+                c->reg_mask = mask;
+            }
+        }
+        uint64_t t = collector_next_ms(x, c, now);
+        if (t != 0 && (next == 0 || t < next))
+            next = t;
+    }
+    uint64_t delay = next == 0 ? 3600u * 1000u : next > now ? next - now : 0;
+    if (x->timer == 0 || ev_reset_timer(x->loop, x->timer, delay) != 0)
+        x->timer = ev_add_timer(x->loop, delay, on_timer, x);
+}
+
+static void
+unwatch(struct exporter *x)
+{
+    if (x->loop == NULL)
+        return;
+    for (size_t i = 0; i < x->n; i++) {
+        struct collector *c = &x->c[i];
+        if (c->reg_fd >= 0)
+            ev_set_file(x->loop, c->reg_fd, 0, NULL, NULL);
+        c->reg_fd = -1;
+        c->reg_mask = 0;
+    }
+    if (x->timer != 0)
+        ev_del_timer(x->loop, x->timer);
+    x->timer = 0;
+    x->loop = NULL;
+}
+
+void
+exp_watch(struct exporter *x, struct ev_loop *l)
+{
+    unwatch(x);
+    x->loop = l;
+    if (l != NULL)
+        rearm(x);
+}
+
+void
+exp_rearm(struct exporter *x)
+{
+    rearm(x);
+}
+
+void
+exp_finish(struct exporter *x, const struct exp_process_stats *ps)
+{
+    if (x->closed)
+        return;
+    if (ps != NULL)
+        x->ps = *ps;
+    x->finishing = true;
+    exp_poll(x, clk_mono_ms(), NULL);
+    rearm(x);
+}
+
+bool
+exp_drained(const struct exporter *x)
+{
+    for (size_t i = 0; i < x->n; i++) {
+        const struct collector *c = &x->c[i];
+        if (!c->done || (c->tx != NULL && tx_unacked(c->tx)))
+            return false;
+    }
+    return true;
 }
 
 void
@@ -567,6 +732,8 @@ exp_new(const struct exp_config *cfg, char *err, size_t errlen)
         char scheme[16], transport[8], host[EXP_URL_MAX], port[8], e2[384];
 
         col->url = c->collectors[i];
+        col->owner = x;
+        col->reg_fd = -1;
         if (exp_parse_collector(col->url, scheme, sizeof(scheme), transport, sizeof(transport),
                                 host, sizeof(host), port, sizeof(port), err, errlen) != 0)
             goto fail;
@@ -639,33 +806,30 @@ exp_close(struct exporter *x, const struct exp_process_stats *ps, int timeout_ms
 
     if (x == NULL || x->closed)
         return;
-    if (ps != NULL)
+    if (!x->finishing)
+        exp_finish(x, ps);
+    else if (ps != NULL)
         x->ps = *ps;
-    for (;;) {
-        bool all_done = true;
-        now = clk_mono_ms();
-        x->now_ms = now;
-        for (size_t i = 0; i < x->n; i++) {
-            struct collector *c = &x->c[i];
-            if (c->done)
-                continue;
-            collector_poll(x, c, now);
-            if (c->up && c->count == 0) {
-                struct exp_opt_data od;
-                c->ops->flush(c->enc);
-                opt_data(x, c, &od);
-                c->ops->options(c->enc, &od);
-                c->ops->flush(c->enc);
-                c->done = true;
-                continue;
-            }
-            all_done = false;
+    if (timeout_ms > 0 && !exp_drained(x)) {
+        /* Called outside the owner's loop (a reload): wait in a loop of our own, on the
+         * collectors' sockets and timers only, until drained or the deadline. */
+        char err[128];
+        struct ev_loop *l = ev_new(65536, err, sizeof(err));
+        if (l != NULL) {
+            exp_watch(x, l);
+            while (!exp_drained(x) && (now = clk_mono_ms()) < deadline)
+                if (ev_run_once(l, (int)(deadline - now)) < 0)
+                    break;
+            exp_watch(x, NULL);
+            ev_free(l);
         }
-        if (all_done || now >= deadline)
-            break;
-        struct timespec ts = {0, 2 * 1000 * 1000};
-        nanosleep(&ts, NULL);
     }
+    unwatch(x);
+    now = clk_mono_ms();
+    x->now_ms = now;
+    for (size_t i = 0; i < x->n; i++)
+        if (!x->c[i].done)
+            collector_poll(x, &x->c[i], now);
     int left = now >= deadline ? 0 : (int)(deadline - now);
     if (left < EXP_CLOSE_GRACE_MS)
         left = EXP_CLOSE_GRACE_MS;
@@ -674,16 +838,15 @@ exp_close(struct exporter *x, const struct exp_process_stats *ps, int timeout_ms
         struct tx_stats final;
         if (!c->done) {
             struct exp_msg_info lost;
-            size_t queued = c->count;
+            c->ops->discard(c->enc, &lost);
+            /* Only when something is lost: no "0 flows not sent" noise. */
+            if (c->count > 0 || lost.flows > 0)
+                log_msg(LOG_WARNING, "export %s: %zu flows not sent at exit%s%s", c->url,
+                        c->count + lost.flows, tx_last_error(c->tx)[0] ? ": " : "",
+                        tx_last_error(c->tx));
             for (; c->count > 0; ring_pop(c))
                 flow_not_sent(c, ring_at(x, c, 0));
-            c->ops->discard(c->enc, &lost);
             add_not_sent(c, lost.flows, lost.packets, lost.octets);
-            /* Only when flows were lost: "0 flows not sent" reads like an alarm. */
-            if (queued + lost.flows > 0)
-                log_msg(LOG_WARNING, "export %s: %zu flows still queued at exit, not sent%s%s",
-                        c->url, queued + (size_t)lost.flows, tx_last_error(c->tx)[0] ? ": " : "",
-                        tx_last_error(c->tx));
         }
         tx_close(c->tx, left, &final);
         c->tx = NULL;
@@ -718,8 +881,9 @@ exp_free(struct exporter *x)
 bool
 exp_backlogged(const struct exporter *x)
 {
+    /* A collector that is not up yet (connecting) counts too: reading a file, its flows wait. */
     for (size_t i = 0; i < x->n; i++)
-        if (x->c[i].up && x->c[i].count > x->c[i].cap / 2)
+        if (x->c[i].count > x->c[i].cap / 2)
             return true;
     return false;
 }

@@ -8,11 +8,12 @@
  * is counted as not sent, in flows, packets and octets (RFC 7011 notSent*), and reported to
  * the collector in the exporting reliability options record.
  *
- * Single-threaded: exp_flow() is called from the meter's emit callback (offline) or the output
- * thread (live), exp_poll() from the output loop; exp_flow() also runs the timers itself every
- * few flows, since offline there is no other tick. Neither blocks, except that reading files
- * (offline) exp_flow() waits for a connected collector whose queue is half full, instead of
- * dropping flows. exp_close() waits (bounded) for the last records to leave.
+ * Single-threaded, owned by the output thread: exp_watch() puts the collectors' sockets and
+ * timers (connects and backoff, pacing, flush, template refresh, ACK checks) into its event
+ * loop (evloop.h), and exp_rearm() after a batch of exp_flow() calls updates them. Nothing here
+ * sleeps. Reading files, the caller stops feeding flows while exp_backlogged() (its worker
+ * then waits on its full ring) instead of letting the queues drop. At the end, exp_finish()
+ * starts the drain in the loop, exp_drained() says when it is over, exp_close() ends it.
  */
 #ifndef NFPROBE_EXPORT_H
 #define NFPROBE_EXPORT_H
@@ -143,18 +144,29 @@ void exp_poll(struct exporter *x, uint64_t mono_ms, const struct exp_process_sta
 
 /*
  * Ends the export: sends what is queued and the final options records, waiting at most
- * timeout_ms in all for collectors to connect and take them, then closes every transport
- * gracefully. What is still unsent is counted as not sent. exp_stats() stays valid.
+ * timeout_ms in all (in an event loop of its own, when not drained yet) for collectors to
+ * connect and take them, then closes every transport gracefully (a short grace for the
+ * close). What is still unsent is counted as not sent. exp_stats() stays valid.
  */
 void exp_close(struct exporter *x, const struct exp_process_stats *ps, int timeout_ms);
 
 void exp_free(struct exporter *x);
 
+struct ev_loop;
+/* Registers the collectors' sockets and the exporter's timer with l (NULL: unregisters). */
+void exp_watch(struct exporter *x, struct ev_loop *l);
+/* After exp_flow() calls: updates the watched sockets and the timer. */
+void exp_rearm(struct exporter *x);
+/* No more flows: each collector gets its final options records once its queue is empty. */
+void exp_finish(struct exporter *x, const struct exp_process_stats *ps);
+/* True when every collector sent (and its peer acknowledged) everything, final records too. */
+bool exp_drained(const struct exporter *x);
+
 /*
- * True when a connected collector's queue is more than half full: it takes flows more slowly
- * than they come (UDP pacing, a slow TCP collector). Reading a capture file, the caller should
- * then exp_poll() and wait a little before reading on, rather than let the queue drop flows.
- * Live capture never waits: there the queue absorbs bursts and drops (counted) when full.
+ * True when a collector's queue is more than half full: it takes flows more slowly than they
+ * come (UDP pacing, a slow or not yet connected TCP collector). Reading a capture file, the
+ * caller then stops feeding flows until the loop's events have drained it, rather than let the
+ * queue drop flows. Live capture never waits: the queue absorbs bursts, drops (counted) when full.
  */
 bool exp_backlogged(const struct exporter *x);
 

@@ -2,9 +2,11 @@
  * main.c - nfprobe: startup order, signals, the output/export loop, shutdown.
  * The only file that exits.
  *
- * Offline: one worker runs in this thread and hands flows to the sinks inline, in NFStream's
- * order. Live: --workers threads per interface (PACKET_FANOUT) feed this thread through
- * per-worker rings; this thread writes and exports, ticks, and handles signals.
+ * Workers are threads: offline one reads the files and meters (its ring keeps NFStream's
+ * order), live --workers per interface (PACKET_FANOUT). This thread is the output thread: one
+ * event loop (evloop.h) drains the workers' rings, writes CSV/JSON, feeds the exporter and
+ * runs everything timed (pacing, connects, refresh, statistics, progress) and the signals
+ * (blocked in every thread, read as events: they never interrupt a read).
  */
 #include "config.h"
 
@@ -25,6 +27,7 @@
 
 #include "clock.h"
 #include "daemon.h"
+#include "evloop.h"
 #include "decode.h"
 #include "dpi.h"
 #include "export.h"
@@ -69,44 +72,20 @@ struct app {
     char **argv;
     struct prom_server *metrics;
     struct st_hub *stats; /* counters, summary, /metrics text */
+    /* the output thread's loop and its state */
+    struct ev_loop *loop;
+    bool offline;
+    unsigned stops;           /* SIGTERM/SIGINT received: 1 = drain, 2 = stop now */
+    bool finishing;           /* every worker done: the exporter drains */
+    uint64_t drain_deadline;  /* monotonic ms, 0 = none */
+    uint64_t export_progress; /* offline: flows sent or lost so far, and when that last moved */
+    uint64_t export_progress_ms;
+    bool no_backpressure;     /* offline: stopped waiting for a collector that makes no progress */
+    bool progress;            /* offline progress line on stderr */
+    bool progress_shown;
+    uint64_t progress_t0;
+    uint64_t flows_out; /* flows the output thread took from the rings */
 };
-
-static volatile sig_atomic_t got_stop;
-static volatile sig_atomic_t got_usr1;
-static volatile sig_atomic_t got_hup;
-static struct app *signal_app;
-
-static void
-on_signal(int sig)
-{
-    if (sig == SIGUSR1) {
-        got_usr1 = 1;
-        return;
-    }
-    if (sig == SIGHUP) {
-        got_hup = 1;
-        return;
-    }
-    got_stop = 1;
-    /* wrk_stop() only stores atomics: safe in a handler. */
-    for (size_t i = 0; signal_app != NULL && i < signal_app->n_workers; i++)
-        wrk_stop(signal_app->workers[i]);
-}
-
-static void
-install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    /* A collector that goes away must not kill us: write errors are handled where they occur. */
-    signal(SIGPIPE, SIG_IGN);
-}
 
 /* Hands one finished flow to every sink. */
 static void
@@ -128,11 +107,11 @@ app_name(void *ctx, uint16_t id)
     return dpi_proto_name(ctx, id);
 }
 
-/* Offline: the meter emits in NFStream's order with NFStream's ids. */
+/* A worker published into an armed ring (worker thread): wake the output loop. */
 static void
-emit_inline(void *ctx, const struct flow *f)
+ring_doorbell(void *ctx)
 {
-    sink_flow(ctx, f);
+    ev_wake(ctx);
 }
 
 /* --list-fields: the field catalogue with the IPFIX ids under --pen (given before it). */
@@ -388,8 +367,10 @@ open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
     if (c->n_files > 0) {
         wc.files = c->files;
         wc.n_files = c->n_files;
-        wc.emit = emit_inline;
-        wc.emit_ctx = a;
+        /* One worker: its ring keeps the meter's (NFStream's) order and ids. */
+        wc.ring_slots = 16384;
+        wc.doorbell = ring_doorbell;
+        wc.doorbell_ctx = a->loop;
         a->workers[0] = wrk_new(&wc, err, errlen);
         a->n_workers = a->workers[0] != NULL;
         return a->workers[0] != NULL ? 0 : -1;
@@ -401,6 +382,8 @@ open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
     wc.mc.expiry = MTR_EXPIRY_TIMELY;
     wc.mc.max_nflows = 0; /* counted by this thread across workers */
     wc.ring_slots = 16384;
+    wc.doorbell = ring_doorbell;
+    wc.doorbell_ctx = a->loop;
     for (size_t i = 0; i < c->n_ifaces; i++) {
         for (uint32_t k = 0; k < c->workers; k++) {
             wc.id = (unsigned)a->n_workers;
@@ -474,6 +457,8 @@ reload(struct app *a)
         a->exp = x;
         /* The metrics thread reads the hub's copies only: it never sees a freed name. */
         st_publish_export(a->stats, a->exp);
+        if (a->exp != NULL)
+            exp_watch(a->exp, a->loop);
     }
     a->cfg = next;
     cfg_free(&old);
@@ -527,71 +512,298 @@ open_stats(struct app *a)
     return 0;
 }
 
-/* Live: drain every ring until all workers are done. */
-static void
-consume_live(struct app *a)
+/* ------------------------------------------------------------------ the output loop */
+
+#define OUT_BATCH 4096     /* flows taken from the rings before the loop looks at its events */
+#define OUT_TICK_MS 100    /* export counters for the options records and /metrics, progress */
+
+enum drain_result { DR_EMPTY, DR_MORE, DR_BLOCKED };
+
+/* Moves finished flows from the workers' rings to the sinks, at most OUT_BATCH. Reading files,
+ * stops while the exporter is backlogged: the worker then waits on its full ring, and no flow
+ * of a file is dropped. */
+static enum drain_result
+drain_rings(struct app *a)
 {
-    struct timespec nap = {0, 1000000};
-    uint64_t next_poll = 0;
-    uint64_t next_stats = clk_mono_ms() + (uint64_t)a->cfg.stats_interval * 1000;
+    size_t n = 0;
 
     for (size_t i = 0; i < a->n_workers; i++) {
-        if (wrk_start(a->workers[i]) != 0) {
-            fprintf(stderr, "nfprobe: cannot start worker %zu\n", i);
-            got_stop = 1;
-        }
-    }
-    dmn_ready();
-    for (;;) {
-        bool any = false, all_done = true;
-        for (size_t i = 0; i < a->n_workers; i++) {
-            struct worker *w = a->workers[i];
-            bool done = wrk_done(w); /* read before draining: nothing follows done */
-            struct flow *f;
-            while ((f = wrk_peek(w)) != NULL) {
+        struct worker *w = a->workers[i];
+        struct flow *f;
+        while ((f = wrk_peek(w)) != NULL) {
+            if (a->offline && a->exp != NULL && !a->no_backpressure && exp_backlogged(a->exp))
+                return DR_BLOCKED;
+            if (a->offline) {
+                sink_flow(a, f); /* the meter's ids, NFStream's order */
+            } else {
                 f->id = a->next_id++;
                 if (a->cfg.max_nflows == 0 || f->id < a->cfg.max_nflows)
                     sink_flow(a, f);
-                wrk_release(w);
-                any = true;
             }
-            all_done &= done;
+            wrk_release(w);
+            a->flows_out++;
+            if (++n >= OUT_BATCH)
+                return DR_MORE;
         }
-        if (all_done)
-            break;
-        dmn_watchdog();
-        if (got_stop || (a->cfg.max_nflows != 0 && a->next_id >= a->cfg.max_nflows))
-            for (size_t i = 0; i < a->n_workers; i++)
-                wrk_stop(a->workers[i]);
-        if (got_usr1 || (a->cfg.stats_interval > 0 && clk_mono_ms() >= next_stats)) {
-            struct wrk_stats t;
-            got_usr1 = 0;
-            next_stats = clk_mono_ms() + (uint64_t)a->cfg.stats_interval * 1000;
-            st_sum(a->stats, &t);
-            st_summary(stderr, &t);
-            if (a->exp != NULL)
-                exp_summary(a->exp, stderr);
-        }
-        if (got_hup) {
-            got_hup = 0;
-            reload(a);
-        }
-        uint64_t now = clk_mono_ms();
-        if (a->exp != NULL && (any || now >= next_poll)) {
-            struct wrk_stats t;
-            struct exp_process_stats ps;
-            st_sum(a->stats, &t);
-            st_process(&t, &ps);
-            exp_poll(a->exp, now, &ps);
-            st_publish_export(a->stats, a->exp);
-            next_poll = now + 10;
-        }
-        if (!any)
-            nanosleep(&nap, NULL);
     }
-    dmn_stopping();
+    return DR_EMPTY;
+}
+
+static void
+stop_workers(struct app *a)
+{
+    for (size_t i = 0; i < a->n_workers; i++)
+        wrk_stop(a->workers[i]);
+}
+
+static int64_t
+on_deadline(struct ev_loop *l, uint64_t id, void *ctx)
+{
+    (void)l;
+    (void)id;
+    (void)ctx;
+    return EV_TIMER_END; /* only wakes the loop: before_sleep() sees the time */
+}
+
+static void
+set_drain_deadline(struct app *a, uint64_t ms_from_now)
+{
+    uint64_t when = clk_mono_ms() + ms_from_now;
+
+    if (a->drain_deadline == 0 || when < a->drain_deadline) {
+        a->drain_deadline = when;
+        ev_add_timer(a->loop, ms_from_now, on_deadline, a);
+    }
+}
+
+static void
+current_process_stats(struct app *a, struct exp_process_stats *ps)
+{
+    struct wrk_stats t;
+
+    st_sum(a->stats, &t);
+    st_process(&t, ps);
+}
+
+/* Erases the progress line before anything else is written to stderr. */
+static void
+clear_progress(struct app *a)
+{
+    if (a->progress_shown) {
+        fputs("\r\033[K", stderr);
+        a->progress_shown = false;
+    }
+}
+
+static void
+show_progress(struct app *a)
+{
+    struct wrk_stats t; /* offline: the one worker */
+    wrk_stats(a->workers[0], &t);
+    const struct cap_stats *c = &t.cap;
+    uint64_t now = clk_mono_ms();
+    double secs = (double)(now - a->progress_t0) / 1000.0;
+    size_t fi = c->file_index < a->cfg.n_files ? c->file_index : a->cfg.n_files - 1;
+    const char *file = strrchr(a->cfg.files[fi], '/');
+    char pct[16] = "", eta[32] = "";
+
+    file = file != NULL ? file + 1 : a->cfg.files[fi];
+    if (c->file_bytes_total > 0) {
+        double frac = (double)c->file_bytes_read / (double)c->file_bytes_total;
+        if (frac > 1.0)
+            frac = 1.0;
+        snprintf(pct, sizeof(pct), " %5.1f%%", frac * 100.0);
+        if (frac > 0.0 && secs > 0.5) {
+            unsigned left = (unsigned)(secs / frac - secs + 0.5);
+            snprintf(eta, sizeof(eta), ", ETA %u:%02u", left / 60, left % 60);
+        }
+    }
+    fprintf(stderr,
+            "\r\033[Knfprobe: %s%s, %.0f packets/s, %" PRIu64 " flows active, %" PRIu64
+            " exported%s",
+            file, pct, secs > 0 ? (double)c->packets / secs : 0.0, t.mtr.flows_active_now,
+            a->flows_out, eta);
+    fflush(stderr);
+    a->progress_shown = true;
+}
+
+static void
+print_stats(struct app *a)
+{
+    struct wrk_stats t;
+
+    clear_progress(a);
+    st_sum(a->stats, &t);
+    st_summary(stderr, &t);
+    if (a->exp != NULL)
+        exp_summary(a->exp, stderr);
+}
+
+/* Every OUT_TICK_MS: counters for the options records and /metrics; offline, the watch on a
+ * collector that makes no progress, and the progress line. */
+static int64_t
+on_tick(struct ev_loop *l, uint64_t id, void *ctx)
+{
+    struct app *a = ctx;
+    uint64_t now = clk_mono_ms();
+    struct wrk_stats t;
+
+    (void)l;
+    (void)id;
+    st_sum(a->stats, &t);
+    /* The service watchdog (WatchdogSec): a loop that turns pings it. */
+    dmn_watchdog();
+    if (a->exp != NULL) {
+        struct exp_process_stats ps;
+        struct exp_stats es;
+        st_process(&t, &ps);
+        exp_poll(a->exp, now, &ps);
+        exp_rearm(a->exp);
+        st_publish_export(a->stats, a->exp);
+        exp_stats(a->exp, SIZE_MAX, &es);
+        uint64_t moved = es.flows_sent + es.not_sent_flows;
+        if (moved != a->export_progress || es.queued == 0) {
+            a->export_progress = moved;
+            a->export_progress_ms = now;
+        } else if (a->offline && !a->no_backpressure &&
+                   now - a->export_progress_ms >= (uint64_t)a->cfg.drain_timeout * 1000u) {
+            /* Waiting for a collector is worth it while it takes flows; one that took none
+             * for --drain-timeout is not coming back in time: let its queue drop (counted). */
+            clear_progress(a);
+            log_msg(LOG_WARNING, "export: no flow sent for %u s (--drain-timeout): no longer "
+                                 "waiting for the collectors", a->cfg.drain_timeout);
+            a->no_backpressure = true;
+            if (a->finishing)
+                set_drain_deadline(a, 0);
+        }
+    }
+    if (a->progress && !a->finishing)
+        show_progress(a);
+    return OUT_TICK_MS;
+}
+
+static int64_t
+on_stats_timer(struct ev_loop *l, uint64_t id, void *ctx)
+{
+    struct app *a = ctx;
+
+    (void)l;
+    (void)id;
+    if (a->cfg.stats_interval == 0)
+        return 1000; /* off (a reload may turn it on) */
+    print_stats(a);
+    return (int64_t)a->cfg.stats_interval * 1000;
+}
+
+static void
+on_signal(struct ev_loop *l, int signo, void *ctx)
+{
+    struct app *a = ctx;
+
+    (void)l;
+    switch (signo) {
+    case SIGUSR1:
+        print_stats(a);
+        break;
+    case SIGHUP:
+        clear_progress(a);
+        reload(a);
+        break;
+    default: /* SIGTERM, SIGINT */
+        a->stops++;
+        stop_workers(a);
+        /* The first drains (bounded); a second one stops now. What is not sent is counted. */
+        a->no_backpressure = true;
+        set_drain_deadline(a, a->stops == 1 ? (uint64_t)a->cfg.drain_timeout * 1000u : 0);
+        break;
+    }
+}
+
+/* Runs before the loop blocks: drains the rings, starts and ends the exit drain, arms the
+ * rings' doorbells. Returns true when work is left (the loop then does not block). */
+static bool
+before_sleep(struct ev_loop *l, void *ctx)
+{
+    struct app *a = ctx;
+    bool all_done = true;
+
+    for (size_t i = 0; i < a->n_workers; i++)
+        all_done &= wrk_done(a->workers[i]); /* read before draining: nothing follows done */
+    enum drain_result r = drain_rings(a);
+    if (!a->offline && a->cfg.max_nflows != 0 && a->next_id >= a->cfg.max_nflows)
+        stop_workers(a);
+    if (r == DR_EMPTY && all_done) {
+        uint64_t now = clk_mono_ms();
+        if (!a->finishing) {
+            a->finishing = true;
+            clear_progress(a);
+            if (a->exp != NULL) {
+                struct exp_process_stats ps;
+                current_process_stats(a, &ps);
+                exp_finish(a->exp, &ps);
+            }
+            /* Live, the exit waits --drain-timeout at most; offline, until all is sent (or
+             * no collector took a flow for --drain-timeout, see on_tick()). */
+            if (!a->offline)
+                set_drain_deadline(a, (uint64_t)a->cfg.drain_timeout * 1000u);
+        }
+        if (a->exp == NULL || exp_drained(a->exp) ||
+            (a->drain_deadline != 0 && now >= a->drain_deadline)) {
+            ev_stop(l);
+            return false;
+        }
+    }
+    if (a->exp != NULL)
+        exp_rearm(a->exp);
+    if (r == DR_MORE)
+        return true;
+    if (r == DR_EMPTY)
+        for (size_t i = 0; i < a->n_workers; i++)
+            if (!wrk_arm(a->workers[i]))
+                return true; /* a flow arrived meanwhile */
+    return false;
+}
+
+/* Starts the workers and runs the output loop until every flow is written and exported. */
+static int
+run_output(struct app *a)
+{
+    uint64_t tick, stats;
+
+    a->offline = a->cfg.n_files > 0;
+    a->progress = a->offline && !a->cfg.no_progress && (a->cfg.progress || isatty(2));
+    a->progress_t0 = clk_mono_ms();
+    a->export_progress_ms = a->progress_t0;
+    if (a->exp != NULL)
+        exp_watch(a->exp, a->loop);
+    ev_set_before_sleep(a->loop, before_sleep, a);
+    tick = ev_add_timer(a->loop, OUT_TICK_MS, on_tick, a);
+    stats = ev_add_timer(a->loop,
+                         a->cfg.stats_interval ? (uint64_t)a->cfg.stats_interval * 1000u : 1000u,
+                         on_stats_timer, a);
+    if (tick == 0 || stats == 0)
+        return -ENOMEM;
+    for (size_t i = 0; i < a->n_workers; i++) {
+        if (wrk_start(a->workers[i]) != 0) {
+            fprintf(stderr, "nfprobe: cannot start worker %zu\n", i);
+            stop_workers(a);
+            set_drain_deadline(a, 0);
+        }
+    }
+    if (!a->offline)
+        dmn_ready();
+    ev_run(a->loop);
+    if (!a->offline)
+        dmn_stopping();
     for (size_t i = 0; i < a->n_workers; i++)
         wrk_join(a->workers[i]);
+    /* Stopped early (a signal, a deadline): what the rings still hold goes to the sinks, and
+     * to the exporter's queue, where exp_close() counts it as not sent. */
+    a->no_backpressure = true;
+    while (drain_rings(a) == DR_MORE)
+        ;
+    clear_progress(a);
+    return 0;
 }
 
 int
@@ -648,6 +860,18 @@ main(int argc, char **argv)
         if (rc == 1)
             return st;
     }
+    /* The output thread's loop, and the signals as its events: blocked here, before any
+     * thread exists, so that every thread inherits the mask and no read is ever interrupted. */
+    static const int signals[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+    if ((a->loop = ev_new(65536, err, sizeof(err))) == NULL ||
+        ev_watch_signals(a->loop, signals, sizeof(signals) / sizeof(signals[0]), on_signal, a) !=
+            0) {
+        fprintf(stderr, "nfprobe: %s\n", a->loop == NULL ? err : "signalfd failed");
+        ev_free(a->loop);
+        return EXIT_USAGE;
+    }
+    /* A collector that goes away must not kill us: write errors are handled where they occur. */
+    signal(SIGPIPE, SIG_IGN);
     if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
         seed = 0x9e3779b97f4a7c15ull; /* still correct, only less resistant to collisions */
     /* BEGIN plugin: every plugin is checked and loaded before any worker uses one */
@@ -745,32 +969,11 @@ main(int argc, char **argv)
         goto out;
     }
 
-    if (a->exp != NULL && a->cfg.n_files > 0) {
-        /* Offline, reading can block (a FIFO, a slow disk) and nothing else drives the
-         * exporter: let TCP/TLS sessions come up first (bounded), so the first flows do not
-         * wait in the queue for a handshake. */
-        uint64_t deadline = clk_mono_ms() + 5000;
-        struct timespec nap = {0, 10000000};
-        for (;;) {
-            bool all_up = true;
-            exp_poll(a->exp, clk_mono_ms(), NULL);
-            for (size_t i = 0; i < exp_n_collectors(a->exp); i++) {
-                struct exp_stats es;
-                exp_stats(a->exp, i, &es);
-                all_up &= es.sessions > 0;
-            }
-            if (all_up || clk_mono_ms() >= deadline)
-                break;
-            nanosleep(&nap, NULL);
-        }
+    if (run_output(a) != 0) {
+        fprintf(stderr, "nfprobe: event loop: %s\n", strerror(ENOMEM));
+        status = EXIT_USAGE;
+        goto out;
     }
-
-    signal_app = a;
-    install_signals();
-    if (a->cfg.n_files > 0)
-        wrk_run(w0);
-    else
-        consume_live(a);
 
     const char *rerr;
     struct wrk_stats total;
@@ -790,8 +993,8 @@ main(int argc, char **argv)
     if (a->exp != NULL) {
         struct exp_process_stats ps;
         st_process(&total, &ps);
-        /* Bounded: a collector that never answers cannot hold the exit forever. */
-        exp_close(a->exp, &ps, 10000);
+        /* The loop drained it (or gave up, bounded): close now, counting what is left. */
+        exp_close(a->exp, &ps, 0);
         exp_summary(a->exp, stderr);
         struct exp_stats es;
         exp_stats(a->exp, SIZE_MAX, &es);
@@ -807,7 +1010,6 @@ out:
         fprintf(stderr, "nfprobe: writing flows: %s\n", strerror(-a->out_error));
         status = EXIT_OUTPUT_ERROR;
     }
-    signal_app = NULL;
     prom_stop(a->metrics);
     st_free(a->stats);
     exp_free(a->exp);
@@ -815,6 +1017,7 @@ out:
     for (size_t i = 0; i < a->n_workers; i++)
         wrk_free(a->workers[i]);
     plg_free(a->plugins); /* plugin: after the workers that ran them */
+    ev_free(a->loop);
     cfg_free(&a->cfg);
     log_close();
     return status;

@@ -388,6 +388,9 @@ prom_start(const char *addr_port, prom_render_fn render_fn, void *ctx, char *err
     /* Signals belong to the main thread: the library's thread starts with all blocked. */
     sigset_t all, old;
     sigfillset(&all);
+    sigdelset(&all, SIGSYS); /* --seccomp's handler must run in the thread at fault */
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     s->mhd = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,

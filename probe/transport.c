@@ -13,8 +13,13 @@
  *
  * Output goes through a ring of bytes (queue_bytes) plus a ring of per-message records (end
  * offset, length, records), so that what is lost when a session dies is counted exactly in
- * messages, octets and records. A message counts as sent once its last byte has been handed to
- * the kernel (TCP) or to the TLS layer (SSL_write returned it).
+ * messages, octets and records. A message counts as sent once the collector's TCP has
+ * acknowledged its last byte: the kernel says how much of what we wrote is still unacknowledged
+ * (SIOCOUTQ), and for TLS our socket BIO counts the bytes on the wire, so each message's last
+ * record is located in the byte stream. Bytes the kernel merely accepted are not "sent".
+ *
+ * The caller's event loop waits for the descriptor tx_fd() with the mask tx_interest(), and
+ * calls tx_poll() when it is ready or at tx_next_ms(); nothing here waits, except tx_close().
  *
  * Nothing here raises SIGPIPE: plain sockets use send(MSG_NOSIGNAL) and TLS goes through a
  * socket BIO of our own that does the same (OpenSSL's socket BIO uses write(2)).
@@ -37,6 +42,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>
+#include <stddef.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "clock.h"
@@ -61,13 +70,16 @@
 #define TX_READ_ROUNDS 16
 /* State transitions tx_poll may make in one call (connect fails, next address, ...). */
 #define TX_POLL_STEPS 16
+/* How often written but unacknowledged messages are checked for the peer's ACK. */
+#define TX_ACK_CHECK_MS 20u
 #define TX_NAME_LEN 320
 #define TX_ERR_LEN 512
 
 enum tx_state { ST_IDLE, ST_CONNECTING, ST_HANDSHAKE, ST_CONFIRM, ST_UP };
 
 struct tx_msg {
-    uint64_t end; /* stream offset just past the message's last byte */
+    uint64_t end;      /* stream offset just past the message's last byte */
+    uint64_t wire_end; /* TCP byte offset just past it once written (0 = not yet) */
     uint32_t len;
     uint32_t records;
 };
@@ -93,6 +105,8 @@ struct tx_peer {
     size_t mcap;
     size_t m_first;
     size_t m_count;
+    size_t m_written; /* the oldest m_written messages are written, awaiting the peer's ACK */
+    uint64_t wire_out; /* bytes handed to the kernel on this connection (TLS records included) */
 
     uint64_t next_try_ms;
     uint64_t deadline_ms; /* of the connect, handshake or confirmation in progress */
@@ -107,6 +121,8 @@ struct tx_peer {
     BIO_METHOD *bio_meth;
     int keylog_fd;
     size_t tls_wlen; /* length of an SSL_write that must be repeated after WANT_*, or 0 */
+    int hs_want;     /* TX_WANT_* the handshake waits for */
+    uint64_t fd_gen; /* sockets created so far: a new socket may reuse the old number */
     bool tls_ticket; /* the server sent a session ticket: it accepted our certificate */
 
     struct tx_stats st;
@@ -156,15 +172,49 @@ msg_at(struct tx_peer *p, size_t i)
     return &p->m[(p->m_first + i) % p->mcap];
 }
 
-/* Moves the messages whose last byte has left the queue to the sent counters. */
+/*
+ * Bytes written on this connection that the peer acknowledged: TCP_INFO's bytes_acked, which
+ * stays valid after a reset (SIOCOUTQ reads 0 once the reset purged the queue, as if all had
+ * been acknowledged), else what SIOCOUTQ says is still unacknowledged.
+ */
+static uint64_t
+wire_acked(const struct tx_peer *p)
+{
+    struct tcp_info ti;
+    socklen_t tl = sizeof(ti);
+    int outq = 0;
+
+    if (p->fd < 0)
+        return 0;
+    memset(&ti, 0, sizeof(ti));
+    if (getsockopt(p->fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 &&
+        tl >= offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(ti.tcpi_bytes_acked))
+        return ti.tcpi_bytes_acked < p->wire_out ? ti.tcpi_bytes_acked : p->wire_out;
+    if (ioctl(p->fd, SIOCOUTQ, &outq) != 0 || outq < 0)
+        return p->wire_out; /* no kernel answer: what was written is all we know */
+    return (uint64_t)outq > p->wire_out ? 0 : p->wire_out - (uint64_t)outq;
+}
+
+/* Stamps the messages whose last byte has left the queue with their place on the wire, then
+ * moves those the peer acknowledged to the sent counters. */
 static void
 account_sent(struct tx_peer *p)
 {
-    while (p->m_count > 0) {
-        struct tx_msg *m = msg_at(p, 0);
-
+    for (; p->m_written < p->m_count; p->m_written++) {
+        struct tx_msg *m = msg_at(p, p->m_written);
         if (m->end > p->q_head)
             break;
+        m->wire_end = p->proto == TX_TLS ? p->wire_out : p->wire_out - (p->q_head - m->end);
+    }
+    if (p->m_written == 0)
+        return;
+    uint64_t acked = wire_acked(p);
+    while (p->m_written > 0) {
+        struct tx_msg *m = msg_at(p, 0);
+
+        if (m->wire_end > acked)
+            break;
+        p->m_written--;
         p->st.messages_sent++;
         p->st.octets_sent += m->len;
         p->st.records_sent += m->records;
@@ -187,6 +237,7 @@ lose_queue(struct tx_peer *p)
     }
     p->m_first = 0;
     p->m_count = 0;
+    p->m_written = 0;
     p->q_head = p->q_tail;
     p->tls_wlen = 0;
 }
@@ -204,18 +255,21 @@ count_lost(struct tx_peer *p, size_t len, uint32_t records)
 /*
  * OpenSSL's socket BIO writes with write(2), which raises SIGPIPE on a reset connection. This
  * one sends with MSG_NOSIGNAL, so the transport is safe whatever the process does with SIGPIPE.
- * The descriptor is kept in the BIO's data pointer; the BIO never closes it.
+ * The peer is kept in the BIO's data pointer (its descriptor, and the count of bytes on the
+ * wire); the BIO never closes the descriptor.
  */
 static int
 bio_sock_write(BIO *b, const char *buf, int len)
 {
-    int fd = (int)(intptr_t)BIO_get_data(b);
+    struct tx_peer *p = BIO_get_data(b);
     ssize_t n;
 
     BIO_clear_retry_flags(b);
     do
-        n = send(fd, buf, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL);
+        n = send(p->fd, buf, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
+    if (n > 0)
+        p->wire_out += (uint64_t)n;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         BIO_set_retry_write(b);
     return (int)n;
@@ -224,12 +278,12 @@ bio_sock_write(BIO *b, const char *buf, int len)
 static int
 bio_sock_read(BIO *b, char *buf, int len)
 {
-    int fd = (int)(intptr_t)BIO_get_data(b);
+    const struct tx_peer *p = BIO_get_data(b);
     ssize_t n;
 
     BIO_clear_retry_flags(b);
     do
-        n = recv(fd, buf, (size_t)len, MSG_DONTWAIT);
+        n = recv(p->fd, buf, (size_t)len, MSG_DONTWAIT);
     while (n < 0 && errno == EINTR);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         BIO_set_retry_read(b);
@@ -409,6 +463,7 @@ close_session(struct tx_peer *p)
     }
     p->tls_wlen = 0;
     p->tls_ticket = false;
+    p->wire_out = 0;
 }
 
 /* Waits the current backoff, jittered down by up to a quarter, then doubles it. */
@@ -444,6 +499,7 @@ attempt_failed(struct tx_peer *p, uint64_t now)
 static void
 session_down(struct tx_peer *p, uint64_t now)
 {
+    account_sent(p); /* what the peer acknowledged before the end was sent */
     lose_queue(p);
     close_session(p);
     if (now - p->up_since_ms >= TX_STABLE_MS)
@@ -472,7 +528,7 @@ tls_start(struct tx_peer *p, uint64_t now)
         set_err(p, "TLS session: %s", ssl_reason());
         return -ENOMEM;
     }
-    BIO_set_data(b, (void *)(intptr_t)p->fd);
+    BIO_set_data(b, p);
     BIO_set_init(b, 1);
     SSL_set_bio(p->ssl, b, b);
     SSL_set_app_data(p->ssl, p);
@@ -505,6 +561,7 @@ start_connect(struct tx_peer *p, uint64_t now)
 
     p->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
                    ai->ai_protocol);
+    p->fd_gen++;
     if (p->fd < 0) {
         set_err(p, "socket: %s", strerror(errno));
         attempt_failed(p, now);
@@ -520,33 +577,33 @@ start_connect(struct tx_peer *p, uint64_t now)
     attempt_failed(p, now);
 }
 
-/* 1 when connected, 0 while in progress, -1 on failure (last_err set). */
+/* 1 when connected, 0 while in progress, -1 on failure (last_err set). Asks the socket (a
+ * pending error, or a peer address once connected): no waiting. */
 static int
 check_connect(struct tx_peer *p, uint64_t now)
 {
-    struct pollfd pfd = {.fd = p->fd, .events = POLLOUT};
+    struct sockaddr_storage ss;
+    socklen_t al = sizeof(ss);
     int soerr = 0;
     socklen_t sl = sizeof(soerr);
-    int n = poll(&pfd, 1, 0);
 
-    if (n < 0 && errno != EINTR) {
-        set_err(p, "poll: %s", strerror(errno));
-        return -1;
-    }
-    if (n <= 0) {
-        if (now >= p->deadline_ms) {
-            set_err(p, "connect: timed out after %u ms", TX_CONNECT_TIMEOUT_MS);
-            return -1;
-        }
-        return 0;
-    }
     if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
         soerr = errno;
     if (soerr != 0) {
         set_err(p, "connect: %s", strerror(soerr));
         return -1;
     }
-    return 1;
+    if (getpeername(p->fd, (struct sockaddr *)&ss, &al) == 0)
+        return 1;
+    if (errno != ENOTCONN) {
+        set_err(p, "connect: %s", strerror(errno));
+        return -1;
+    }
+    if (now >= p->deadline_ms) {
+        set_err(p, "connect: timed out after %u ms", TX_CONNECT_TIMEOUT_MS);
+        return -1;
+    }
+    return 0;
 }
 
 /* 1 when the handshake completed, 0 while in progress, -1 on failure. */
@@ -563,6 +620,7 @@ tls_handshake(struct tx_peer *p, uint64_t now)
     se = errno;
     e = SSL_get_error(p->ssl, r);
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        p->hs_want = e == SSL_ERROR_WANT_WRITE ? TX_WANT_WRITE : TX_WANT_READ;
         if (now >= p->deadline_ms) {
             set_err(p, "TLS handshake: timed out after %u ms", TX_HANDSHAKE_TIMEOUT_MS);
             return -1;
@@ -661,6 +719,7 @@ flush_queue(struct tx_peer *p)
                 return -1;
             }
             w = (size_t)r;
+            p->wire_out += w;
         }
         p->q_head += w;
         account_sent(p);
@@ -909,6 +968,7 @@ tx_poll(struct tx_peer *p, uint64_t now_ms)
                 session_down(p, now_ms);
                 return ev | TX_EV_DOWN;
             }
+            account_sent(p);
             return ev;
         }
     }
@@ -919,6 +979,63 @@ size_t
 tx_pending(const struct tx_peer *p)
 {
     return (size_t)(p->q_tail - p->q_head);
+}
+
+bool
+tx_unacked(const struct tx_peer *p)
+{
+    return p->m_count > 0;
+}
+
+int
+tx_fd(const struct tx_peer *p)
+{
+    return p->proto == TX_UDP ? -1 : p->fd;
+}
+
+uint64_t
+tx_fd_generation(const struct tx_peer *p)
+{
+    return p->fd_gen;
+}
+
+int
+tx_interest(const struct tx_peer *p)
+{
+    if (p->proto == TX_UDP || p->fd < 0)
+        return 0;
+    switch (p->state) {
+    case ST_CONNECTING:
+        return TX_WANT_WRITE;
+    case ST_HANDSHAKE:
+        return p->hs_want ? p->hs_want : TX_WANT_READ | TX_WANT_WRITE;
+    case ST_CONFIRM:
+        return TX_WANT_READ;
+    case ST_UP:
+        return TX_WANT_READ | (p->q_head < p->q_tail ? TX_WANT_WRITE : 0);
+    case ST_IDLE:
+        break;
+    }
+    return 0;
+}
+
+uint64_t
+tx_next_ms(const struct tx_peer *p, uint64_t now_ms)
+{
+    if (p->proto == TX_UDP)
+        return p->udp_up_pending ? now_ms : 0;
+    switch (p->state) {
+    case ST_IDLE:
+        return p->next_try_ms > now_ms ? p->next_try_ms : now_ms;
+    case ST_CONNECTING:
+    case ST_HANDSHAKE:
+    case ST_CONFIRM:
+        return p->deadline_ms;
+    case ST_UP:
+        /* The kernel does not announce ACKs: while written bytes await one, look again soon. */
+        return p->m_written > 0 ? now_ms + TX_ACK_CHECK_MS : 0;
+    }
+    return 0;
 }
 
 /* Waits up to the deadline for the socket to become ready; false when the time is up. */
@@ -970,9 +1087,6 @@ close_gracefully(struct tx_peer *p, int timeout_ms)
         if (!wait_fd(p->fd, POLLOUT | POLLIN, deadline))
             break;
     }
-    /* The deadline passed with bytes queued: those messages are lost (a partly written one
-     * reaches the collector truncated). */
-    lose_queue(p);
     if (p->ssl != NULL) {
         /* close_notify, so the collector can tell our end of stream from a truncation. */
         for (;;) {
@@ -991,6 +1105,10 @@ close_gracefully(struct tx_peer *p, int timeout_ms)
     }
     shutdown(p->fd, SHUT_WR);
     drain_until_eof(p->fd, deadline);
+    /* What the collector acknowledged was sent; the rest (bytes never written, or written but
+     * not acknowledged by the deadline) is lost, a partly written message arriving truncated. */
+    account_sent(p);
+    lose_queue(p);
     close_session(p);
     p->state = ST_IDLE;
 }

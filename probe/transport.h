@@ -3,7 +3,8 @@
  *
  * The only module that includes OpenSSL's TLS headers. Nothing here blocks: connects are
  * non-blocking with exponential backoff, TCP/TLS output goes through a bounded buffer drained
- * by tx_poll(). The transport carries whole messages; it knows nothing of IPFIX or NetFlow,
+ * by tx_poll(), which the caller's event loop runs when tx_fd() is ready for tx_interest() or
+ * at tx_next_ms(). Sent means acknowledged by the collector's TCP (SIOCOUTQ). The transport carries whole messages; it knows nothing of IPFIX or NetFlow,
  * except that each message carries a number of records, so that loss can be counted in
  * records (notSent*) as well as messages and octets.
  */
@@ -86,8 +87,24 @@ int tx_send(struct tx_peer *p, const uint8_t *msg, size_t len, uint32_t records)
  */
 int tx_poll(struct tx_peer *p, uint64_t now_ms);
 
-/* Bytes still queued (TCP/TLS). */
+/* Bytes still queued (TCP/TLS), not yet written to the socket. */
 size_t tx_pending(const struct tx_peer *p);
+/* True while messages are queued or written but not yet acknowledged by the peer. */
+bool tx_unacked(const struct tx_peer *p);
+
+/* What tx_interest() asks the event loop to wait for (equal to evloop.h's masks). */
+#define TX_WANT_READ 1
+#define TX_WANT_WRITE 2
+
+/* The descriptor to watch (changes across reconnects), or -1 (UDP, or no connection now). */
+int tx_fd(const struct tx_peer *p);
+/* Changes whenever a new socket is created (its number may equal the closed one's). */
+uint64_t tx_fd_generation(const struct tx_peer *p);
+/* TX_WANT_* for tx_fd() now; 0 = nothing to wait for. Re-read after every tx_poll/tx_send. */
+int tx_interest(const struct tx_peer *p);
+/* When tx_poll() must run at the latest (a connect/handshake deadline, the backoff's end, an
+ * ACK check), monotonic ms; 0 = only on descriptor events. */
+uint64_t tx_next_ms(const struct tx_peer *p, uint64_t now_ms);
 
 /*
  * Closes gracefully: flushes the queue for at most timeout_ms, then shuts down writing and

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -20,6 +19,9 @@
 /* How often (ms) a live worker advances its clock, expires flows and publishes counters. */
 #define WRK_TICK_MS 100
 #define WRK_TICK_BUDGET 100000
+/* Flows waiting in the ring before a batch wakes a sleeping output thread; a tick (and the
+ * end) wakes it for any. */
+#define WRK_NOTIFY_MIN 128
 
 /*
  * Packets are read and decoded in batches so that the flow table's cache misses overlap:
@@ -43,7 +45,7 @@ struct worker {
     struct dpi_ctx *dpi;
     struct plg_worker *plg; /* plugin: every --plugin, one extension after DPI */
     bool l7;
-    struct rng_ring *ring;
+    struct spsc_ring *ring;
     /* packet copies for the batch when a flow extension (DPI, a plugin) reads packet bytes during
      * metering: libpcap reuses its buffer at every read */
     uint8_t *copies;
@@ -72,14 +74,15 @@ emit_to_ring(void *ctx, const struct flow *f)
     size_t size = mtr_flow_size(w->mt);
     void *slot;
 
-    /* The consumer drains every ring continuously; waiting here only delays this worker
-     * while the kernel ring buffers packets. Dropping a finished flow is never an option. */
-    while ((slot = rng_reserve(w->ring)) == NULL) {
+    /* The output thread drains every ring as it fills; waiting here only delays this worker
+     * while the kernel ring (live) or the file (offline) holds the packets. Dropping a finished
+     * flow is never an option. The wait blocks (no spinning) until a slot is released. */
+    while ((slot = spsc_reserve(w->ring)) == NULL) {
         w->ring_waits++;
-        sched_yield();
+        spsc_wait_room(w->ring);
     }
     memcpy(slot, f, size);
-    rng_commit(w->ring);
+    spsc_commit(w->ring);
 }
 
 struct worker *
@@ -146,10 +149,12 @@ wrk_new(const struct wrk_config *c, char *err, size_t errlen)
         }
     }
     if (c->ring_slots > 0 &&
-        (w->ring = rng_new(c->ring_slots, mtr_flow_size(w->mt))) == NULL) {
+        (w->ring = spsc_new(c->ring_slots, mtr_flow_size(w->mt))) == NULL) {
         snprintf(err, errlen, "worker %u: cannot allocate its flow ring", c->id);
         goto fail;
     }
+    if (w->ring != NULL)
+        spsc_set_doorbell(w->ring, c->doorbell, c->doorbell_ctx);
     return w;
 fail:
     wrk_free(w);
@@ -165,7 +170,7 @@ wrk_free(struct worker *w)
     dpi_free(w->dpi);
     plg_worker_free(w->plg); /* plugin */
     cap_close(w->src);
-    rng_free(w->ring);
+    spsc_free(w->ring);
     free(w->copies);
     pthread_mutex_destroy(&w->lock);
     free(w);
@@ -252,6 +257,8 @@ wrk_run(struct worker *w)
                 w->ignored_octets += b->wirelen;
             }
         }
+        if (w->ring != NULL)
+            spsc_notify(w->ring, WRK_NOTIFY_MIN);
         if (last == CAP_END)
             break;
         /* The clock is read once per batch, and on every read timeout (no traffic), which
@@ -260,6 +267,8 @@ wrk_run(struct worker *w)
         if (now < next_tick)
             continue;
         next_tick = now + WRK_TICK_MS;
+        if (w->ring != NULL)
+            spsc_notify(w->ring, 1);
         uint64_t idle = atomic_exchange(&w->new_idle_ms, UINT64_MAX);
         if (idle != UINT64_MAX)
             mtr_set_timeouts(w->mt, idle, atomic_load(&w->new_active_ms));
@@ -271,14 +280,23 @@ wrk_run(struct worker *w)
         mtr_flush(w->mt);
     publish_stats(w);
     atomic_store(&w->done, true);
+    if (w->ring != NULL)
+        spsc_ring_doorbell(w->ring); /* the consumer must see "done" even with nothing queued */
 }
 
 static void *
 thread_main(void *arg)
 {
     sigset_t all;
-    /* Signals are the main thread's business. */
+    /* Signals are the main thread's business; not the ones a fault raises in this thread
+     * (SIGSYS: --seccomp names the forbidden call in its handler; blocked, the kernel would
+     * kill the process without a word). */
     sigfillset(&all);
+    sigdelset(&all, SIGSYS);
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGFPE);
+    sigdelset(&all, SIGILL);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
     wrk_run(arg);
     return NULL;
@@ -319,13 +337,19 @@ wrk_join(struct worker *w)
 struct flow *
 wrk_peek(struct worker *w)
 {
-    return rng_peek(w->ring);
+    return spsc_peek(w->ring);
 }
 
 void
 wrk_release(struct worker *w)
 {
-    rng_release(w->ring);
+    spsc_release(w->ring);
+}
+
+bool
+wrk_arm(struct worker *w)
+{
+    return spsc_arm(w->ring);
 }
 
 void

@@ -2,9 +2,9 @@
  * worker.h - one capture pipeline: source -> decode -> meter (+ DPI) -> finished flows.
  *
  * A worker owns its capture handle, flow table and nDPI module: no locks on the packet path.
- * Offline, one worker runs in the main thread and hands flows to a callback inline (the order
- * NFStream emits them in). Live, each worker is a thread on its own PACKET_FANOUT socket and
- * hands flows to the output thread through its own SPSC ring.
+ * Each worker is a thread (offline one, reading the files; live one per PACKET_FANOUT socket)
+ * and hands flows to the output thread through its own SPSC ring, in the order the meter emits
+ * them (offline: NFStream's order). A full ring makes the worker wait (counted), never drop.
  */
 #ifndef NFPROBE_WORKER_H
 #define NFPROBE_WORKER_H
@@ -37,8 +37,11 @@ struct wrk_config {
     uint32_t dpi_max_concurrent;
     /* plugin: loaded plugins (plg_load()), NULL or empty = none; must outlive the worker */
     struct plg_set *plugins;
-    /* where finished flows go: a ring of ring_slots flows (live), or emit() inline */
+    /* where finished flows go: a ring of ring_slots flows read by the output thread, which
+     * doorbell() wakes (spsc_set_doorbell()); or emit() inline (ring_slots 0) */
     size_t ring_slots;
+    void (*doorbell)(void *ctx);
+    void *doorbell_ctx;
     mtr_emit_fn emit;
     void *emit_ctx;
 };
@@ -71,9 +74,12 @@ void wrk_stop(struct worker *w);
 bool wrk_done(const struct worker *w);
 void wrk_join(struct worker *w);
 
-/* Ring consumer side (live): the next finished flow, or NULL; then release it. */
+/* Ring consumer side: the next finished flow, or NULL; then release it. */
 struct flow *wrk_peek(struct worker *w);
 void wrk_release(struct worker *w);
+/* The consumer is about to block: the next flow (or the end) rings the doorbell. Returns false
+ * when flows are waiting (then do not block). */
+bool wrk_arm(struct worker *w);
 
 void wrk_stats(struct worker *w, struct wrk_stats *out);
 

@@ -188,6 +188,67 @@ check "--pid-file: another file refused, untouched" [ $rc -eq 1 ] && \
 printf '999999999\n' >"$TMP/stale.pid"
 "$NFPROBE" -r "$S" --csv /dev/null --pid-file "$TMP/stale.pid" 2>/dev/null; rc=$?
 check "--pid-file: a stale pid file is replaced, then removed" [ $rc -eq 0 ] && [ ! -e "$TMP/stale.pid" ]
+# Signals never change what is read: SIGUSR1 and SIGHUP while nfprobe reads a FIFO slowly
+# (they are events of the output loop, blocked in every thread). SIGUSR1 prints the counters
+# offline too.
+mkfifo "$TMP/slow.fifo"
+"$NFPROBE" -r "$TMP/slow.fifo" --csv "$TMP/slow.csv" 2>"$TMP/slow.log" &
+slow_pid=$!
+# blocked PID: SIGHUP and SIGUSR1 are blocked there (the loop reads them; before that they
+# would kill it, as any program that has not set them up yet).
+blocked() {
+    m=$(awk '/^SigBlk:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+    [ -n "$m" ] && [ $((0x$m & 0x201)) = $((0x201)) ]
+}
+i=0
+while ! blocked $slow_pid && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+python3 - "$P/instagram.pcap" "$TMP/slow.fifo" <<'PY' &
+import sys, time
+data = open(sys.argv[1], 'rb').read()
+with open(sys.argv[2], 'wb') as f:
+    for i in range(0, len(data), 32768):
+        f.write(data[i:i + 32768]); f.flush(); time.sleep(0.01)
+PY
+feed_pid=$!
+for i in 1 2 3 4 5 6 7 8; do
+    sleep 0.1; kill -USR1 $slow_pid 2>/dev/null; kill -HUP $slow_pid 2>/dev/null
+done
+wait $feed_pid
+wait $slow_pid
+slow_rc=$?
+check "signals do not cut a FIFO read" sh -c "[ $slow_rc = 0 ] && cmp -s '$TMP/all.csv' '$TMP/slow.csv'"
+check "SIGUSR1 prints the counters offline" \
+    sh -c "[ \$(grep -c 'packets read' '$TMP/slow.log') -ge 2 ]"
+
+# Offline progress: on a terminal a progress line on stderr; never when stderr is not one
+# (unless --progress); --no-progress turns it off on a terminal.
+"$NFPROBE" -r "$TMP/many.pcap" --csv /dev/null 2>"$TMP/noprog.log"
+check "no progress when stderr is not a terminal" sh -c "! grep -q 'packets/s' '$TMP/noprog.log'"
+"$NFPROBE" -r "$TMP/many.pcap" --csv /dev/null --progress 2>"$TMP/prog.log"
+check "--progress forces the progress line" \
+    grep -Eq 'many.pcap +[0-9.]+%, [0-9]+ packets/s, [0-9]+ flows active, [0-9]+ exported' \
+    "$TMP/prog.log"
+check "the progress line is erased before the summary" grep -q "$(printf '\r\033')\[Knfprobe: 160000 packets read" "$TMP/prog.log"
+if command -v script >/dev/null 2>&1; then
+    script -qc "'$NFPROBE' -r '$TMP/many.pcap' --csv /dev/null" "$TMP/tty.log" >/dev/null 2>&1
+    check "progress line on a terminal" grep -q 'packets/s' "$TMP/tty.log"
+    script -qc "'$NFPROBE' -r '$TMP/many.pcap' --csv /dev/null --no-progress" \
+        "$TMP/notty.log" >/dev/null 2>&1
+    check "--no-progress on a terminal" sh -c "! grep -q 'packets/s' '$TMP/notty.log'"
+fi
+
+# --stats-interval works offline: counters printed while reading a slow FIFO.
+"$NFPROBE" -r "$TMP/slow.fifo" --csv /dev/null --stats-interval 1 2>"$TMP/stats.log" &
+slow_pid=$!
+python3 - "$P/instagram.pcap" "$TMP/slow.fifo" <<'PY'
+import sys, time
+data = open(sys.argv[1], 'rb').read()
+with open(sys.argv[2], 'wb') as f:
+    for i in range(0, len(data), 65536):
+        f.write(data[i:i + 65536]); f.flush(); time.sleep(0.05)
+PY
+wait $slow_pid
+check "--stats-interval offline" sh -c "[ \$(grep -c 'packets read' '$TMP/stats.log') -ge 2 ]"
 
 echo "cli: $fails failed"
 [ $fails -eq 0 ]

@@ -160,6 +160,48 @@ if os.path.exists(os.path.join(plugdir, 'noop.so')):
         shutil.rmtree(mdir, ignore_errors=True)
 # END plugin
 
+# Issue 12: metering and export overlap on two cores (the worker thread reads and meters, the
+# output thread writes and exports). Offline, default fields, pinned to two CPUs (BENCH_CPUS2,
+# default 0,1): CSV to /dev/null, IPFIX to the UDP sink unpaced, IPFIX to a TLS sink. The three
+# commands alternate run by run, so that a drift of the machine hits them alike; medians.
+PIN2 = (['taskset', '-c', os.environ.get('BENCH_CPUS2', '0,1')] if shutil.which('taskset') else [])
+def paired(cmds):
+    walls = [[] for _ in cmds]
+    for _ in range(runs):
+        for i, cmd in enumerate(cmds):
+            p = subprocess.run(['/usr/bin/time', '-f', 'BENCHTIME %e %M'] + PIN2 + cmd,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            m = re.search(r'BENCHTIME ([\d.]+) (\d+)', p.stderr)
+            if not m:
+                raise SystemExit('bench: %s failed:\n%s' % (' '.join(cmd), p.stderr[-2000:]))
+            walls[i].append(float(m.group(1)))
+    return [statistics.median(w) for w in walls]
+two = []
+base2 = [nfprobe, '-r', pcap, '--n-dissections', '0', '--csv', '/dev/null']
+cmds2 = [base2, base2 + ['-c', 'ipfix+udp://127.0.0.1:%d' % uport, '--export-rate', '0']]
+pki2 = tempfile.mkdtemp(prefix='bpki')
+srv2 = None
+if shutil.which('openssl') and subprocess.run(['sh', os.path.join(srcdir, 'collectors-test',
+                                               'tls_ca.sh'), pki2], capture_output=True).returncode == 0:
+    ts = socket.socket(); ts.bind(('127.0.0.1', 0)); tport2 = ts.getsockname()[1]; ts.close()
+    srv2 = subprocess.Popen(['openssl', 's_server', '-quiet', '-accept', '127.0.0.1:%d' % tport2,
+                             '-cert', os.path.join(pki2, 'server.pem'),
+                             '-key', os.path.join(pki2, 'server.key'), '-naccept', str(runs + 1)],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    import time; time.sleep(0.5)
+    cmds2.append(base2 + ['-c', 'ipfix+tls://127.0.0.1:%d' % tport2,
+                          '--tls-ca', os.path.join(pki2, 'ca.pem'),
+                          '--tls-cert', os.path.join(pki2, 'client.pem'),
+                          '--tls-key', os.path.join(pki2, 'client.key')])
+w2 = paired(cmds2)
+if srv2 is not None:
+    srv2.kill()
+shutil.rmtree(pki2, ignore_errors=True)
+names2 = ['CSV to /dev/null', 'IPFIX to a UDP sink, unpaced', 'IPFIX to a TLS sink']
+for name, w in zip(names2, w2):
+    two.append((name, '%.2f' % w, '%.2f' % (npk / w / 1e6), '%.2fx' % (w / w2[0])))
+
 print('capture: %s, %d packets; every command pinned to one core (%s)\n' %
       (pcap, npk, ' '.join(PIN) or 'taskset not found: not pinned'))
 print('| command | wall s | Mpps | peak RSS MiB | flows | bytes/live flow |')
@@ -181,6 +223,15 @@ if pps_dpi and nd_pps:
     print('  DPI >= 3x ndpiReader packets/s: %.1fx' % (pps_dpi / nd_pps))
 if plug_cost is not None:  # plugin
     print('  no-op plugin costs <= 5%% of packets/s (issue 7): %.1f%%' % plug_cost)
+print()
+print('two cores (%s), offline, default fields, runs alternated, medians of %d:' %
+      (' '.join(PIN2) or 'not pinned', runs))
+print('| command | wall s | Mpps | wall / CSV |')
+print('|---|---|---|---|')
+for r in two:
+    print('| ' + ' | '.join(r) + ' |')
+print('  export overlaps metering (issue 12): UDP %s, TLS %s of the CSV run (target <= 1.10x)' %
+      (two[1][3], two[2][3] if len(two) > 2 else 'n/a'))
 
 # The table as a chart: bench.dat (one row per command: index, Mpps, peak RSS MiB, "name") in
 # the current directory, and bench.png drawn from it by gnuplot (Debian gnuplot-nox) when it is

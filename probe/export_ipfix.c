@@ -393,8 +393,7 @@ struct ipfix_enc {
     uint32_t groups;
     uint16_t order[sizeof(ipfix_fields) / sizeof(ipfix_fields[0])]; /* exported fields */
     size_t n_order;
-    uint16_t fill[IPFIX_N_RANKS]; /* the exported fields this run has values for */
-    size_t n_fill;
+    uint64_t fill_bits[(FLD_COUNT + 63) / 64]; /* by fld_id: exported, and this run has it */
     struct flow_layout layout;
     bool partial;
     struct exp_msg_info cur; /* what the message being filled carries */
@@ -957,15 +956,45 @@ fill_field(struct ipfix_enc *e, const struct ipfix_field *fd, const struct flow 
     }
 }
 
-/* The record of f: the exported fields (e->fill, computed at open) from the catalogue. */
+/* Setting a member from a row's value, by the row's type and IPFIX length (IPFIX_MEMBER_*). */
+#define IPFIX_FILL_U64_0(e, r, m, v, f)
+#define IPFIX_FILL_U64_1(e, r, m, v, f) (r)->m = (uint8_t)saturate((v), UINT8_MAX)
+#define IPFIX_FILL_U64_2(e, r, m, v, f) (r)->m = (uint16_t)saturate((v), UINT16_MAX)
+#define IPFIX_FILL_U64_4(e, r, m, v, f) (r)->m = (uint32_t)saturate((v), UINT32_MAX)
+#define IPFIX_FILL_U64_8(e, r, m, v, f) (r)->m = (uint64_t)(v)
+#define IPFIX_FILL_I64_1(e, r, m, v, f) (r)->m = (int8_t)(v)
+#define IPFIX_FILL_F64_0(e, r, m, v, f)
+#define IPFIX_FILL_F64_8(e, r, m, v, f) (r)->m = (v)
+#define IPFIX_FILL_OUI_0(e, r, m, v, f)
+#define IPFIX_FILL_GENERIC(e, r, m, v, f)                                                          \
+    fill_field(e, &ipfix_fields[fld_defs[FLD_##m].ipfix_rank], f, (unsigned char *)&(r)->m)
+#define IPFIX_FILL_IP_4 IPFIX_FILL_GENERIC
+#define IPFIX_FILL_IP_16 IPFIX_FILL_GENERIC
+#define IPFIX_FILL_MAC_6 IPFIX_FILL_GENERIC
+#define IPFIX_FILL_STR_FLD_VARLEN IPFIX_FILL_GENERIC
+#define IPFIX_FILL_APPID_FLD_VARLEN IPFIX_FILL_GENERIC
+#define IPFIX_FILL_LIST8_FLD_VARLEN IPFIX_FILL_GENERIC
+#define IPFIX_FILL_LIST16_FLD_VARLEN IPFIX_FILL_GENERIC
+#define IPFIX_FILL_LIST32_FLD_VARLEN IPFIX_FILL_GENERIC
+
+/*
+ * The record of f: the exported fields (e->fill_bits, computed at open) from the catalogue. The
+ * rows expand into straight-line code (a bit test that is the same for every flow, then a
+ * direct store of numbers; addresses, strings and lists go through fill_field()).
+ */
 static void
 fill_rec(struct ipfix_enc *e, const struct flow *f, struct ipfix_rec *r)
 {
+    const struct flow_layout *L = &e->layout;
+
+    (void)L;
     memset(r, 0, sizeof(*r));
-    for (size_t i = 0; i < e->n_fill; i++) {
-        const struct ipfix_field *fd = &ipfix_fields[e->fill[i]];
-        fill_field(e, fd, f, (unsigned char *)r + fd->offset);
+#define FLD(name, col, type, groups, get, ie, ilen, irank, v9, v9len, v9rank, ntop, plg)      \
+    if ((irank) >= 0 && (e->fill_bits[FLD_##name / 64] >> (FLD_##name % 64) & 1)) {          \
+        IPFIX_FILL_##type##_##ilen(e, r, name, get, f);                                        \
     }
+#include "fields.def"
+#undef FLD
 }
 
 /* ------------------------------------------------------------------ plugin elements */
@@ -1108,11 +1137,12 @@ ipfix_open(const struct exp_enc_params *p, char *err, size_t errlen)
     } else {
         e->n_order = ipfix_default_order(e->order);
     }
-    e->n_fill = 0;
-    for (size_t i = 0; i < e->n_order; i++) /* only what this run's flows have */
-        if (fld_enabled((enum fld_id)ipfix_fields[e->order[i]].fld,
-                        e->groups | NFP_G_V4 | NFP_G_V6))
-            e->fill[e->n_fill++] = e->order[i];
+    memset(e->fill_bits, 0, sizeof(e->fill_bits));
+    for (size_t i = 0; i < e->n_order; i++) { /* only what this run's flows have */
+        uint16_t id = ipfix_fields[e->order[i]].fld;
+        if (fld_enabled((enum fld_id)id, e->groups | NFP_G_V4 | NFP_G_V6))
+            e->fill_bits[id / 64] |= UINT64_C(1) << (id % 64);
+    }
     e->ie_dir = fbInfoModelGetElementByName(e->model, "nfsPacketDirection");
     e->ie_ps = fbInfoModelGetElementByName(e->model, "nfsPacketSize");
     e->ie_piat = fbInfoModelGetElementByName(e->model, "nfsPacketPiatMilliseconds");

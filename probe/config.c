@@ -112,6 +112,7 @@ static const struct opt opts[] = {
     STR("tls-ca", tls_ca, true),
     STR("tls-cert", tls_cert, true),
     STR("tls-key", tls_key, true),
+    LIST("kafka-option", kafka_options, n_kafka_options, 1u << 4, false),
     /* daemon */
     NUM("workers", workers, 1, 64, U_NONE, false),
     NUM("stats-interval", stats_interval, 0, 86400, U_SECONDS, true),
@@ -797,6 +798,16 @@ cfg_validate(const struct prb_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "%s: applies to export (-c URL), and no collector is given",
                  c->ipfix_template != NULL ? "--ipfix-template" : "--ntop-compat");
         return -EINVAL;
+    }
+    if (c->n_kafka_options > 0) {
+        bool kafka = false;
+        for (size_t i = 0; i < c->n_collectors; i++)
+            kafka |= strncmp(c->collectors[i], "kafka://", 8) == 0;
+        if (!kafka) {
+            snprintf(err, errlen, "--kafka-option: applies to Kafka collectors (-c kafka://...), "
+                                  "and none is given");
+            return -EINVAL;
+        }
     }
     if (strcmp(c->collector_mode, "round-robin") == 0 && c->n_collectors < 2) {
         snprintf(err, errlen, "--collector-mode round-robin: needs at least two collectors "

@@ -27,6 +27,7 @@
 #include "decode.h"
 #include "dpi.h"
 #include "export.h"
+#include "kafka.h"
 #include "log.h"
 #include "metrics.h"
 #include "output.h"
@@ -52,6 +53,8 @@ struct app {
     struct out_writer *csv;
     struct out_writer *json;
     struct exporter *exp;
+    struct kfk *kafka[CFG_MAX_COLLECTORS]; /* -c kafka://: one producer each, every flow */
+    size_t n_kafka;
     /* plugin: loaded once before the workers; their udps.* columns */
     struct plg_set *plugins;
     struct out_extra extra[OUT_MAX_EXTRA];
@@ -117,6 +120,8 @@ sink_flow(struct app *a, const struct flow *f)
         a->out_error = rc;
     if (a->exp != NULL)
         exp_flow(a->exp, f);
+    for (size_t i = 0; i < a->n_kafka; i++)
+        kfk_flow(a->kafka[i], f);
 }
 
 static const char *
@@ -168,7 +173,8 @@ usage(FILE *out)
             "                             (repeatable, see nfprobe/plugin.h)\n"
             "export:\n"
             "  -c, --collector URL        ipfix+udp://HOST:PORT, ipfix+tcp://, ipfix+tls://,\n"
-            "                             v9+udp://, v9+tcp:// (repeatable)\n"
+            "                             v9+udp://, v9+tcp://,\n"
+            "                             kafka://BROKER[,BROKER]/TOPIC (repeatable)\n"
             "      --collector-mode M     all (default) or round-robin\n"
             "      --observation-domain N IPFIX observation domain / v9 source id (1)\n"
             "      --pen N                enterprise number of nfprobe's elements (32473)\n"
@@ -182,6 +188,7 @@ usage(FILE *out)
             "      --tls-ca FILE          CA the TLS collector's certificate must chain to\n"
             "      --tls-cert FILE        our client certificate (mutual authentication)\n"
             "      --tls-key FILE         its private key\n"
+            "      --kafka-option K=V     librdkafka property for kafka:// (repeatable)\n"
             "appliance:\n"
             "  -C, --config FILE          read options from FILE (key = value); flags override\n"
             "  -n, --check                check the configuration, print it, exit\n"
@@ -338,6 +345,7 @@ static const struct option longopts[] = {
     {"tls-ca", required_argument, NULL, 0},
     {"tls-cert", required_argument, NULL, 0},
     {"tls-key", required_argument, NULL, 0},
+    {"kafka-option", required_argument, NULL, 0},
     {"stats-interval", required_argument, NULL, 0},
     {"metrics", required_argument, NULL, 0},
     {"pid-file", required_argument, NULL, 0},
@@ -564,7 +572,8 @@ render_metrics(void *ctx, char *buf, size_t cap)
     for (size_t i = 0; i < a->exp_n; i++) {
         const struct exp_stats *e = &a->exp_snap[i];
         lab[0] = '\0';
-        met_label(lab, sizeof(lab), "collector", a->cfg.collectors[i]);
+        met_label(lab, sizeof(lab), "collector", a->exp != NULL ? exp_collector_name(a->exp, i)
+                                                                 : "");
         met_counter(&b, "nfprobe_export_messages_total", "Export messages sent.", lab,
                     e->messages_sent);
         met_counter(&b, "nfprobe_export_records_total", "Flow records sent.", lab, e->flows_sent);
@@ -574,10 +583,80 @@ render_metrics(void *ctx, char *buf, size_t cap)
                     e->connect_failures);
     }
     pthread_mutex_unlock(&a->exp_lock);
+    /* kafka: atomic counters, read directly; one family after the other (one HELP each) */
+    struct kfk_stats ks[CFG_MAX_COLLECTORS];
+    for (size_t i = 0; i < a->n_kafka; i++)
+        kfk_stats(a->kafka[i], &ks[i]);
+    static const char *const kst[] = {"delivered", "failed", "dropped"};
+    for (size_t i = 0; i < a->n_kafka * 3; i++) {
+        const struct kfk_stats *k = &ks[i % a->n_kafka];
+        const uint64_t v[] = {k->delivered, k->failed, k->dropped};
+        lab[0] = '\0';
+        met_label(lab, sizeof(lab), "collector", kfk_name(a->kafka[i % a->n_kafka]));
+        met_label(lab, sizeof(lab), "status", kst[i / a->n_kafka]);
+        met_counter(&b, "nfprobe_kafka_messages_total",
+                    "Flows given to Kafka, by outcome (dropped: local queue full).", lab,
+                    v[i / a->n_kafka]);
+    }
+    for (size_t i = 0; i < a->n_kafka * 2; i++) {
+        const struct kfk_stats *k = &ks[i % a->n_kafka];
+        lab[0] = '\0';
+        met_label(lab, sizeof(lab), "collector", kfk_name(a->kafka[i % a->n_kafka]));
+        if (i < a->n_kafka)
+            met_counter(&b, "nfprobe_kafka_retries_total", "Produce requests sent again.", lab,
+                        k->retried);
+        else
+            met_gauge(&b, "nfprobe_kafka_queued_messages",
+                      "Flows awaiting their delivery report.", lab, (double)k->queued);
+    }
     return met_buf_len(&b);
 }
 
 static struct exporter *open_exporter(struct app *a, char *err, size_t errlen);
+
+/* Collectors the IPFIX/v9 exporter serves: all but kafka:// (kafka.c). */
+static size_t
+n_export_collectors(const struct prb_config *c)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_collectors; i++)
+        n += !kfk_is_url(c->collectors[i]);
+    return n;
+}
+
+/* kafka: true when both configurations have the same kafka:// collectors, in order. */
+static bool
+same_kafka(const struct prb_config *x, const struct prb_config *y)
+{
+    size_t i = 0, j = 0;
+    for (;;) {
+        while (i < x->n_collectors && !kfk_is_url(x->collectors[i]))
+            i++;
+        while (j < y->n_collectors && !kfk_is_url(y->collectors[j]))
+            j++;
+        if (i == x->n_collectors || j == y->n_collectors)
+            return i == x->n_collectors && j == y->n_collectors;
+        if (strcmp(x->collectors[i++], y->collectors[j++]) != 0)
+            return false;
+    }
+}
+
+/* kafka: the kafka:// collectors and --kafka-option, checked without connecting (-n too). */
+static int
+check_kafka(const struct prb_config *c, const struct out_config *oc, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < c->n_collectors; i++) {
+        struct kfk_config kc = {
+            .url = c->collectors[i],
+            .options = c->kafka_options,
+            .n_options = c->n_kafka_options,
+            .out = oc,
+        };
+        if (kfk_is_url(c->collectors[i]) && kfk_check(&kc, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
 
 /*
  * SIGHUP: re-reads the configuration (file and command line as at start) and applies what can
@@ -607,10 +686,13 @@ reload(struct app *a)
         wrk_set_timeouts(a->workers[i], next.idle_timeout * 1000, next.active_timeout * 1000);
     struct prb_config old = a->cfg;
     a->cfg = next;
-    if (old.n_collectors > 0 || next.n_collectors > 0) {
+    if (!same_kafka(&old, &next))
+        log_msg(LOG_WARNING, "SIGHUP: Kafka collectors change only on a restart: the running "
+                             "ones stay");
+    if (n_export_collectors(&old) > 0 || n_export_collectors(&next) > 0) {
         /* New collectors and TLS material: the old sessions close cleanly first. */
         struct exporter *x = open_exporter(a, err, sizeof(err));
-        if (x == NULL && next.n_collectors > 0) {
+        if (x == NULL && n_export_collectors(&next) > 0) {
             log_msg(LOG_ERR, "SIGHUP: %s; keeping the previous collectors", err);
             a->cfg = old;
             cfg_free(&next);
@@ -635,9 +717,14 @@ static struct exporter *
 open_exporter(struct app *a, char *err, size_t errlen)
 {
     struct worker *w0 = a->workers[0];
+    const char *urls[CFG_MAX_COLLECTORS]; /* kafka:// URLs go to kafka.c, not the exporter */
+    size_t n_urls = 0;
+    for (size_t i = 0; i < a->cfg.n_collectors; i++)
+        if (!kfk_is_url(a->cfg.collectors[i]))
+            urls[n_urls++] = a->cfg.collectors[i];
     struct exp_config ec = {
-            .collectors = a->cfg.collectors,
-            .n_collectors = a->cfg.n_collectors,
+            .collectors = urls,
+            .n_collectors = n_urls,
             .collector_mode = a->cfg.collector_mode,
             .observation_domain = a->cfg.observation_domain,
             .pen = a->cfg.pen,
@@ -726,6 +813,8 @@ consume_live(struct app *a)
             snapshot_export(a);
             next_poll = now + 10;
         }
+        for (size_t i = 0; i < a->n_kafka; i++) /* kafka: delivery reports */
+            kfk_poll(a->kafka[i]);
         if (!any)
             nanosleep(&nap, NULL);
     }
@@ -750,6 +839,11 @@ main(int argc, char **argv)
     if ((rc = build_config(&a->cfg, argc, argv, &a->config_file, &check)) >= 0) {
         cfg_free(&a->cfg);
         return rc;
+    }
+    if (check_kafka(&a->cfg, NULL, err, sizeof(err)) != 0) {
+        fprintf(stderr, "nfprobe: %s\n", err);
+        cfg_free(&a->cfg);
+        return EXIT_USAGE;
     }
     if (check) {
         /* -n: the effective configuration, in the file's syntax. */
@@ -817,10 +911,31 @@ main(int argc, char **argv)
         goto out;
     }
 
-    if (a->cfg.n_collectors > 0 && (a->exp = open_exporter(a, err, sizeof(err))) == NULL) {
+    if (n_export_collectors(&a->cfg) > 0 &&
+        (a->exp = open_exporter(a, err, sizeof(err))) == NULL) {
         fprintf(stderr, "nfprobe: %s\n", err);
         status = EXIT_USAGE;
         goto out;
+    }
+    for (size_t i = 0; i < a->cfg.n_collectors; i++) { /* kafka */
+        struct kfk_config kc = {
+            .url = a->cfg.collectors[i],
+            .options = a->cfg.kafka_options,
+            .n_options = a->cfg.n_kafka_options,
+            .observation_domain = a->cfg.observation_domain,
+            .version = NFPROBE_VERSION,
+            .out = &oc,
+            .anonymize = a->cfg.anonymize,
+            .offline = a->cfg.n_files > 0,
+        };
+        if (!kfk_is_url(kc.url))
+            continue;
+        if ((a->kafka[a->n_kafka] = kfk_new(&kc, err, sizeof(err))) == NULL) {
+            fprintf(stderr, "nfprobe: %s\n", err);
+            status = EXIT_USAGE;
+            goto out;
+        }
+        a->n_kafka++;
     }
     if (a->cfg.metrics != NULL &&
         (a->metrics = met_start(a->cfg.metrics, render_metrics, a, err, sizeof(err))) == NULL) {
@@ -889,6 +1004,13 @@ main(int argc, char **argv)
         if (es.not_sent_flows > 0 && status == EXIT_OK)
             status = EXIT_EXPORT_LOSS;
     }
+    for (size_t i = 0; i < a->n_kafka; i++) {
+        /* Bounded as the exporter's drain; what is not confirmed by then is not delivered. */
+        kfk_close(a->kafka[i], 10000);
+        kfk_summary(a->kafka[i], stderr);
+        if (kfk_not_delivered(a->kafka[i]) > 0 && status == EXIT_OK)
+            status = EXIT_EXPORT_LOSS;
+    }
 out:
     if (a->csv != NULL && (rc = out_close(a->csv)) != 0 && a->out_error == 0)
         a->out_error = rc;
@@ -901,6 +1023,8 @@ out:
     signal_app = NULL;
     met_stop(a->metrics);
     exp_free(a->exp);
+    for (size_t i = 0; i < a->n_kafka; i++)
+        kfk_free(a->kafka[i]);
     dmn_pidfile_remove();
     for (size_t i = 0; i < a->n_workers; i++)
         wrk_free(a->workers[i]);

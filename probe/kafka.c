@@ -141,8 +141,8 @@ kfk_parse_url(const char *url, char *brokers, size_t brokers_len, char *topic, s
         return url_error(err, errlen, url, "no broker");
     if ((size_t)(slash - auth) >= brokers_len || slash - auth > KFK_MAX_BROKERS)
         return url_error(err, errlen, url, "broker list too long");
-    for (const char *b = auth; b < slash;) {
-        const char *e = memchr(b, ',', (size_t)(slash - b));
+    for (const char *b = auth, *e = auth; e < slash; b = e + 1) {
+        e = memchr(b, ',', (size_t)(slash - b));
         if (e == NULL)
             e = slash;
         if (!valid_broker(b, (size_t)(e - b))) {
@@ -151,7 +151,6 @@ kfk_parse_url(const char *url, char *brokers, size_t brokers_len, char *topic, s
                      (int)(e - b), b);
             return url_error(err, errlen, url, why);
         }
-        b = e + 1;
     }
     memcpy(brokers, auth, (size_t)(slash - auth));
     brokers[slash - auth] = '\0';

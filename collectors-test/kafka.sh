@@ -99,7 +99,7 @@ rc=0
 n=$(wc -l <"$TMP/1.json")
 if [ "$rc" -eq 0 ] && grep -q "kafka kafka://.*/flows: $n delivered, 0 not delivered" "$TMP/1.err"
 then pass "delivery: exit 0, summary '$n delivered, 0 not delivered'"
-else fail "delivery: exit $rc: $(grep kafka "$TMP/1.err")"; fi
+else fail "delivery: exit $rc: $(grep "^nfprobe: kafka" "$TMP/1.err")"; fi
 consume flows "$TMP/1.kc"
 if out=$(check "$TMP/1.kc" "$TMP/1.json"); then pass "delivery: $out, equal to --json"
 else fail "delivery: $out"; fi
@@ -150,9 +150,9 @@ kill -USR2 "$MOCK"
 wait_for 50 has_line "$TMP/mock.out" '^up$' 2 || fail "mock cluster did not come up"
 wait "$PROBE" || rc=$?
 n=$(wc -l <"$TMP/2b.json")
-if [ "$rc" -eq 0 ] && grep -q "kafka .*/outage: $n delivered, 0 not delivered" "$TMP/2b.err"
+if [ "$rc" -eq 0 ] && grep -q "^nfprobe: kafka .*/outage?compression=zstd: $n delivered, 0 not delivered" "$TMP/2b.err"
 then pass "down mid-run, back up: exit 0, $n delivered, 0 not delivered"
-else fail "down mid-run, back up: exit $rc: $(grep kafka "$TMP/2b.err")"; fi
+else fail "down mid-run, back up: exit $rc: $(grep "^nfprobe: kafka" "$TMP/2b.err")"; fi
 consume outage "$TMP/2b.kc"
 if out=$(check "$TMP/2b.kc" "$TMP/2b.json"); then pass "down mid-run, back up: $out, equal to --json"
 else fail "down mid-run, back up: $out"; fi

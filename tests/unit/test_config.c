@@ -94,6 +94,9 @@ static const struct {
     {"tls-ca", "/etc/nfprobe/ca.pem"},
     {"tls-cert", "/etc/nfprobe/probe.pem"},
     {"tls-key", "/etc/nfprobe/probe.key"},
+    {"collector", "kafka://k1:9092,[2001:db8::2]:9092/flows?compression=zstd"},
+    {"kafka-option", "linger.ms=100"},
+    {"kafka-option", "sasl.password=a b#c"},
     {"workers", "4"},
     {"stats-interval", "60"},
     {"metrics", "127.0.0.1:9108"},
@@ -150,8 +153,8 @@ every_key_round_trips(void **state)
     set_every_key(&a);
     char *t1 = print(&a, NULL);
 
-    /* 45 option names, of which the two "no-" forms print as their positive key. */
-    assert_int_equal(count_keys(t1), 43);
+    /* 46 option names, of which the two "no-" forms print as their positive key. */
+    assert_int_equal(count_keys(t1), 44);
 
     cfg_defaults(&b);
     if (cfg_parse_buf(t1, strlen(t1), "printed", &b, err, sizeof(err)) != 0)
@@ -173,8 +176,12 @@ every_key_round_trips(void **state)
     assert_true(b.verbose);
     assert_int_equal(b.max_nflows, 123456789012ull);
     assert_int_equal(b.observation_domain, 4294967295u);
-    assert_int_equal(b.n_collectors, 2);
+    assert_int_equal(b.n_collectors, 3);
     assert_string_equal(b.collectors[1], "ipfix+tls://[2001:db8::1]:4740");
+    assert_string_equal(b.collectors[2],
+                        "kafka://k1:9092,[2001:db8::2]:9092/flows?compression=zstd");
+    assert_int_equal(b.n_kafka_options, 2);
+    assert_string_equal(b.kafka_options[1], "sasl.password=a b#c");
     assert_string_equal(b.collector_mode, "round-robin");
     assert_string_equal(b.log, "syslog");
     assert_int_equal(b.log_level, LOG_DEBUG);

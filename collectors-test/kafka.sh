@@ -116,7 +116,7 @@ rc=0
 start=$(date +%s)
 "$NFPROBE" -r "$TMP/a.pcap" --json "$TMP/2a.json" \
     -c "kafka://$BROKERS/down?queue.buffering.max.messages=300" \
-    --kafka-option message.timeout.ms=2000 2>"$TMP/2a.err" || rc=$?
+    --kafka-option message.timeout.ms=1000 2>"$TMP/2a.err" || rc=$?
 took=$(($(date +%s) - start))
 n=$(wc -l <"$TMP/2a.json")
 del=$(summary_num "$TMP/2a.err" 1)
@@ -162,7 +162,7 @@ rm -f "$TMP/fifo"; mkfifo "$TMP/fifo"
 rc=0
 "$NFPROBE" -r "$TMP/a.pcap" -r "$TMP/b.pcap" -r "$TMP/fifo" --idle-timeout 10 \
     --json "$TMP/2c.json" -c "kafka://$BROKERS/sigterm" \
-    --kafka-option message.timeout.ms=2000 2>"$TMP/2c.err" &
+    --kafka-option message.timeout.ms=1000 2>"$TMP/2c.err" &
 PROBE=$!
 PIDS="$PIDS $PROBE"
 wait_for 200 count_in sigterm "$na" || fail "SIGTERM: A's $na flows did not arrive"

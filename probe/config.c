@@ -157,7 +157,7 @@ static const struct opt opts[] = {
         "key of --anonymize (32-64 octets): the same ids across runs"),
     /* export */
     LIST("collector", collectors, n_collectors, 1u << 2, true, S_EXPORT, "URL",
-         "ipfix+udp://HOST:PORT, ipfix+tcp://, ipfix+tls://,\nv9+udp://, v9+tcp://, v9+tls:// "
+         "ipfix+udp://HOST:PORT, ipfix+tcp://, ipfix+tls://,\nv9+udp://, v9+tcp://, v9+tls://,\nkafka://BROKER[,BROKER]/TOPIC "
          "(repeatable)", .letter = 'c'),
     CHOICE("collector-mode", collector_mode, collector_modes, true, S_EXPORT, "M",
            "all (default) or round-robin"),
@@ -179,6 +179,8 @@ static const struct opt opts[] = {
     STR("tls-ca", tls_ca, true, S_EXPORT, "FILE", "CA the TLS collector's certificate must chain to"),
     STR("tls-cert", tls_cert, true, S_EXPORT, "FILE", "our client certificate (mutual authentication)"),
     STR("tls-key", tls_key, true, S_EXPORT, "FILE", "its private key"),
+    LIST("kafka-option", kafka_options, n_kafka_options, 1u << 4, false, S_EXPORT, "K=V",
+         "librdkafka property for kafka:// collectors\n(repeatable, e.g. compression.codec=zstd)"),
     /* daemon */
     NUM("workers", workers, 1, 64, U_NONE, false, S_INPUT, "N",
         "live: capture threads per interface (1)"),
@@ -954,6 +956,16 @@ cfg_validate(const struct prb_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "%s: applies to export (-c URL), and no collector is given",
                  c->ipfix_template != NULL ? "--ipfix-template" : "--ntop-compat");
         return -EINVAL;
+    }
+    if (c->n_kafka_options > 0) {
+        bool kafka = false;
+        for (size_t i = 0; i < c->n_collectors; i++)
+            kafka |= strncmp(c->collectors[i], "kafka://", 8) == 0;
+        if (!kafka) {
+            snprintf(err, errlen, "--kafka-option: applies to Kafka collectors (-c kafka://...), "
+                                  "and none is given");
+            return -EINVAL;
+        }
     }
     if (strcmp(c->collector_mode, "round-robin") == 0 && c->n_collectors < 2) {
         snprintf(err, errlen, "--collector-mode round-robin: needs at least two collectors "

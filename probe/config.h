@@ -28,6 +28,7 @@
 #define CFG_MAX_COLLECTORS 16
 #define CFG_MAX_IFACES 16
 #define CFG_MAX_PLUGINS 16
+#define CFG_MAX_KAFKA_OPTIONS 64
 #define CFG_MAX_VALUE 8000       /* longest string value, in a file or on the command line */
 /* Longest configuration-file line, newline excluded: room for any value cfg_print() escapes. */
 #define CFG_MAX_LINE 32768
@@ -79,6 +80,8 @@ struct prb_config {
     const char *tls_ca;
     const char *tls_cert;
     const char *tls_key;
+    const char *kafka_options[CFG_MAX_KAFKA_OPTIONS]; /* librdkafka "property=value" */
+    size_t n_kafka_options;
     /* daemon */
     uint32_t workers;
     uint32_t stats_interval;        /* seconds, 0 = off */

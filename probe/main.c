@@ -33,6 +33,7 @@
 #include "export.h"
 #include "export_enc.h"
 #include "fields.h"
+#include "kafka.h"
 #include "log.h"
 #include "meter.h"
 #include "metrics.h"
@@ -72,6 +73,8 @@ struct app {
     char **argv;
     struct prom_server *metrics;
     struct st_hub *stats; /* counters, summary, /metrics text */
+    struct kfk *kafka[CFG_MAX_COLLECTORS]; /* -c kafka://: one producer each, every flow */
+    size_t n_kafka;
     /* the output thread's loop and its state */
     struct ev_loop *loop;
     bool offline;
@@ -99,6 +102,8 @@ sink_flow(struct app *a, const struct flow *f)
         a->out_error = rc;
     if (a->exp != NULL)
         exp_flow(a->exp, f);
+    for (size_t i = 0; i < a->n_kafka; i++)
+        kfk_flow(a->kafka[i], f);
 }
 
 static const char *
@@ -242,6 +247,14 @@ check_resources(const struct prb_config *c, char *err, size_t errlen)
     }
     for (size_t i = 0; i < c->n_collectors; i++) {
         char scheme[16], transport[16], host[256], port[16];
+        if (kfk_is_url(c->collectors[i])) {
+            struct kfk_config kc = {.url = c->collectors[i],
+                                    .options = c->kafka_options,
+                                    .n_options = c->n_kafka_options};
+            if ((rc = kfk_check(&kc, err, errlen)) != 0)
+                return rc;
+            continue;
+        }
         if (exp_parse_collector(c->collectors[i], scheme, sizeof(scheme), transport,
                                 sizeof(transport), host, sizeof(host), port, sizeof(port), why,
                                 sizeof(why)) != 0) {
@@ -408,6 +421,33 @@ open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
     return 0;
 }
 
+/* Collectors the IPFIX/v9 exporter serves: all but kafka:// (kafka.c). */
+static size_t
+n_export_collectors(const struct prb_config *c)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_collectors; i++)
+        n += !kfk_is_url(c->collectors[i]);
+    return n;
+}
+
+/* kafka: true when both configurations have the same kafka:// collectors, in order. */
+static bool
+same_kafka(const struct prb_config *x, const struct prb_config *y)
+{
+    size_t i = 0, j = 0;
+    for (;;) {
+        while (i < x->n_collectors && !kfk_is_url(x->collectors[i]))
+            i++;
+        while (j < y->n_collectors && !kfk_is_url(y->collectors[j]))
+            j++;
+        if (i == x->n_collectors || j == y->n_collectors)
+            return i == x->n_collectors && j == y->n_collectors;
+        if (strcmp(x->collectors[i++], y->collectors[j++]) != 0)
+            return false;
+    }
+}
+
 static struct exporter *open_exporter(struct app *a, char *err, size_t errlen);
 
 /*
@@ -432,13 +472,16 @@ reload(struct app *a)
     }
     struct prb_config old = a->cfg;
     struct exporter *x = NULL;
-    bool new_exp = old.n_collectors > 0 || next.n_collectors > 0;
+    bool new_exp = n_export_collectors(&old) > 0 || n_export_collectors(&next) > 0;
+    if (!same_kafka(&old, &next))
+        log_msg(LOG_WARNING, "SIGHUP: Kafka collectors change only on a restart: the running "
+                             "ones stay");
     if (new_exp) {
         /* The new collectors and TLS material, opened while the old ones still run. */
         a->cfg = next; /* open_exporter() reads a->cfg; restored below on failure */
         x = open_exporter(a, err, sizeof(err));
         a->cfg = old;
-        if (x == NULL && next.n_collectors > 0) {
+        if (x == NULL && n_export_collectors(&next) > 0) {
             log_msg(LOG_ERR, "SIGHUP: not reloaded: %s; keeping the previous collectors", err);
             cfg_free(&next);
             return;
@@ -465,13 +508,54 @@ reload(struct app *a)
     log_msg(LOG_NOTICE, "SIGHUP: configuration reloaded");
 }
 
+/* /metrics: the Kafka producers' counters (kfk_stats() reads atomics: safe on that thread). */
+static void
+render_kafka(void *ctx, struct prom_buf *b)
+{
+    const struct app *a = ctx;
+    static const char *const outcome[] = {"delivered", "failed", "dropped"};
+    struct kfk_stats ks[CFG_MAX_COLLECTORS];
+    char lab[512];
+
+    for (size_t i = 0; i < a->n_kafka; i++)
+        kfk_stats(a->kafka[i], &ks[i]);
+    /* One family after the other: promtool wants each HELP once. */
+    for (size_t o = 0; o < 3; o++) {
+        for (size_t i = 0; i < a->n_kafka; i++) {
+            const uint64_t v[] = {ks[i].delivered, ks[i].failed, ks[i].dropped};
+            lab[0] = '\0';
+            prom_label(lab, sizeof(lab), "collector", kfk_name(a->kafka[i]));
+            prom_label(lab, sizeof(lab), "status", outcome[o]);
+            prom_counter(b, "nfprobe_kafka_messages_total",
+                         "Flows given to Kafka, by outcome (dropped: local queue full).", lab, v[o]);
+        }
+    }
+    for (size_t i = 0; i < a->n_kafka; i++) {
+        lab[0] = '\0';
+        prom_label(lab, sizeof(lab), "collector", kfk_name(a->kafka[i]));
+        prom_counter(b, "nfprobe_kafka_retries_total", "Produce requests sent again.", lab,
+                     ks[i].retried);
+    }
+    for (size_t i = 0; i < a->n_kafka; i++) {
+        lab[0] = '\0';
+        prom_label(lab, sizeof(lab), "collector", kfk_name(a->kafka[i]));
+        prom_gauge(b, "nfprobe_kafka_queued_messages", "Flows awaiting their delivery report.",
+                   lab, (double)ks[i].queued);
+    }
+}
+
 static struct exporter *
 open_exporter(struct app *a, char *err, size_t errlen)
 {
     struct worker *w0 = a->workers[0];
+    const char *urls[CFG_MAX_COLLECTORS]; /* kafka:// URLs go to kafka.c, not the exporter */
+    size_t n_urls = 0;
+    for (size_t i = 0; i < a->cfg.n_collectors; i++)
+        if (!kfk_is_url(a->cfg.collectors[i]))
+            urls[n_urls++] = a->cfg.collectors[i];
     struct exp_config ec = {
-            .collectors = a->cfg.collectors,
-            .n_collectors = a->cfg.n_collectors,
+            .collectors = urls,
+            .n_collectors = n_urls,
             .collector_mode = a->cfg.collector_mode,
             .observation_domain = a->cfg.observation_domain,
             .pen = a->cfg.pen,
@@ -653,6 +737,8 @@ on_tick(struct ev_loop *l, uint64_t id, void *ctx)
     st_sum(a->stats, &t);
     /* The service watchdog (WatchdogSec): a loop that turns pings it. */
     dmn_watchdog();
+    for (size_t i = 0; i < a->n_kafka; i++) /* delivery reports (KFK_POLL_INTERVAL_MS) */
+        kfk_poll(a->kafka[i]);
     if (a->exp != NULL) {
         struct exp_process_stats ps;
         struct exp_stats es;
@@ -679,6 +765,8 @@ on_tick(struct ev_loop *l, uint64_t id, void *ctx)
     }
     if (a->progress && !a->finishing)
         show_progress(a);
+    if (a->stops > 0 && !a->finishing)
+        stop_workers(a); /* again: a worker may have entered a blocking read since */
     return OUT_TICK_MS;
 }
 
@@ -922,7 +1010,8 @@ main(int argc, char **argv)
         goto out;
     }
 
-    if (a->cfg.n_collectors > 0 && (a->exp = open_exporter(a, err, sizeof(err))) == NULL) {
+    if (n_export_collectors(&a->cfg) > 0 &&
+        (a->exp = open_exporter(a, err, sizeof(err))) == NULL) {
         fprintf(stderr, "nfprobe: %s\n", err);
         status = EXIT_USAGE;
         goto out;
@@ -953,6 +1042,33 @@ main(int argc, char **argv)
      * the first thread (the metrics server) starts, which inherits the empty sets. */
     if (dmn_drop_capabilities(err, sizeof(err)) != 0) {
         fprintf(stderr, "nfprobe: %s\n", err);
+        status = EXIT_USAGE;
+        goto out;
+    }
+    /* Kafka producers start threads of their own: after the capability drop, so that none of
+     * them keeps a capability. Brokers are reached in the background. */
+    for (size_t i = 0; i < a->cfg.n_collectors; i++) {
+        struct kfk_config kc = {
+            .url = a->cfg.collectors[i],
+            .options = a->cfg.kafka_options,
+            .n_options = a->cfg.n_kafka_options,
+            .observation_domain = a->cfg.observation_domain,
+            .version = NFPROBE_VERSION,
+            .out = &oc,
+            .anonymize = a->cfg.anonymize,
+            .offline = a->cfg.n_files > 0,
+        };
+        if (!kfk_is_url(kc.url))
+            continue;
+        if ((a->kafka[a->n_kafka] = kfk_new(&kc, err, sizeof(err))) == NULL) {
+            fprintf(stderr, "nfprobe: %s\n", err);
+            status = EXIT_USAGE;
+            goto out;
+        }
+        a->n_kafka++;
+    }
+    if (a->n_kafka > 0 && st_add_sink(a->stats, render_kafka, a) != 0) {
+        fprintf(stderr, "nfprobe: too many sinks for /metrics\n");
         status = EXIT_USAGE;
         goto out;
     }
@@ -1001,6 +1117,13 @@ main(int argc, char **argv)
         if (es.not_sent_flows > 0 && status == EXIT_OK)
             status = EXIT_EXPORT_LOSS;
     }
+    for (size_t i = 0; i < a->n_kafka; i++) {
+        /* Bounded as the exporter's drain; what is not confirmed by then is not delivered. */
+        kfk_close(a->kafka[i], (int)a->cfg.drain_timeout * 1000);
+        kfk_summary(a->kafka[i], stderr);
+        if (kfk_not_delivered(a->kafka[i]) > 0 && status == EXIT_OK)
+            status = EXIT_EXPORT_LOSS;
+    }
 out:
     if (a->csv != NULL && (rc = out_close(a->csv)) != 0 && a->out_error == 0)
         a->out_error = rc;
@@ -1012,6 +1135,8 @@ out:
     }
     prom_stop(a->metrics);
     st_free(a->stats);
+    for (size_t i = 0; i < a->n_kafka; i++)
+        kfk_free(a->kafka[i]);
     exp_free(a->exp);
     dmn_pidfile_remove();
     for (size_t i = 0; i < a->n_workers; i++)

@@ -630,3 +630,18 @@ out_count(const struct out_writer *w)
 {
     return w->count;
 }
+
+const char *
+out_render(struct out_writer *w, const struct flow *f, size_t *len)
+{
+    /* A rendering writer never writes to its file: its buffer holds one row at a time. */
+    w->len = 0;
+    w->mode = ROW_JSON;
+    put_char(w, '{');
+    write_row(w, f);
+    put_char(w, '}');
+    w->count++;
+    *len = w->len;
+    w->len = 0;
+    return w->buf;
+}

@@ -64,4 +64,11 @@ uint64_t out_count(const struct out_writer *w);
 /* Formats an IPv4/IPv6 address as inet_ntop() does into buf (>= 46 bytes). */
 void out_format_ip(const uint8_t *ip, uint8_t version, char *buf);
 
+/*
+ * Renders one flow as a JSON object (the --json line without its newline) into w's buffer and
+ * returns it, valid until the next call on w; *len is its length. For sinks that send rows
+ * elsewhere (Kafka): such a writer is opened on "/dev/null" and used only through this call.
+ */
+const char *out_render(struct out_writer *w, const struct flow *f, size_t *len);
+
 #endif

@@ -7,6 +7,7 @@
  */
 #include "stats.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -35,6 +36,10 @@ struct st_hub {
     pthread_mutex_t lock;
     struct st_collector coll[CFG_MAX_COLLECTORS];
     size_t n_coll;
+    /* Sinks beside the exporter: set before the metrics thread starts, read-only after. */
+    st_sink_render_fn sink_fn[ST_MAX_SINKS];
+    void *sink_ctx[ST_MAX_SINKS];
+    size_t n_sinks;
 };
 
 static char *
@@ -386,5 +391,18 @@ st_render(void *hub, char *buf, size_t cap)
                    (double)t.dpi.ndpi_mem_bytes);
     }
     render_export(h, &b);
+    for (size_t i = 0; i < h->n_sinks; i++)
+        h->sink_fn[i](h->sink_ctx[i], &b);
     return prom_buf_len(&b);
+}
+
+int
+st_add_sink(struct st_hub *h, st_sink_render_fn fn, void *ctx)
+{
+    if (h->n_sinks == ST_MAX_SINKS)
+        return -ENOSPC;
+    h->sink_fn[h->n_sinks] = fn;
+    h->sink_ctx[h->n_sinks] = ctx;
+    h->n_sinks++;
+    return 0;
 }

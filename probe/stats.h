@@ -52,6 +52,16 @@ void st_summary(FILE *out, const struct wrk_stats *t);
 void st_publish_export(struct st_hub *h, const struct exporter *x);
 
 /*
+ * A sink outside the exporter (kafka://, zmq+tcp://) adds its own families to /metrics: fn runs
+ * on the metrics thread, after the exporter's, and must read only what is safe there (its
+ * module's atomic or locked counters). At most ST_MAX_SINKS; returns 0 or -ENOSPC.
+ */
+#define ST_MAX_SINKS 8
+struct prom_buf;
+typedef void (*st_sink_render_fn)(void *ctx, struct prom_buf *b);
+int st_add_sink(struct st_hub *h, st_sink_render_fn fn, void *ctx);
+
+/*
  * The Prometheus text (a prom_render_fn over a struct st_hub *): build information, per-input
  * capture counters, metering, nDPI, per-collector export counters. Runs on the metrics thread.
  */

@@ -190,7 +190,8 @@ publish_stats(struct worker *w)
         dpi_stats(w->dpi, &w->snap.dpi);
     }
     const char *e = cap_take_error(w->src);
-    if (e != NULL) {
+    /* A read interrupted by the stop signal is the stop, not a cut file. */
+    if (e != NULL && !(atomic_load(&w->stop) && strstr(e, "Interrupted system call") != NULL)) {
         snprintf(w->error, sizeof(w->error), "%s", e);
         w->has_error = true;
     }
@@ -284,6 +285,36 @@ wrk_run(struct worker *w)
         spsc_ring_doorbell(w->ring); /* the consumer must see "done" even with nothing queued */
 }
 
+/*
+ * Stopping a worker that is blocked reading a FIFO or standard input: the stop signal, sent to
+ * that thread only, makes the read fail with EINTR (no SA_RESTART), and the worker then sees
+ * its stop flag. Every other thread blocks it; its handler does nothing. A real-time signal,
+ * so that no signal a user sends means this.
+ */
+#define WRK_STOP_SIGNAL (SIGRTMIN + 1)
+
+static void
+on_stop_signal(int sig)
+{
+    (void)sig;
+}
+
+static void
+install_stop_signal(void)
+{
+    struct sigaction sa;
+    sigset_t one;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(WRK_STOP_SIGNAL, &sa, NULL);
+    /* The caller (the output thread) and the threads it starts later keep it blocked. */
+    sigemptyset(&one);
+    sigaddset(&one, WRK_STOP_SIGNAL);
+    pthread_sigmask(SIG_BLOCK, &one, NULL);
+}
+
 static void *
 thread_main(void *arg)
 {
@@ -297,7 +328,8 @@ thread_main(void *arg)
     sigdelset(&all, SIGBUS);
     sigdelset(&all, SIGFPE);
     sigdelset(&all, SIGILL);
-    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    sigdelset(&all, WRK_STOP_SIGNAL);
+    pthread_sigmask(SIG_SETMASK, &all, NULL);
     wrk_run(arg);
     return NULL;
 }
@@ -305,6 +337,8 @@ thread_main(void *arg)
 int
 wrk_start(struct worker *w)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, install_stop_signal);
     int rc = pthread_create(&w->thread, NULL, thread_main, w);
     if (rc != 0)
         return -rc;
@@ -317,6 +351,10 @@ wrk_stop(struct worker *w)
 {
     atomic_store(&w->stop, true);
     cap_break(w->src);
+    /* A read blocked on a FIFO or a pipe returns (EINTR). A signal that comes just before the
+     * read blocks is lost: the output loop calls this again every tick while stopping. */
+    if (w->started && !atomic_load(&w->done))
+        pthread_kill(w->thread, WRK_STOP_SIGNAL);
 }
 
 bool

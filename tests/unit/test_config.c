@@ -95,6 +95,9 @@ static const struct {
     {"tls-ca", "/etc/nfprobe/ca.pem"},
     {"tls-cert", "/etc/nfprobe/probe.pem"},
     {"tls-key", "/etc/nfprobe/probe.key"},
+    {"collector", "kafka://k1:9092,[2001:db8::2]:9092/flows?compression=zstd"},
+    {"kafka-option", "linger.ms=100"},
+    {"kafka-option", "sasl.password=a b#c"},
     {"workers", "4"},
     {"stats-interval", "60"},
     {"drain-timeout", "10"},
@@ -156,7 +159,7 @@ every_key_round_trips(void **state)
     char *t1 = print(&a, NULL);
 
     /* 47 option names, of which the two "no-" forms print as their positive key. */
-    assert_int_equal(count_keys(t1), 48);
+    assert_int_equal(count_keys(t1), 49);
 
     cfg_defaults(&b);
     if (cfg_parse_buf(t1, strlen(t1), "printed", &b, err, sizeof(err)) != 0)
@@ -178,8 +181,12 @@ every_key_round_trips(void **state)
     assert_true(b.verbose);
     assert_int_equal(b.max_nflows, 123456789012ull);
     assert_int_equal(b.observation_domain, 4294967295u);
-    assert_int_equal(b.n_collectors, 2);
+    assert_int_equal(b.n_collectors, 3);
     assert_string_equal(b.collectors[1], "ipfix+tls://[2001:db8::1]:4740");
+    assert_string_equal(b.collectors[2],
+                        "kafka://k1:9092,[2001:db8::2]:9092/flows?compression=zstd");
+    assert_int_equal(b.n_kafka_options, 2);
+    assert_string_equal(b.kafka_options[1], "sasl.password=a b#c");
     assert_string_equal(b.collector_mode, "round-robin");
     assert_string_equal(b.log, "syslog");
     assert_int_equal(b.log_level, LOG_DEBUG);

@@ -98,6 +98,29 @@ if shutil.which('openssl') and subprocess.run(['sh', os.path.join(srcdir, 'colle
     srv.kill()
 shutil.rmtree(pki, ignore_errors=True)
 
+# BEGIN kafka: one message per flow to librdkafka's mock cluster (tools/kafka_mock: 3 brokers
+# on 127.0.0.1, 4 partitions) beside the same JSON written to /dev/null (issue 15: <= 1.2x).
+# Without another output nfprobe also prints CSV, so the Kafka run writes CSV to /dev/null: the
+# CSV + JSON to /dev/null row is its like-for-like baseline.
+kafka_ratio = None
+kmock = os.path.join(os.path.dirname(os.path.abspath(nfprobe)), 'tools', 'kafka_mock')
+if os.path.exists(kmock):
+    mock = subprocess.Popen([kmock, '-t', 'flows'], stdout=subprocess.PIPE, text=True)
+    brokers = mock.stdout.readline().strip()
+    try:
+        dn = ['--n-dissections', '0']
+        wall, rss, _ = measure([nfprobe, '-r', pcap, '--json', '/dev/null'] + dn)
+        pps_json = row('nfprobe, default fields, --json /dev/null', wall, rss)
+        wall, rss, _ = measure([nfprobe, '-r', pcap, '--json', '/dev/null', '--csv', '/dev/null'] + dn)
+        pps_csvjson = row('nfprobe, default fields, --csv /dev/null --json /dev/null', wall, rss)
+        pps_kafka, _ = nf(dn + ['-c', 'kafka://%s/flows' % brokers],
+                          'nfprobe, default fields, Kafka (mock cluster; --csv /dev/null)')
+        kafka_ratio = (pps_json / pps_kafka, pps_csvjson / pps_kafka)
+    finally:
+        mock.terminate()
+        mock.wait()
+# END kafka
+
 sf_pps = None
 if shutil.which('softflowd'):
     d = tempfile.mkdtemp(prefix='bsf')
@@ -221,6 +244,9 @@ if tls_pps:
     print('  export to TLS costs <= 10%% of packets/s: %.1f%%' % (100 * (1 - tls_pps / pps_default)))
 if pps_dpi and nd_pps:
     print('  DPI >= 3x ndpiReader packets/s: %.1fx' % (pps_dpi / nd_pps))
+if kafka_ratio is not None:  # kafka
+    print('  Kafka costs <= 1.2x of writing the JSON (issue 15): %.2fx of --json /dev/null, '
+          '%.2fx of --csv and --json to /dev/null' % kafka_ratio)
 if plug_cost is not None:  # plugin
     print('  no-op plugin costs <= 5%% of packets/s (issue 7): %.1f%%' % plug_cost)
 print()

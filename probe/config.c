@@ -112,6 +112,14 @@ static const struct opt opts[] = {
     STR("tls-ca", tls_ca, true),
     STR("tls-cert", tls_cert, true),
     STR("tls-key", tls_key, true),
+    LIST("zmq-bind", zmq_binds, n_zmq_binds, 1u << 4, false),
+    NUM("zmq-source-id", zmq_source_id, 0, UINT64_MAX, U_NONE, false),
+    NUM("zmq-update-interval", zmq_update_interval, 1, 3600, U_SECONDS, false),
+    NUM("zmq-event-interval", zmq_event_interval, 1, 3600, U_SECONDS, false),
+    NUM("zmq-hwm", zmq_hwm, 1, 1000000, U_NONE, false),
+    STR("zmq-encryption-key", zmq_encryption_key, false),
+    STR("zmq-ndpi-ids", zmq_ndpi_ids, false),
+    FLAG("zmq-rebase-time", zmq_rebase_time, false, false),
     /* daemon */
     NUM("workers", workers, 1, 64, U_NONE, false),
     NUM("stats-interval", stats_interval, 0, 86400, U_SECONDS, true),
@@ -152,6 +160,10 @@ cfg_defaults(struct prb_config *c)
     c->template_refresh = 60;
     c->template_refresh_packets = 20;
     c->export_rate = 20000;
+    c->zmq_source_id = CFG_ZMQ_SOURCE_ID_DOMAIN;
+    c->zmq_update_interval = 30;
+    c->zmq_event_interval = 10;
+    c->zmq_hwm = 1000;
     c->workers = 1;
     c->log = "stderr";
     c->log_level = LOG_INFO;
@@ -796,6 +808,23 @@ cfg_validate(const struct prb_config *c, char *err, size_t errlen)
     if (c->n_collectors == 0 && (c->ipfix_template != NULL || c->ntop_compat)) {
         snprintf(err, errlen, "%s: applies to export (-c URL), and no collector is given",
                  c->ipfix_template != NULL ? "--ipfix-template" : "--ntop-compat");
+        return -EINVAL;
+    }
+    size_t n_zmq = c->n_zmq_binds;
+    for (size_t i = 0; i < c->n_collectors; i++)
+        n_zmq += strncmp(c->collectors[i], "zmq+", 4) == 0;
+    if (n_zmq == 0 && (c->zmq_encryption_key != NULL || c->zmq_ndpi_ids != NULL ||
+                       c->zmq_rebase_time)) {
+        snprintf(err, errlen, "%s: applies to ntopng export (-c zmq+tcp://HOST:PORT or "
+                              "--zmq-bind), and none is given",
+                 c->zmq_encryption_key != NULL ? "--zmq-encryption-key"
+                 : c->zmq_ndpi_ids != NULL     ? "--zmq-ndpi-ids"
+                                               : "--zmq-rebase-time");
+        return -EINVAL;
+    }
+    if (c->zmq_source_id != CFG_ZMQ_SOURCE_ID_DOMAIN && c->zmq_source_id > UINT32_MAX) {
+        snprintf(err, errlen, "--zmq-source-id %" PRIu64 ": at most %" PRIu32, c->zmq_source_id,
+                 UINT32_MAX);
         return -EINVAL;
     }
     if (strcmp(c->collector_mode, "round-robin") == 0 && c->n_collectors < 2) {

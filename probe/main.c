@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <net/if.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,9 +30,11 @@
 #include "export.h"
 #include "log.h"
 #include "metrics.h"
+#include "ndpi_ids.h"
 #include "output.h"
 #include "plugin.h"
 #include "worker.h"
+#include "zmq.h"
 
 #define NFPROBE_VERSION "0.1.0"
 #define MAX_WORKERS 64
@@ -66,6 +69,11 @@ struct app {
     pthread_mutex_t exp_lock;
     struct exp_stats exp_snap[CFG_MAX_COLLECTORS];
     size_t exp_n;
+    /* ntopng over ZMQ: -c zmq+tcp:// collectors and --zmq-bind; the rest go to the exporter */
+    struct zsink *zmq;
+    struct nid_map *ndpi_ids;
+    const char *zmq_connect[CFG_MAX_COLLECTORS];
+    const char *exp_collectors[CFG_MAX_COLLECTORS];
 };
 
 static volatile sig_atomic_t got_stop;
@@ -117,6 +125,8 @@ sink_flow(struct app *a, const struct flow *f)
         a->out_error = rc;
     if (a->exp != NULL)
         exp_flow(a->exp, f);
+    if (a->zmq != NULL)
+        zsink_flow(a->zmq, f);
 }
 
 static const char *
@@ -182,6 +192,17 @@ usage(FILE *out)
             "      --tls-ca FILE          CA the TLS collector's certificate must chain to\n"
             "      --tls-cert FILE        our client certificate (mutual authentication)\n"
             "      --tls-key FILE         its private key\n"
+            "ntopng (ZMQ, nDPI TLV as nProbe sends it; docs/ntopng.md):\n"
+            "  -c zmq+tcp://HOST:PORT     connect to ntopng -i tcp://HOST:PORTc (repeatable)\n"
+            "      --zmq-bind tcp://ADDR:PORT  bind; ntopng -i tcp://ADDR:PORT connects\n"
+            "      --zmq-source-id N      header source id (the observation domain)\n"
+            "      --zmq-update-interval S  update active flows every S seconds (30)\n"
+            "      --zmq-event-interval S event message every S seconds (10)\n"
+            "      --zmq-hwm N            messages queued per endpoint, then dropped (1000)\n"
+            "      --zmq-encryption-key K CURVE: ntopng's public key (Z85, 40 characters)\n"
+            "      --zmq-ndpi-ids FILE    ntopng's nDPI ids (etc/ndpi-4.10.ids for ntopng 6.2)\n"
+            "      --zmq-rebase-time      shift capture times: the first packet is the start\n"
+            "                             time of nfprobe (replays of old captures)\n"
             "appliance:\n"
             "  -C, --config FILE          read options from FILE (key = value); flags override\n"
             "  -n, --check                check the configuration, print it, exit\n"
@@ -338,6 +359,14 @@ static const struct option longopts[] = {
     {"tls-ca", required_argument, NULL, 0},
     {"tls-cert", required_argument, NULL, 0},
     {"tls-key", required_argument, NULL, 0},
+    {"zmq-bind", required_argument, NULL, 0},
+    {"zmq-source-id", required_argument, NULL, 0},
+    {"zmq-update-interval", required_argument, NULL, 0},
+    {"zmq-event-interval", required_argument, NULL, 0},
+    {"zmq-hwm", required_argument, NULL, 0},
+    {"zmq-encryption-key", required_argument, NULL, 0},
+    {"zmq-ndpi-ids", required_argument, NULL, 0},
+    {"zmq-rebase-time", no_argument, NULL, 0},
     {"stats-interval", required_argument, NULL, 0},
     {"metrics", required_argument, NULL, 0},
     {"pid-file", required_argument, NULL, 0},
@@ -454,6 +483,8 @@ open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
         .dpi_max_concurrent = c->max_flows,
         .plugins = a->plugins, /* plugin */
     };
+    if (a->zmq != NULL)
+        wc.sink_ext = zsink_meter_ext(a->zmq);
 
     if (c->n_files > 0) {
         wc.files = c->files;
@@ -578,6 +609,7 @@ render_metrics(void *ctx, char *buf, size_t cap)
 }
 
 static struct exporter *open_exporter(struct app *a, char *err, size_t errlen);
+static size_t split_collectors(struct app *a, size_t *n_zmq);
 
 /*
  * SIGHUP: re-reads the configuration (file and command line as at start) and applies what can
@@ -607,10 +639,12 @@ reload(struct app *a)
         wrk_set_timeouts(a->workers[i], next.idle_timeout * 1000, next.active_timeout * 1000);
     struct prb_config old = a->cfg;
     a->cfg = next;
-    if (old.n_collectors > 0 || next.n_collectors > 0) {
-        /* New collectors and TLS material: the old sessions close cleanly first. */
-        struct exporter *x = open_exporter(a, err, sizeof(err));
-        if (x == NULL && next.n_collectors > 0) {
+    size_t n_zmq, n_exp = split_collectors(a, &n_zmq);
+    if (a->exp != NULL || n_exp > 0) {
+        /* New collectors and TLS material: the old sessions close cleanly first. (ZMQ
+         * endpoints stay as they were started.) */
+        struct exporter *x = n_exp > 0 ? open_exporter(a, err, sizeof(err)) : NULL;
+        if (x == NULL && n_exp > 0) {
             log_msg(LOG_ERR, "SIGHUP: %s; keeping the previous collectors", err);
             a->cfg = old;
             cfg_free(&next);
@@ -631,13 +665,31 @@ reload(struct app *a)
     log_msg(LOG_NOTICE, "SIGHUP: configuration reloaded");
 }
 
+/* The -c collectors that are not ZMQ (zmq+tcp:// goes to the ntopng sink), into a. */
+static size_t
+split_collectors(struct app *a, size_t *n_zmq)
+{
+    size_t n = 0;
+
+    *n_zmq = 0;
+    for (size_t i = 0; i < a->cfg.n_collectors; i++) {
+        const char *u = a->cfg.collectors[i];
+        if (strncmp(u, ZSINK_SCHEME, strlen(ZSINK_SCHEME)) == 0)
+            a->zmq_connect[(*n_zmq)++] = u + strlen(ZSINK_SCHEME);
+        else
+            a->exp_collectors[n++] = u;
+    }
+    return n;
+}
+
 static struct exporter *
 open_exporter(struct app *a, char *err, size_t errlen)
 {
     struct worker *w0 = a->workers[0];
+    size_t n_zmq, n_exp = split_collectors(a, &n_zmq);
     struct exp_config ec = {
-            .collectors = a->cfg.collectors,
-            .n_collectors = a->cfg.n_collectors,
+            .collectors = a->exp_collectors,
+            .n_collectors = n_exp,
             .collector_mode = a->cfg.collector_mode,
             .observation_domain = a->cfg.observation_domain,
             .pen = a->cfg.pen,
@@ -668,12 +720,79 @@ open_exporter(struct app *a, char *err, size_t errlen)
     return exp_new(&ec, err, errlen);
 }
 
+/* What the ntopng events report about the probe. */
+static void
+zmq_probe_stats(const struct wrk_stats *t, struct zsink_probe_stats *zp)
+{
+    zp->packets = t->mtr.packets;
+    zp->bytes = t->cap.bytes;
+    zp->drops = t->cap.kernel_drops + t->cap.if_drops;
+    zp->flows = t->mtr.flows_idle + t->mtr.flows_active + t->mtr.flows_flushed +
+                t->mtr.flows_evicted + t->mtr.flows_custom;
+}
+
+/* Opens the ntopng sink before the workers: they carry its per-flow extension. */
+static int
+open_zmq(struct app *a, size_t n_connect, char *err, size_t errlen)
+{
+    const struct prb_config *c = &a->cfg;
+    struct zsink_config zc = {
+        .connect = a->zmq_connect,
+        .n_connect = n_connect,
+        .bind = c->zmq_binds,
+        .n_bind = c->n_zmq_binds,
+        .source_id = c->zmq_source_id == CFG_ZMQ_SOURCE_ID_DOMAIN ? c->observation_domain
+                                                                  : (uint32_t)c->zmq_source_id,
+        .server_key = c->zmq_encryption_key,
+        .update_s = c->zmq_update_interval,
+        .event_s = c->zmq_event_interval,
+        .hwm = c->zmq_hwm,
+        .rebase_time = c->zmq_rebase_time,
+        .ifindex = c->n_ifaces > 0 ? if_nametoindex(c->ifaces[0]) : 0,
+        .iface = c->n_ifaces > 0 ? c->ifaces[0] : c->n_files > 0 ? c->files[0] : "",
+        .idle_s = c->idle_timeout,
+        .active_s = c->active_timeout,
+        .offline = c->n_files > 0,
+        .version = NFPROBE_VERSION,
+    };
+    a->zmq = zsink_open(&zc, err, errlen);
+    return a->zmq != NULL ? 0 : -1;
+}
+
+/* Once the workers exist: the flows' layout, and the receiver's nDPI ids. */
+static int
+bind_zmq(struct app *a, char *err, size_t errlen)
+{
+    struct worker *w0 = a->workers[0];
+    struct flow_layout L = {
+        .tunnel_id = a->cfg.decode_tunnels,
+        .statistics = a->cfg.statistical_analysis,
+        .splt_n = a->cfg.splt_analysis,
+        .l7 = wrk_has_l7(w0),
+        .l7_off = wrk_l7_offset(w0),
+    };
+    if (a->cfg.zmq_ndpi_ids != NULL && wrk_dpi(w0) != NULL) {
+        char e[400];
+        a->ndpi_ids = nid_load(a->cfg.zmq_ndpi_ids, app_name, wrk_dpi(w0),
+                               dpi_num_protocols(wrk_dpi(w0)), e, sizeof(e));
+        if (a->ndpi_ids == NULL) {
+            snprintf(err, errlen, "--zmq-ndpi-ids %s", e);
+            return -1;
+        }
+        log_msg(LOG_INFO, "zmq: nDPI ids: %zu translated to other numbers, %zu the receiver "
+                          "lacks (sent without L7_PROTO)", nid_n_moved(a->ndpi_ids),
+                nid_n_missing(a->ndpi_ids));
+    }
+    zsink_bind(a->zmq, &L, wrk_sink_ext_offset(w0), a->ndpi_ids);
+    return 0;
+}
+
 /* Live: drain every ring until all workers are done. */
 static void
 consume_live(struct app *a)
 {
     struct timespec nap = {0, 1000000};
-    uint64_t next_poll = 0;
+    uint64_t next_poll = 0, next_zmq = 0;
     uint64_t next_stats = clk_mono_ms() + (uint64_t)a->cfg.stats_interval * 1000;
 
     for (size_t i = 0; i < a->n_workers; i++) {
@@ -725,6 +844,14 @@ consume_live(struct app *a)
             exp_poll(a->exp, now, &ps);
             snapshot_export(a);
             next_poll = now + 10;
+        }
+        if (a->zmq != NULL && now >= next_zmq) {
+            struct wrk_stats t;
+            struct zsink_probe_stats zp;
+            sum_stats(a, &t);
+            zmq_probe_stats(&t, &zp);
+            zsink_tick(a->zmq, now, &zp);
+            next_zmq = now + zsink_tick_ms(a->zmq);
         }
         if (!any)
             nanosleep(&nap, NULL);
@@ -782,6 +909,12 @@ main(int argc, char **argv)
         goto out;
     }
     /* END plugin */
+    size_t n_zmq, n_exp = split_collectors(a, &n_zmq);
+    if ((n_zmq > 0 || a->cfg.n_zmq_binds > 0) && open_zmq(a, n_zmq, err, sizeof(err)) != 0) {
+        fprintf(stderr, "nfprobe: %s\n", err);
+        status = EXIT_USAGE;
+        goto out;
+    }
     if (open_workers(a, seed, err, sizeof(err)) != 0) {
         fprintf(stderr, "nfprobe: %s\n", err);
         status = EXIT_USAGE;
@@ -817,7 +950,12 @@ main(int argc, char **argv)
         goto out;
     }
 
-    if (a->cfg.n_collectors > 0 && (a->exp = open_exporter(a, err, sizeof(err))) == NULL) {
+    if (a->zmq != NULL && bind_zmq(a, err, sizeof(err)) != 0) {
+        fprintf(stderr, "nfprobe: %s\n", err);
+        status = EXIT_USAGE;
+        goto out;
+    }
+    if (n_exp > 0 && (a->exp = open_exporter(a, err, sizeof(err))) == NULL) {
         fprintf(stderr, "nfprobe: %s\n", err);
         status = EXIT_USAGE;
         goto out;
@@ -889,6 +1027,16 @@ main(int argc, char **argv)
         if (es.not_sent_flows > 0 && status == EXIT_OK)
             status = EXIT_EXPORT_LOSS;
     }
+    if (a->zmq != NULL) {
+        struct zsink_probe_stats zp;
+        struct zsink_stats zs;
+        zmq_probe_stats(&total, &zp);
+        zsink_close(a->zmq, &zp, 2000);
+        zsink_summary(a->zmq, stderr);
+        zsink_stats(a->zmq, SIZE_MAX, &zs);
+        if (zs.dropped > 0 && status == EXIT_OK)
+            status = EXIT_EXPORT_LOSS;
+    }
 out:
     if (a->csv != NULL && (rc = out_close(a->csv)) != 0 && a->out_error == 0)
         a->out_error = rc;
@@ -901,6 +1049,8 @@ out:
     signal_app = NULL;
     met_stop(a->metrics);
     exp_free(a->exp);
+    zsink_free(a->zmq);
+    nid_free(a->ndpi_ids);
     dmn_pidfile_remove();
     for (size_t i = 0; i < a->n_workers; i++)
         wrk_free(a->workers[i]);

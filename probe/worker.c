@@ -44,6 +44,7 @@ struct worker {
     struct plg_worker *plg; /* plugin: every --plugin, one extension after DPI */
     bool l7;
     size_t l7_off;
+    size_t sink_off; /* wrk_config.sink_ext's state in ext[], SIZE_MAX = none */
     struct rng_ring *ring;
     /* packet copies for the batch when a flow extension (DPI, a plugin) reads packet bytes during
      * metering: libpcap reuses its buffer at every read */
@@ -87,7 +88,7 @@ struct worker *
 wrk_new(const struct wrk_config *c, char *err, size_t errlen)
 {
     struct worker *w = calloc(1, sizeof(*w));
-    struct mtr_ext ext[2];
+    struct mtr_ext ext[3];
     size_t n_ext = 0;
 
     if (w == NULL) {
@@ -126,19 +127,23 @@ wrk_new(const struct wrk_config *c, char *err, size_t errlen)
         ext[n_ext++] = plg_worker_ext(w->plg);
     }
     /* END plugin */
+    size_t sink_i = n_ext;
+    if (c->sink_ext.ext_size > 0)
+        ext[n_ext++] = c->sink_ext;
     if (c->ring_slots > 0)
         w->mt = mtr_new(&c->mc, ext, n_ext, emit_to_ring, w, err, errlen);
     else
         w->mt = mtr_new(&c->mc, ext, n_ext, c->emit, c->emit_ctx, err, errlen);
     if (w->mt == NULL)
         goto fail;
+    w->sink_off = c->sink_ext.ext_size > 0 ? mtr_ext_offset(w->mt, sink_i) : SIZE_MAX;
     if (w->dpi != NULL) {
         w->l7 = true;
         w->l7_off = mtr_ext_offset(w->mt, 0);
     }
     /* BEGIN plugin */
     if (w->plg != NULL &&
-        plg_worker_bind(w->plg, w->mt, n_ext - 1, w->l7 ? w->l7_off : SIZE_MAX, err, errlen) != 0)
+        plg_worker_bind(w->plg, w->mt, sink_i - 1, w->l7 ? w->l7_off : SIZE_MAX, err, errlen) != 0)
         goto fail;
     /* END plugin */
     if (w->dpi != NULL || (w->plg != NULL && plg_wants_packets(c->plugins))) { /* plugin */
@@ -390,4 +395,10 @@ struct dpi_ctx *
 wrk_dpi(const struct worker *w)
 {
     return w->dpi;
+}
+
+size_t
+wrk_sink_ext_offset(const struct worker *w)
+{
+    return w->sink_off;
 }

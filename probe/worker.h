@@ -37,6 +37,8 @@ struct wrk_config {
     uint32_t dpi_max_concurrent;
     /* plugin: loaded plugins (plg_load()), NULL or empty = none; must outlive the worker */
     struct plg_set *plugins;
+    /* a sink's per-flow extension (zsink_meter_ext()), after DPI and plugins; ext_size 0 = none */
+    struct mtr_ext sink_ext;
     /* where finished flows go: a ring of ring_slots flows (live), or emit() inline */
     size_t ring_slots;
     mtr_emit_fn emit;
@@ -90,5 +92,7 @@ size_t wrk_flow_size(const struct worker *w);
 bool wrk_has_l7(const struct worker *w);
 size_t wrk_l7_offset(const struct worker *w);
 struct dpi_ctx *wrk_dpi(const struct worker *w);
+/* Offset in a flow's ext[] of wrk_config.sink_ext's state (SIZE_MAX without one). */
+size_t wrk_sink_ext_offset(const struct worker *w);
 
 #endif

@@ -202,8 +202,14 @@ main(int argc, char **argv)
     fprintf(stderr, "zmq_collect: ready\n");
     uint64_t start = mono_ms(), last = 0;
     if (stall) {
-        while (mono_ms() - start < (uint64_t)max_ms)
-            usleep(100000);
+        /* Never read, but let the socket process its commands (a new connection's pipe is
+         * attached, and our subscriptions sent, only when the socket is used). */
+        while (mono_ms() - start < (uint64_t)max_ms) {
+            int ev;
+            size_t el = sizeof(ev);
+            zmq_getsockopt(s, ZMQ_EVENTS, &ev, &el);
+            usleep(50000);
+        }
         return 0;
     }
     unsigned long messages = 0, flows = 0, gaps = 0;

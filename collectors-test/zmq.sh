@@ -14,6 +14,8 @@
 #  3. CURVE: a collector with a CURVE server key gets every flow from nfprobe given its public
 #     key; with another (well-formed) key nothing arrives; a malformed key is refused at start
 #     with one line naming --zmq-encryption-key.
+#  5. --zmq-rebase-time puts the run's first packet at nfprobe's start and keeps the intervals;
+#     --zmq-source-id is the header's source id.
 #  4. a collector that stops reading: nfprobe meters every flow all the same (its CSV equals a
 #     run without ZMQ), ends in bounded time, and counts the dropped messages.
 . "$(dirname "$0")/../tests/golden/lib.sh"
@@ -42,6 +44,7 @@ collect() {
     last_pid=$!
     pids="$pids $last_pid"
     wait_for 50 grep -q ready "$TMP/$n.err" || { echo "collector $n did not start"; cat "$TMP/$n.err"; }
+    EP=$(sed -n 's/^zmq_collect: ready //p' "$TMP/$n.err")
 }
 
 # check NAME CSV [MODE1CSV]: compares the collector's records with the CSV (python below)
@@ -142,9 +145,8 @@ sys.exit(1 if bad else 0)
 PY
 
 # 1. connect mode, every field, deltas of multi-update flows
-PORT=$(free_port tcp)
-collect c1 --bind "tcp://127.0.0.1:$PORT"
-"$NFPROBE" $IN --statistical-analysis --csv "$TMP/c1.csv" -c "zmq+tcp://127.0.0.1:$PORT" \
+collect c1 --bind "tcp://127.0.0.1:*"
+"$NFPROBE" $IN --statistical-analysis --csv "$TMP/c1.csv" -c "zmq+$EP" \
     --zmq-update-interval 1 --zmq-ndpi-ids "$IDS" 2>"$TMP/c1.nf" || bad "connect: nfprobe failed: $(cat "$TMP/c1.nf")"
 "$NFPROBE" $IN --statistical-analysis --accounting-mode 1 --csv "$TMP/m1.csv" 2>/dev/null
 wait "$last_pid"
@@ -170,15 +172,13 @@ set -- $("$ZC" --keygen)
 PUB=$1 SEC=$2
 set -- $("$ZC" --keygen)
 OTHER=$1
-PORT=$(free_port tcp)
-collect k --bind "tcp://127.0.0.1:$PORT" --curve-secret "$SEC"
-"$NFPROBE" $IN --csv "$TMP/k.csv" -c "zmq+tcp://127.0.0.1:$PORT" --zmq-encryption-key "$PUB" \
+collect k --bind "tcp://127.0.0.1:*" --curve-secret "$SEC"
+"$NFPROBE" $IN --csv "$TMP/k.csv" -c "zmq+$EP" --zmq-encryption-key "$PUB" \
     --zmq-ndpi-ids "$IDS" 2>"$TMP/k.nf" || bad "curve: nfprobe failed: $(cat "$TMP/k.nf")"
 wait "$last_pid"
 if out=$(check k "$TMP/k.csv"); then ok "curve: $out"; else bad "curve: $out"; fi
-PORT=$(free_port tcp)
-collect w --bind "tcp://127.0.0.1:$PORT" --curve-secret "$SEC" --max-ms 5000
-"$NFPROBE" $IN --csv "$TMP/w.csv" -c "zmq+tcp://127.0.0.1:$PORT" --zmq-encryption-key "$OTHER" \
+collect w --bind "tcp://127.0.0.1:*" --curve-secret "$SEC" --max-ms 4200
+"$NFPROBE" $IN --csv "$TMP/w.csv" -c "zmq+$EP" --zmq-encryption-key "$OTHER" \
     2>"$TMP/w.nf" || bad "curve, wrong key: nfprobe failed: $(cat "$TMP/w.nf")"
 wait "$last_pid"
 if grep -q 'messages 0 flows 0' "$TMP/w.err" && grep -q ' 0 messages\|sent without subscriber' "$TMP/w.nf"; then
@@ -187,7 +187,7 @@ else
     bad "curve: with another key: $(cat "$TMP/w.err")"
 fi
 for key in short "$(echo "$PUB" | tr 'A-Z' '~')" ; do
-    if "$NFPROBE" $IN --csv /dev/null -c "zmq+tcp://127.0.0.1:$PORT" --zmq-encryption-key "$key" \
+    if "$NFPROBE" $IN --csv /dev/null -c "zmq+$EP" --zmq-encryption-key "$key" \
         2>"$TMP/bad.nf"; then
         bad "curve: malformed key '$key' accepted"
     elif [ "$(wc -l <"$TMP/bad.nf")" -eq 1 ] && grep -q -- '--zmq-encryption-key' "$TMP/bad.nf"; then
@@ -197,11 +197,42 @@ for key in short "$(echo "$PUB" | tr 'A-Z' '~')" ; do
     fi
 done
 
+# 5. --zmq-rebase-time, --zmq-source-id
+collect r --bind "tcp://127.0.0.1:*"
+t0=$(date +%s)
+"$NFPROBE" -r "$P/1kxun.pcap" --csv "$TMP/r.csv" -c "zmq+$EP" --zmq-rebase-time \
+    --zmq-source-id 7 2>"$TMP/r.nf" || bad "rebase: nfprobe failed: $(cat "$TMP/r.nf")"
+t1=$(date +%s)
+wait "$last_pid"
+if out=$(python3 - "$TMP/r.out" "$TMP/r.csv" "$t0" "$t1" <<'PY'
+import csv, json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+flows = list(csv.DictReader(open(sys.argv[2])))
+t0, t1 = int(sys.argv[3]), int(sys.argv[4])
+ev = [r for r in recs if 'event' in r]
+fl = [r for r in recs if 'event' not in r]
+first_ms = min(int(r['bidirectional_first_seen_ms']) for r in flows)
+bad = []
+if not ev or any(r['_src'] != 7 for r in ev):
+    bad.append('source ids %s' % sorted(set(r['_src'] for r in ev)))
+start = min(r['22'] for r in fl)
+if not t0 - 1 <= start <= t1 + 1:
+    bad.append('first packet at %d, nfprobe ran %d..%d' % (start, t0, t1))
+# every time keeps its distance to the first packet (to the second)
+for r in flows:
+    k = (int(r['bidirectional_last_seen_ms']) - first_ms) / 1000.0
+    got = [x['21'] - start for x in fl if x['7'] == int(r['src_port']) and x['11'] == int(r['dst_port'])]
+    if got and not any(abs(g - k) <= 1 for g in got):
+        bad.append('flow %s: last seen +%s s, sent +%s' % (r['id'], k, got)); break
+print('%s; first packet at %d (run %d..%d), %d events from source 7' % ('; '.join(bad) or 'rebased', start, t0, t1, len(ev)))
+sys.exit(1 if bad else 0)
+PY
+); then ok "rebase: $out"; else bad "rebase: $out"; fi
+
 # 4. a stalled collector: metering goes on, drops are counted
 "$MKPCAP" bench "$TMP/big.pcap" --packets 60000 --flows 30000 >/dev/null 2>&1 || bad "mkpcap failed"
-PORT=$(free_port tcp)
-collect s --bind "tcp://127.0.0.1:$PORT" --stall --max-ms 20000
-"$NFPROBE" -r "$TMP/big.pcap" --csv "$TMP/s.csv" -c "zmq+tcp://127.0.0.1:$PORT" --zmq-hwm 1 \
+collect s --bind "tcp://127.0.0.1:*" --stall --max-ms 20000
+"$NFPROBE" -r "$TMP/big.pcap" --csv "$TMP/s.csv" -c "zmq+$EP" --zmq-hwm 1 \
     2>"$TMP/s.nf"
 rc=$?
 "$NFPROBE" -r "$TMP/big.pcap" --csv "$TMP/s0.csv" 2>/dev/null

@@ -11,7 +11,7 @@
  * must be two frames, a 28-byte header with version 3 and a topic of "flow" or "event"; flow
  * payloads are decoded with nDPI's deserializer (as ntopng does) and printed one record per line
  * as JSON with the numeric keys ({"8":"10.0.0.1","7":40000,...}); events are printed as
- * {"event":PAYLOAD}. On stderr at the end: "messages N flows F gaps G" where gaps counts the
+ * {"_src":SOURCE_ID,"event":PAYLOAD}. On stderr at the end: "messages N flows F gaps G" where gaps counts the
  * msg_ids skipped (ntopng's zmq_msg_drops). Ends after --idle-ms (default 2000) without a
  * message once one arrived, or after --max-ms in all (default 60000). --stall subscribes and
  * then never reads (a stalled ntopng). Exit 0, or 1 on a malformed message (one line why).
@@ -199,7 +199,10 @@ main(int argc, char **argv)
                 zmq_strerror(zmq_errno()));
         return 1;
     }
-    fprintf(stderr, "zmq_collect: ready\n");
+    char ep[256] = "";
+    size_t epl = sizeof(ep);
+    zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, ep, &epl);
+    fprintf(stderr, "zmq_collect: ready %s\n", ep); /* --bind tcp://127.0.0.1:* picks a port */
     uint64_t start = mono_ms(), last = 0;
     if (stall) {
         /* Never read, but let the socket process its commands (a new connection's pipe is
@@ -265,7 +268,10 @@ main(int argc, char **argv)
             }
             flows += (unsigned long)r;
         } else if (memcmp(hdr, "event", 6) == 0) {
-            printf("{\"_msg\":%" PRIu32 ",\"event\":%.*s}\n", id, pl, (const char *)payload);
+            uint32_t src;
+            memcpy(&src, hdr + 24, 4); /* host order, as ntopng reads it */
+            printf("{\"_msg\":%" PRIu32 ",\"_src\":%" PRIu32 ",\"event\":%.*s}\n", id, src, pl,
+                   (const char *)payload);
         } else {
             fprintf(stderr, "zmq_collect: msg %" PRIu32 ": topic '%.16s'\n", id,
                     (const char *)hdr);

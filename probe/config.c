@@ -113,7 +113,7 @@ static const struct opt opts[] = {
     STR("tls-cert", tls_cert, true),
     STR("tls-key", tls_key, true),
     LIST("zmq-bind", zmq_binds, n_zmq_binds, 1u << 4, false),
-    NUM("zmq-source-id", zmq_source_id, 0, UINT64_MAX, U_NONE, false),
+    STR("zmq-source-id", zmq_source_id, false),
     NUM("zmq-update-interval", zmq_update_interval, 1, 3600, U_SECONDS, false),
     NUM("zmq-event-interval", zmq_event_interval, 1, 3600, U_SECONDS, false),
     NUM("zmq-hwm", zmq_hwm, 1, 1000000, U_NONE, false),
@@ -160,7 +160,6 @@ cfg_defaults(struct prb_config *c)
     c->template_refresh = 60;
     c->template_refresh_packets = 20;
     c->export_rate = 20000;
-    c->zmq_source_id = CFG_ZMQ_SOURCE_ID_DOMAIN;
     c->zmq_update_interval = 30;
     c->zmq_event_interval = 10;
     c->zmq_hwm = 1000;
@@ -822,10 +821,16 @@ cfg_validate(const struct prb_config *c, char *err, size_t errlen)
                                                : "--zmq-rebase-time");
         return -EINVAL;
     }
-    if (c->zmq_source_id != CFG_ZMQ_SOURCE_ID_DOMAIN && c->zmq_source_id > UINT32_MAX) {
-        snprintf(err, errlen, "--zmq-source-id %" PRIu64 ": at most %" PRIu32, c->zmq_source_id,
-                 UINT32_MAX);
-        return -EINVAL;
+    if (c->zmq_source_id != NULL) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(c->zmq_source_id, &end, 10);
+        if (errno != 0 || end == c->zmq_source_id || *end != '\0' || v > UINT32_MAX ||
+            c->zmq_source_id[0] == '-') {
+            snprintf(err, errlen, "--zmq-source-id %s: not a number from 0 to %" PRIu32,
+                     c->zmq_source_id, UINT32_MAX);
+            return -EINVAL;
+        }
     }
     if (strcmp(c->collector_mode, "round-robin") == 0 && c->n_collectors < 2) {
         snprintf(err, errlen, "--collector-mode round-robin: needs at least two collectors "

@@ -33,9 +33,6 @@
 #define CFG_MAX_LINE 32768
 #define CFG_MAX_FILE (1u << 20)  /* largest configuration file cfg_load_file() reads */
 
-/* prb_config.zmq_source_id unset: the observation domain is the source id. */
-#define CFG_ZMQ_SOURCE_ID_DOMAIN UINT64_MAX
-
 struct cfg_text; /* configuration-file text the string values point into (config.c) */
 
 struct prb_config {
@@ -83,7 +80,7 @@ struct prb_config {
     /* ntopng over ZMQ (-c zmq+tcp://HOST:PORT connects; these bind) */
     const char *zmq_binds[CFG_MAX_COLLECTORS];
     size_t n_zmq_binds;
-    uint64_t zmq_source_id;         /* ZMQ_SOURCE_ID_DOMAIN: the observation domain */
+    const char *zmq_source_id;      /* header source id 0..2^32-1; NULL: the observation domain */
     uint32_t zmq_update_interval;   /* seconds between live updates of an active flow */
     uint32_t zmq_event_interval;    /* seconds between event messages */
     uint32_t zmq_hwm;               /* messages queued per endpoint at most */

@@ -741,8 +741,9 @@ open_zmq(struct app *a, size_t n_connect, char *err, size_t errlen)
         .n_connect = n_connect,
         .bind = c->zmq_binds,
         .n_bind = c->n_zmq_binds,
-        .source_id = c->zmq_source_id == CFG_ZMQ_SOURCE_ID_DOMAIN ? c->observation_domain
-                                                                  : (uint32_t)c->zmq_source_id,
+        /* checked by cfg_validate() */
+        .source_id = c->zmq_source_id != NULL ? (uint32_t)strtoul(c->zmq_source_id, NULL, 10)
+                                              : c->observation_domain,
         .server_key = c->zmq_encryption_key,
         .update_s = c->zmq_update_interval,
         .event_s = c->zmq_event_interval,

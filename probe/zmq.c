@@ -225,10 +225,10 @@ l7_proto(struct zsink *z, const struct flow_l7 *l7, char *buf, size_t len)
 
 /*
  * Appends one record: the catalogue's rows with an ntop id, counters as deltas since st's last
- * report. Called with the lock held; sends first when the message is full.
+ * report. Called with the lock held; sends the message once it is full.
  */
 static void
-put_flow(struct zsink *z, const struct flow *f, struct zs_state *st, bool update)
+put_flow(struct zsink *z, const struct flow *f, const struct zs_state *st, bool update)
 {
     ndpi_serializer *s = &z->ser;
     const struct flow_layout *L = &z->layout;
@@ -308,10 +308,6 @@ put_flow(struct zsink *z, const struct flow *f, struct zs_state *st, bool update
     if (z->cfg.ifindex != 0)
         ndpi_serialize_uint32_uint32(s, 10 /* INPUT_SNMP */, z->cfg.ifindex);
     ndpi_serialize_end_of_record(s);
-    st->rep_octets[0] = st->ip_octets[0];
-    st->rep_octets[1] = st->ip_octets[1];
-    st->rep_pkts[0] = f->dir[FLOW_S2D].packets;
-    st->rep_pkts[1] = f->dir[FLOW_D2S].packets;
     if (z->n_flows++ == 0)
         z->pending_since = clk_mono_ms();
     z->n_updates += update;
@@ -359,6 +355,10 @@ ext_update(void *ctx, struct flow *f, void *state, const struct pkt_meta *m)
     pthread_mutex_lock(&z->lock);
     put_flow(z, f, st, true);
     pthread_mutex_unlock(&z->lock);
+    st->rep_octets[0] = st->ip_octets[0];
+    st->rep_octets[1] = st->ip_octets[1];
+    st->rep_pkts[0] = f->dir[FLOW_S2D].packets;
+    st->rep_pkts[1] = f->dir[FLOW_D2S].packets;
 }
 
 struct mtr_ext
@@ -390,8 +390,7 @@ zsink_bind(struct zsink *z, const struct flow_layout *L, size_t ext_off,
 void
 zsink_flow(struct zsink *z, const struct flow *f)
 {
-    /* The flow is the caller's copy: its report state is updated in place, harmlessly. */
-    struct zs_state *st = (struct zs_state *)(void *)((unsigned char *)f->ext + z->ext_off);
+    const struct zs_state *st = (const struct zs_state *)(const void *)(f->ext + z->ext_off);
 
     pthread_mutex_lock(&z->lock);
     put_flow(z, f, st, false);

@@ -94,6 +94,14 @@ static const struct {
     {"tls-ca", "/etc/nfprobe/ca.pem"},
     {"tls-cert", "/etc/nfprobe/probe.pem"},
     {"tls-key", "/etc/nfprobe/probe.key"},
+    {"zmq-bind", "tcp://127.0.0.1:5557"},
+    {"zmq-source-id", "7"},
+    {"zmq-update-interval", "20s"},
+    {"zmq-event-interval", "5"},
+    {"zmq-hwm", "100"},
+    {"zmq-encryption-key", "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"},
+    {"zmq-ndpi-ids", "/usr/share/nfprobe/ndpi-4.10.ids"},
+    {"zmq-rebase-time", NULL},
     {"workers", "4"},
     {"stats-interval", "60"},
     {"metrics", "127.0.0.1:9108"},
@@ -150,8 +158,8 @@ every_key_round_trips(void **state)
     set_every_key(&a);
     char *t1 = print(&a, NULL);
 
-    /* 45 option names, of which the two "no-" forms print as their positive key. */
-    assert_int_equal(count_keys(t1), 43);
+    /* 53 option names, of which the two "no-" forms print as their positive key. */
+    assert_int_equal(count_keys(t1), 51);
 
     cfg_defaults(&b);
     if (cfg_parse_buf(t1, strlen(t1), "printed", &b, err, sizeof(err)) != 0)
@@ -739,7 +747,7 @@ example_file_documents_every_key(void **state)
         }
         line = eol ? eol + 1 : line + ll;
     }
-    assert_int_equal(checked, 26); /* every numeric, flag and choice key */
+    assert_int_equal(checked, 30); /* every numeric, flag and choice key */
     free(defaults);
     free(shipped);
 }

@@ -3,7 +3,7 @@
  * with a message, checked, and printed.
  *
  *   zmq_collect (--bind URL | --connect URL) [--curve-secret KEY] [--idle-ms MS]
- *               [--stall] [--max-ms MS]
+ *               [--stall | --discard] [--max-ms MS]
  *   zmq_collect --keygen          prints a CURVE key pair: "PUBLIC SECRET" (Z85)
  *
  * A SUB socket subscribed to "flow" and "event" (ntopng's collector mode binds, its other mode
@@ -14,7 +14,8 @@
  * {"_src":SOURCE_ID,"event":PAYLOAD}. On stderr at the end: "messages N flows F gaps G" where gaps counts the
  * msg_ids skipped (ntopng's zmq_msg_drops). Ends after --idle-ms (default 2000) without a
  * message once one arrived, or after --max-ms in all (default 60000). --stall subscribes and
- * then never reads (a stalled ntopng). Exit 0, or 1 on a malformed message (one line why).
+ * then never reads (a stalled ntopng); --discard checks the frames and ids only, printing
+ * nothing (a reader for benchmarks). Exit 0, or 1 on a malformed message (one line why).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -143,7 +144,7 @@ main(int argc, char **argv)
 {
     const char *bind_url = NULL, *connect_url = NULL, *secret = NULL;
     long idle_ms = 2000, max_ms = 60000;
-    bool stall = false;
+    bool stall = false, discard = false;
     static uint8_t hdr[64], payload[1 << 18];
 
     for (int i = 1; i < argc; i++) {
@@ -155,6 +156,8 @@ main(int argc, char **argv)
             }
             printf("%s %s\n", pub, sec);
             return 0;
+        } else if (strcmp(argv[i], "--discard") == 0) {
+            discard = true;
         } else if (strcmp(argv[i], "--stall") == 0) {
             stall = true;
         } else if (i + 1 < argc && strcmp(argv[i], "--bind") == 0) {
@@ -169,7 +172,7 @@ main(int argc, char **argv)
             max_ms = atol(argv[++i]);
         } else {
             fprintf(stderr, "usage: zmq_collect (--bind URL | --connect URL) [--curve-secret "
-                            "KEY] [--idle-ms MS] [--max-ms MS] [--stall] | --keygen\n");
+                            "KEY] [--idle-ms MS] [--max-ms MS] [--stall | --discard] | --keygen\n");
             return 1;
         }
     }
@@ -257,6 +260,8 @@ main(int argc, char **argv)
         prev = id;
         messages++;
         last = mono_ms();
+        if (discard)
+            continue;
         if (memcmp(hdr, "flow", 5) == 0) {
             long r = decode_tlv(payload, (size_t)pl, id);
             if (r < 0 || r > 255) {

@@ -98,6 +98,7 @@ static const struct opt opts[] = {
     STR("csv", csv_path, false),
     STR("json", json_path, false),
     STR("anonymize", anonymize, false),
+    STR("anonymize-key", anonymize_key, false),
     /* export */
     LIST("collector", collectors, n_collectors, 1u << 2, true),
     CHOICE("collector-mode", collector_mode, collector_modes, true),
@@ -786,6 +787,10 @@ cfg_validate(const struct prb_config *c, char *err, size_t errlen)
     }
     if (c->n_files > 0 && c->n_ifaces > 0) {
         snprintf(err, errlen, "-r and -i cannot be mixed");
+        return -EINVAL;
+    }
+    if (c->anonymize_key != NULL && c->anonymize == NULL) {
+        snprintf(err, errlen, "--anonymize-key: applies to --anonymize, and none is given");
         return -EINVAL;
     }
     if (c->anonymize != NULL && c->csv_path == NULL && c->json_path == NULL) {

@@ -62,6 +62,7 @@ struct prb_config {
     const char *csv_path;
     const char *json_path;
     const char *anonymize;
+    const char *anonymize_key;      /* file with the BLAKE2b key for --anonymize */
     /* export */
     const char *collectors[CFG_MAX_COLLECTORS]; /* -c ipfix+udp://HOST:PORT, v9+udp://... */
     size_t n_collectors;

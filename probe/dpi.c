@@ -622,6 +622,7 @@ struct mtr_ext
 dpi_meter_ext(struct dpi_ctx *d)
 {
     struct mtr_ext e = {
+        .kind = MTR_EXT_L7,
         .ctx = d,
         .ext_size = sizeof(struct dpi_state),
         .ext_off = 0,

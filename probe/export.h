@@ -64,13 +64,7 @@ struct exp_config {
     const char *tls_ca;
     const char *tls_cert;
     const char *tls_key;
-    /* What the flows carry (the CSV columns): */
-    bool tunnel_id;
-    bool statistics;
-    uint16_t splt_n;
-    const struct feat_config *feat; /* mtr_features(), for the SPLT arrays */
-    bool l7;
-    size_t l7_off;                 /* struct flow_l7 at f->ext + l7_off */
+    struct flow_layout layout;     /* what the flows carry and where: wrk_layout() */
     /* nDPI's protocol names (dpi_proto_name, dpi_num_protocols), for the application map
      * that nfdump resolves applicationId with; called in exp_new() only. NULL = no map. */
     const char *(*app_name)(void *ctx, uint16_t id);

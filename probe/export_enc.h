@@ -19,6 +19,14 @@
 
 struct exp_extra; /* export.h: plugin elements */
 
+/*
+ * The PEN (0 = IANA) and id of each IPFIX element names[i] under our PEN `pen`, from the
+ * encoder's information model (export_ipfix.c); unknown names get pen 0, id 0. Returns 0, or
+ * -1 when the model cannot be built. For listings (nfprobe --list-fields), not the data path.
+ */
+int ipfix_element_ids(const char *const *names, size_t n, uint32_t pen, uint32_t *pens,
+                      uint16_t *ids);
+
 /* What one finished message carries: records for the transport, flow content for notSent*. */
 struct exp_msg_info {
     uint32_t records; /* data records, options data included (what IPFIX sequence numbers count) */
@@ -38,12 +46,7 @@ struct exp_enc_params {
     uint32_t refresh_packets;  /* NetFlow v9: templates again every N messages (0 = 20) */
     const char *template_file; /* field choice (templates/README.md), NULL = every field */
     bool ntop_compat;          /* also ntop's elements (PEN 35632) */
-    bool tunnel_id;            /* what the flows carry (as the CSV columns) */
-    bool statistics;
-    uint16_t splt_n;
-    const struct feat_config *feat; /* SPLT arrays layout, when splt_n > 0 */
-    bool l7;
-    size_t l7_off;             /* struct flow_l7 at f->ext + l7_off, when l7 */
+    struct flow_layout layout; /* what the flows carry and where (mtr_layout) */
     /* The application table (nDPI protocol id -> name) for the application map options
      * records; NULL = no map. Called at open only. */
     const char *(*app_name)(void *ctx, uint16_t id);

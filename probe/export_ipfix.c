@@ -14,7 +14,7 @@
  * A transport session is one libfixbuf session: on every new session the old fBuf (session,
  * templates, sequence numbers) is freed and a fresh one is built, so sequence numbers start at 0
  * and the collector gets every template first. Data records are transcoded from struct
- * ipfix_rec (export_ipfix.h, from ie.def) by element identity into the IPv4 or the IPv6 template.
+ * ipfix_rec (export_ipfix.h, from the field catalogue) by element identity into the IPv4 or the IPv6 template.
  */
 #include "export_ipfix.h"
 
@@ -28,45 +28,45 @@
 #include <string.h>
 #include <time.h>
 
-/* ------------------------------------------------------------------ tables from ie.def */
+/* ------------------------------------------------------------------ tables */
 
-#define NFP_KIND_LIST IPFIX_K_LIST
-#define NFP_KIND_VAR IPFIX_K_VAR
-#define NFP_KIND_U64 IPFIX_K_U64
-#define NFP_KIND_F64 IPFIX_K_F64
-#define NFP_KIND_IP6 IPFIX_K_IP6
-#define NFP_KIND_U32 IPFIX_K_U32
-#define NFP_KIND_U16 IPFIX_K_U16
-#define NFP_KIND_MAC IPFIX_K_MAC
-#define NFP_KIND_U8 IPFIX_K_U8
-#define NFP_KIND_I8 IPFIX_K_I8
-#define NFP_KIND_PAD IPFIX_K_PAD
+/* A record field's entry, by the catalogue row's type and IPFIX length (as IPFIX_MEMBER_*). */
+#define IPFIX_ENTRY(m, e, r, g, enclen, memlen, kind)                                              \
+    [r] = {e, offsetof(struct ipfix_rec, m), enclen, memlen, g, kind, FLD_##m},
+#define IPFIX_ENTRY_U64_0(m, e, r, g)
+#define IPFIX_ENTRY_U64_1(m, e, r, g) IPFIX_ENTRY(m, e, r, g, 1, 1, IPFIX_K_U8)
+#define IPFIX_ENTRY_U64_2(m, e, r, g) IPFIX_ENTRY(m, e, r, g, 2, 2, IPFIX_K_U16)
+#define IPFIX_ENTRY_U64_4(m, e, r, g) IPFIX_ENTRY(m, e, r, g, 4, 4, IPFIX_K_U32)
+#define IPFIX_ENTRY_U64_8(m, e, r, g) IPFIX_ENTRY(m, e, r, g, 8, 8, IPFIX_K_U64)
+#define IPFIX_ENTRY_I64_1(m, e, r, g) IPFIX_ENTRY(m, e, r, g, 1, 1, IPFIX_K_I8)
+#define IPFIX_ENTRY_F64_0(m, e, r, g)
+#define IPFIX_ENTRY_F64_8(m, e, r, g) IPFIX_ENTRY(m, e, r, g, 8, 8, IPFIX_K_F64)
+#define IPFIX_ENTRY_IP_4(m, e, r, g) IPFIX_ENTRY(m, e, r, g, 4, 4, IPFIX_K_U32)
+#define IPFIX_ENTRY_IP_16(m, e, r, g) IPFIX_ENTRY(m, e, r, g, 16, 16, IPFIX_K_IP6)
+#define IPFIX_ENTRY_MAC_6(m, e, r, g) IPFIX_ENTRY(m, e, r, g, 6, 6, IPFIX_K_MAC)
+#define IPFIX_ENTRY_OUI_0(m, e, r, g)
+#define IPFIX_ENTRY_VAR(m, e, r, g)                                                                \
+    IPFIX_ENTRY(m, e, r, g, FB_IE_VARLEN, sizeof(fbVarfield_t), IPFIX_K_VAR)
+#define IPFIX_ENTRY_LIST(m, e, r, g)                                                               \
+    IPFIX_ENTRY(m, e, r, g, FB_IE_VARLEN, sizeof(fbBasicList_t), IPFIX_K_LIST)
+#define IPFIX_ENTRY_STR_FLD_VARLEN IPFIX_ENTRY_VAR
+#define IPFIX_ENTRY_APPID_FLD_VARLEN IPFIX_ENTRY_VAR
+#define IPFIX_ENTRY_LIST8_FLD_VARLEN IPFIX_ENTRY_LIST
+#define IPFIX_ENTRY_LIST16_FLD_VARLEN IPFIX_ENTRY_LIST
+#define IPFIX_ENTRY_LIST32_FLD_VARLEN IPFIX_ENTRY_LIST
 
-#define NFP_ENCLEN_LIST(l) FB_IE_VARLEN
-#define NFP_ENCLEN_VAR(l) FB_IE_VARLEN
-#define NFP_ENCLEN_U64(l) (l)
-#define NFP_ENCLEN_F64(l) (l)
-#define NFP_ENCLEN_IP6(l) (l)
-#define NFP_ENCLEN_U32(l) (l)
-#define NFP_ENCLEN_U16(l) (l)
-#define NFP_ENCLEN_MAC(l) (l)
-#define NFP_ENCLEN_U8(l) (l)
-#define NFP_ENCLEN_I8(l) (l)
-#define NFP_ENCLEN_PAD(l) (l)
-
-const struct ipfix_field ipfix_fields[] = {
-#define NFP_FIELD(m, t, e, l, g)                                                                   \
-    {#e, offsetof(struct ipfix_rec, m), NFP_ENCLEN_##t(l), (uint16_t)NFP_SIZE_##t(l), (g),         \
-     NFP_KIND_##t},
-#include "../templates/ie.def"
-#undef NFP_FIELD
+const struct ipfix_field ipfix_fields[IPFIX_N_RANKS] = {
+#define FLD(name, col, type, groups, get, ie, ilen, irank, v9, v9len, v9rank, ntop, plg)      \
+    IPFIX_ENTRY_##type##_##ilen(name, ie, irank, groups)
+#include "fields.def"
+#undef FLD
 };
-const size_t ipfix_n_fields = sizeof(ipfix_fields) / sizeof(ipfix_fields[0]);
+const size_t ipfix_n_fields = IPFIX_N_RANKS;
 
 const struct ipfix_ie_def ipfix_ie_defs[] = {
 #define NFP_IE(n, pen, id, type, rev, sem, units, desc)                                            \
     {#n, (pen) == NFP_PEN_NTOP, id, #type, rev, #sem, #units, desc},
-#include "../templates/ie.def"
+#include "ie.def"
 #undef NFP_IE
 };
 const size_t ipfix_n_ie_defs = sizeof(ipfix_ie_defs) / sizeof(ipfix_ie_defs[0]);
@@ -91,7 +91,7 @@ ipfix_default_order(uint16_t *order)
         for (size_t i = 0; i < ipfix_n_fields; i++) {
             const struct ipfix_field *f = &ipfix_fields[i];
             int cls = f->kind == IPFIX_K_LIST ? 2 : f->kind == IPFIX_K_VAR ? 1 : 0;
-            if (cls == pass && !(f->groups & NFP_G_INTERNAL))
+            if (cls == pass)
                 order[n++] = (uint16_t)i;
         }
     }
@@ -176,7 +176,7 @@ ipfix_model_new(uint32_t pen, char *err, size_t errlen)
         const struct ipfix_ie_def *d = &ipfix_ie_defs[i];
         int type = fb_type(d->type);
         if (type < 0) {
-            snprintf(err, errlen, "ie.def: %s: unknown type %s", d->name, d->type);
+            snprintf(err, errlen, "probe/ie.def: %s: unknown type %s", d->name, d->type);
             return NULL;
         }
         uint32_t flags = fb_semantic(d->semantics) | fb_units(d->units);
@@ -222,17 +222,65 @@ template_from(fbInfoModel_t *model, const fbInfoElementSpec_t *spec, size_t n, u
     return t;
 }
 
+/* struct ipfix_rec's internal spec into spec (2 * IPFIX_N_RANKS + 1): every field in memory
+ * order, the compiler's padding as paddingOctets (libfixbuf adds lengths to find offsets). */
+static size_t
+rec_spec(fbInfoElementSpec_t *spec)
+{
+    uint16_t by_off[IPFIX_N_RANKS];
+    size_t n = 0, at = 0;
+
+    for (size_t i = 0; i < ipfix_n_fields; i++)
+        by_off[i] = (uint16_t)i;
+    for (size_t i = 1; i < ipfix_n_fields; i++) /* insertion sort by offset, once per session */
+        for (size_t j = i;
+             j > 0 && ipfix_fields[by_off[j - 1]].offset > ipfix_fields[by_off[j]].offset; j--) {
+            uint16_t x = by_off[j];
+            by_off[j] = by_off[j - 1];
+            by_off[j - 1] = x;
+        }
+    for (size_t i = 0; i <= ipfix_n_fields; i++) {
+        size_t off = i < ipfix_n_fields ? ipfix_fields[by_off[i]].offset : sizeof(struct ipfix_rec);
+        if (off > at)
+            spec[n++] = spec_of("paddingOctets", (uint16_t)(off - at));
+        if (i == ipfix_n_fields)
+            break;
+        const struct ipfix_field *f = &ipfix_fields[by_off[i]];
+        spec[n++] = spec_of(f->element, f->len);
+        at = off + f->mem_len;
+    }
+    return n;
+}
+
+int
+ipfix_element_ids(const char *const *names, size_t n, uint32_t pen, uint32_t *pens,
+                  uint16_t *ids)
+{
+    char err[256];
+    fbInfoModel_t *model = ipfix_model_new(pen, err, sizeof(err));
+
+    if (model == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const fbInfoElement_t *ie =
+            names[i] != NULL ? fbInfoModelGetElementByName(model, names[i]) : NULL;
+        pens[i] = ie != NULL ? ie->ent : 0;
+        ids[i] = ie != NULL ? ie->num : 0;
+    }
+    fbInfoModelFree(model);
+    return 0;
+}
+
 fbTemplate_t *
 ipfix_rec_template(fbInfoModel_t *model, char *err, size_t errlen)
 {
-    fbInfoElementSpec_t spec[sizeof(ipfix_fields) / sizeof(ipfix_fields[0])];
+    fbInfoElementSpec_t spec[2 * IPFIX_N_RANKS + 1];
+    size_t n = rec_spec(spec);
     fbTemplate_t *t;
 
-    for (size_t i = 0; i < ipfix_n_fields; i++)
-        spec[i] = spec_of(ipfix_fields[i].element, ipfix_fields[i].len);
-    t = template_from(model, spec, ipfix_n_fields, 0, err, errlen);
+    t = template_from(model, spec, n, 0, err, errlen);
     if (t != NULL && fbTemplateGetIELenOfMemBuffer(t) != sizeof(struct ipfix_rec)) {
-        snprintf(err, errlen, "ie.def: libfixbuf lays struct ipfix_rec out in %u octets, not %zu",
+        snprintf(err, errlen, "ipfix: libfixbuf lays struct ipfix_rec out in %u octets, not %zu",
                  fbTemplateGetIELenOfMemBuffer(t), sizeof(struct ipfix_rec));
         fbTemplateFreeUnused(t);
         return NULL;
@@ -345,6 +393,9 @@ struct ipfix_enc {
     uint32_t groups;
     uint16_t order[sizeof(ipfix_fields) / sizeof(ipfix_fields[0])]; /* exported fields */
     size_t n_order;
+    uint16_t fill[IPFIX_N_RANKS]; /* the exported fields this run has values for */
+    size_t n_fill;
+    struct flow_layout layout;
     bool partial;
     struct exp_msg_info cur; /* what the message being filled carries */
     const fbInfoElement_t *ie_dir, *ie_ps, *ie_piat; /* basicList members */
@@ -517,7 +568,7 @@ load_template_file(struct ipfix_enc *e, const char *path, char *err, size_t errl
             goto fail;
         }
         const struct ipfix_field *f = ipfix_field_by_element(p);
-        if (f == NULL || (f->groups & NFP_G_INTERNAL)) {
+        if (f == NULL) {
             snprintf(err, errlen,
                      "%s:%u: '%s' is not an element nfprobe exports (see templates/README.md)",
                      path, lineno, p);
@@ -807,19 +858,6 @@ send_preamble(struct ipfix_enc *e, const struct exp_opt_data *od)
 
 /* ------------------------------------------------------------------ flows */
 
-static const struct flow_l7 *
-flow_l7_of(const struct ipfix_enc *e, const struct flow *f)
-{
-    return (const struct flow_l7 *)(const void *)(f->ext + e->p.l7_off);
-}
-
-static void
-set_str(fbVarfield_t *v, const char *s, size_t cap)
-{
-    v->buf = (uint8_t *)(uintptr_t)s;
-    v->len = strnlen(s, cap);
-}
-
 static void
 set_list(fbBasicList_t *bl, const fbInfoElement_t *ie, const void *data, uint16_t n,
          size_t elem)
@@ -828,145 +866,106 @@ set_list(fbBasicList_t *bl, const fbInfoElement_t *ie, const void *data, uint16_
                                  (uint8_t *)(uintptr_t)data);
 }
 
-static void
-fill_dir_stats(struct ipfix_rec *r, const struct flow *f)
+static inline uint64_t
+saturate(uint64_t v, uint64_t max)
 {
-    const struct flow_stats *st = flow_stats(f);
-    const struct flow_stats *b = &st[FLOW_BIDI], *s = &st[FLOW_S2D], *d = &st[FLOW_D2S];
-    const struct flow_dir *fb = &f->dir[FLOW_BIDI], *fs = &f->dir[FLOW_S2D],
-                          *fd = &f->dir[FLOW_D2S];
-
-    r->bi_mean_ps = b->mean_ps;
-    r->mean_ps = s->mean_ps;
-    r->rev_mean_ps = d->mean_ps;
-    r->bi_stddev_ps = feat_stddev_ps(b, fb->packets);
-    r->stddev_ps = feat_stddev_ps(s, fs->packets);
-    r->rev_stddev_ps = feat_stddev_ps(d, fd->packets);
-    r->bi_min_piat = b->min_piat;
-    r->min_piat = s->min_piat;
-    r->rev_min_piat = d->min_piat;
-    r->bi_mean_piat = b->mean_piat;
-    r->mean_piat = s->mean_piat;
-    r->rev_mean_piat = d->mean_piat;
-    r->bi_stddev_piat = feat_stddev_piat(b, fb->packets);
-    r->stddev_piat = feat_stddev_piat(s, fs->packets);
-    r->rev_stddev_piat = feat_stddev_piat(d, fd->packets);
-    r->bi_max_piat = b->max_piat;
-    r->max_piat = s->max_piat;
-    r->rev_max_piat = d->max_piat;
-    /* flag_count order: syn cwr ece urg ack psh rst fin */
-    r->syn = s->flag_count[0];
-    r->rev_syn = d->flag_count[0];
-    r->cwr = s->flag_count[1];
-    r->rev_cwr = d->flag_count[1];
-    r->ece = s->flag_count[2];
-    r->rev_ece = d->flag_count[2];
-    r->urg = s->flag_count[3];
-    r->rev_urg = d->flag_count[3];
-    r->ack = s->flag_count[4];
-    r->rev_ack = d->flag_count[4];
-    r->psh = s->flag_count[5];
-    r->rev_psh = d->flag_count[5];
-    r->rst = s->flag_count[6];
-    r->rev_rst = d->flag_count[6];
-    r->fin = s->flag_count[7];
-    r->rev_fin = d->flag_count[7];
-    r->min_ps = s->min_ps;
-    r->rev_min_ps = d->min_ps;
-    r->max_ps = s->max_ps;
-    r->rev_max_ps = d->max_ps;
+    return v > max ? max : v;
 }
 
+/* Stores catalogue field fd's value of f into its record member at m. */
 static void
-fill_l7(struct ipfix_enc *e, struct ipfix_rec *r, const struct flow_l7 *l7)
+fill_field(struct ipfix_enc *e, const struct ipfix_field *fd, const struct flow *f,
+           unsigned char *m)
 {
-    uint16_t sel = l7->app_id ? l7->app_id : l7->master_id;
+    union fld_value v;
 
-    e->app_id[0] = IPFIX_APP_ENGINE_PANA_L7_PEN;
-    e->app_id[1] = (uint8_t)(e->p.pen >> 24);
-    e->app_id[2] = (uint8_t)(e->p.pen >> 16);
-    e->app_id[3] = (uint8_t)(e->p.pen >> 8);
-    e->app_id[4] = (uint8_t)e->p.pen;
-    e->app_id[5] = (uint8_t)(sel >> 8);
-    e->app_id[6] = (uint8_t)sel;
-    r->app_id.buf = e->app_id;
-    r->app_id.len = IPFIX_APP_ID_LEN;
-    set_str(&r->app_name, l7->application_name, sizeof(l7->application_name));
-    set_str(&r->category_name, l7->category_name, sizeof(l7->category_name));
-    set_str(&r->server_name, l7->requested_server_name, sizeof(l7->requested_server_name));
-    set_str(&r->client_fp, l7->client_fingerprint, sizeof(l7->client_fingerprint));
-    set_str(&r->server_fp, l7->server_fingerprint, sizeof(l7->server_fingerprint));
-    set_str(&r->user_agent, l7->user_agent, sizeof(l7->user_agent));
-    set_str(&r->content_type, l7->content_type, sizeof(l7->content_type));
-    r->ntop_proto_name = r->app_name;
-    r->ntop_server_name = r->server_name;
-    r->ntop_user_agent = r->user_agent;
-    r->ntop_content_type = r->content_type;
-    r->ntop_ja3c = r->client_fp;
-    r->ntop_ja3s = r->server_fp;
-    r->master_id = l7->master_id;
-    r->app_proto_id = l7->app_id;
-    r->category_id = l7->category_id;
-    r->ntop_l7_proto = sel;
-    r->guessed = l7->guessed;
-    r->confidence = l7->confidence;
-    r->ntop_confidence = l7->confidence;
+    fld_get((enum fld_id)fd->fld, &e->layout, f, &v);
+    switch (fld_defs[fd->fld].type) {
+    case FLD_T_U64:
+        switch (fd->kind) {
+        case IPFIX_K_U8: {
+            uint8_t x = (uint8_t)saturate(v.u, UINT8_MAX);
+            memcpy(m, &x, 1);
+            break;
+        }
+        case IPFIX_K_U16: {
+            uint16_t x = (uint16_t)saturate(v.u, UINT16_MAX);
+            memcpy(m, &x, 2);
+            break;
+        }
+        case IPFIX_K_U32: {
+            uint32_t x = (uint32_t)saturate(v.u, UINT32_MAX);
+            memcpy(m, &x, 4);
+            break;
+        }
+        default:
+            memcpy(m, &v.u, 8);
+            break;
+        }
+        break;
+    case FLD_T_I64: {
+        int8_t x = (int8_t)v.i; /* the only signed element is 1 octet (nfsExpirationId) */
+        memcpy(m, &x, 1);
+        break;
+    }
+    case FLD_T_F64:
+        memcpy(m, &v.d, 8);
+        break;
+    case FLD_T_IP:
+        if (fd->kind == IPFIX_K_U32) { /* libfixbuf wants IPv4 addresses in host order */
+            uint32_t a;
+            memcpy(&a, v.b, 4);
+            a = ntohl(a);
+            memcpy(m, &a, 4);
+        } else {
+            memcpy(m, v.b, 16);
+        }
+        break;
+    case FLD_T_MAC:
+        memcpy(m, v.b, 6);
+        break;
+    case FLD_T_STR: {
+        fbVarfield_t *vf = (fbVarfield_t *)(void *)m;
+        vf->buf = (uint8_t *)(uintptr_t)v.s;
+        vf->len = strlen(v.s);
+        break;
+    }
+    case FLD_T_APPID: {
+        fbVarfield_t *vf = (fbVarfield_t *)(void *)m;
+        e->app_id[0] = IPFIX_APP_ENGINE_PANA_L7_PEN;
+        e->app_id[1] = (uint8_t)(e->p.pen >> 24);
+        e->app_id[2] = (uint8_t)(e->p.pen >> 16);
+        e->app_id[3] = (uint8_t)(e->p.pen >> 8);
+        e->app_id[4] = (uint8_t)e->p.pen;
+        e->app_id[5] = (uint8_t)(v.u >> 8);
+        e->app_id[6] = (uint8_t)v.u;
+        vf->buf = e->app_id;
+        vf->len = IPFIX_APP_ID_LEN;
+        break;
+    }
+    case FLD_T_LIST8:
+        set_list((fbBasicList_t *)(void *)m, e->ie_dir, v.list, f->splt_len, sizeof(uint8_t));
+        break;
+    case FLD_T_LIST16:
+        set_list((fbBasicList_t *)(void *)m, e->ie_ps, v.list, f->splt_len, sizeof(uint16_t));
+        break;
+    case FLD_T_LIST32:
+        set_list((fbBasicList_t *)(void *)m, e->ie_piat, v.list, f->splt_len, sizeof(uint32_t));
+        break;
+    case FLD_T_OUI: /* no element */
+        break;
+    }
 }
 
+/* The record of f: the exported fields (e->fill, computed at open) from the catalogue. */
 static void
 fill_rec(struct ipfix_enc *e, const struct flow *f, struct ipfix_rec *r)
 {
-    const struct flow_dir *b = &f->dir[FLOW_BIDI], *s = &f->dir[FLOW_S2D], *d = &f->dir[FLOW_D2S];
-    uint64_t dur = flow_duration(b);
-
     memset(r, 0, sizeof(*r));
-    r->flow_id = f->id;
-    r->start_ms = b->first_seen_ms;
-    r->end_ms = b->last_seen_ms;
-    r->octets = s->bytes;
-    r->packets = s->packets;
-    r->rev_octets = d->bytes;
-    r->rev_packets = d->packets;
-    r->s2d_end_ms = s->last_seen_ms;
-    r->d2s_start_ms = d->first_seen_ms;
-    r->d2s_end_ms = d->last_seen_ms;
-    r->duration_ms = dur > UINT32_MAX ? UINT32_MAX : (uint32_t)dur;
-    if (f->key.ip_version == 4) {
-        uint32_t a;
-        memcpy(&a, flow_src_ip(f), 4);
-        r->src_ip4 = ntohl(a);
-        memcpy(&a, flow_dst_ip(f), 4);
-        r->dst_ip4 = ntohl(a);
-    } else {
-        memcpy(r->src_ip6, flow_src_ip(f), 16);
-        memcpy(r->dst_ip6, flow_dst_ip(f), 16);
+    for (size_t i = 0; i < e->n_fill; i++) {
+        const struct ipfix_field *fd = &ipfix_fields[e->fill[i]];
+        fill_field(e, fd, f, (unsigned char *)r + fd->offset);
     }
-    r->src_port = flow_src_port(f);
-    r->dst_port = flow_dst_port(f);
-    r->vlan_id = f->key.vlan_id;
-    r->tcp_flags = f->tcp_flags_or[FLOW_BIDI];
-    r->s2d_tcp_flags = f->tcp_flags_or[FLOW_S2D];
-    r->d2s_tcp_flags = f->tcp_flags_or[FLOW_D2S];
-    r->ntop_client_flags = f->tcp_flags_or[FLOW_S2D];
-    r->ntop_server_flags = f->tcp_flags_or[FLOW_D2S];
-    memcpy(r->src_mac, f->src_mac, 6);
-    memcpy(r->dst_mac, f->dst_mac, 6);
-    r->protocol = f->key.protocol;
-    r->ip_version = f->key.ip_version;
-    r->end_reason = f->end_reason;
-    r->biflow_direction = 1; /* initiator: the source sent the flow's first packet */
-    r->expiration_id = f->expiration_id;
-    r->tunnel_id = f->key.tunnel_id;
-    if (e->groups & NFP_G_STATS)
-        fill_dir_stats(r, f);
-    if (e->groups & NFP_G_SPLT) {
-        uint16_t n = f->splt_len;
-        set_list(&r->splt_direction, e->ie_dir, feat_splt_dir(e->p.feat, f), n, sizeof(uint8_t));
-        set_list(&r->splt_ps, e->ie_ps, feat_splt_ps(e->p.feat, f), n, sizeof(uint16_t));
-        set_list(&r->splt_piat, e->ie_piat, feat_splt_piat(e->p.feat, f), n, sizeof(uint32_t));
-    }
-    if (e->groups & NFP_G_L7)
-        fill_l7(e, r, flow_l7_of(e, f));
 }
 
 /* ------------------------------------------------------------------ plugin elements */
@@ -1015,12 +1014,10 @@ open_extras(struct ipfix_enc *e, char *err, size_t errlen)
 static fbTemplate_t *
 extra_rec_template(struct ipfix_enc *e)
 {
-    fbInfoElementSpec_t spec[NELEM(ipfix_fields) + EXP_MAX_EXTRA];
+    fbInfoElementSpec_t spec[2 * IPFIX_N_RANKS + 1 + EXP_MAX_EXTRA];
     char err[256];
-    size_t n = 0;
+    size_t n = rec_spec(spec);
 
-    for (size_t i = 0; i < ipfix_n_fields; i++)
-        spec[n++] = spec_of(ipfix_fields[i].element, ipfix_fields[i].len);
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < e->p.n_extras; i++) {
             const struct exp_extra *x = &e->p.extras[i];
@@ -1103,24 +1100,24 @@ ipfix_open(const struct exp_enc_params *p, char *err, size_t errlen)
         snprintf(err, errlen, "ipfix: out of memory");
         goto fail;
     }
-    e->groups = (p->tunnel_id ? NFP_G_TUNNEL : 0) | (p->statistics ? NFP_G_STATS : 0) |
-                (p->splt_n > 0 ? NFP_G_SPLT : 0) | (p->l7 ? NFP_G_L7 : 0) |
-                (p->ntop_compat ? NFP_G_NTOP : 0);
-    if (p->splt_n > 0 && p->feat == NULL) {
-        snprintf(err, errlen, "ipfix: SPLT export needs the feature layout");
-        goto fail;
-    }
+    e->layout = p->layout;
+    e->groups = fld_groups(&e->layout) | (p->ntop_compat ? NFP_G_NTOP : 0);
     if (p->template_file != NULL) {
         if (load_template_file(e, p->template_file, err, errlen) != 0)
             goto fail;
     } else {
         e->n_order = ipfix_default_order(e->order);
     }
+    e->n_fill = 0;
+    for (size_t i = 0; i < e->n_order; i++) /* only what this run's flows have */
+        if (fld_enabled((enum fld_id)ipfix_fields[e->order[i]].fld,
+                        e->groups | NFP_G_V4 | NFP_G_V6))
+            e->fill[e->n_fill++] = e->order[i];
     e->ie_dir = fbInfoModelGetElementByName(e->model, "nfsPacketDirection");
     e->ie_ps = fbInfoModelGetElementByName(e->model, "nfsPacketSize");
     e->ie_piat = fbInfoModelGetElementByName(e->model, "nfsPacketPiatMilliseconds");
     collect_type_ies(e);
-    if (p->l7 && p->app_name != NULL && p->n_apps > 0) {
+    if (p->layout.l7 && p->app_name != NULL && p->n_apps > 0) {
         if ((e->apps = calloc(p->n_apps, sizeof(*e->apps))) == NULL) {
             snprintf(err, errlen, "ipfix: out of memory");
             goto fail;

@@ -2,8 +2,9 @@
  * export_ipfix.h - the IPFIX record layout and information model, for the encoder and the tools.
  *
  * Internal header: included by export_ipfix.c (the only probe file that sees libfixbuf), by
- * tools/ipfix2csv.c (the decoder, which reads records into the same struct) and by
- * the unit test. Everything here is expanded from templates/ie.def, the one list of elements.
+ * tools/ipfix2csv.c (the decoder, which reads records into the same struct), tools/mkregistry.c
+ * and the unit test. The record is expanded from the field catalogue (fields.def: the rows with
+ * an IPFIX element), our elements from probe/ie.def.
  */
 #ifndef NFPROBE_EXPORT_IPFIX_H
 #define NFPROBE_EXPORT_IPFIX_H
@@ -13,17 +14,17 @@
 #include <stdint.h>
 
 #include "export_enc.h"
+#include "fields.h"
 
-/* Field groups (ie.def): a field is exported only when all of its groups are enabled. */
+/* Field groups: the catalogue's (fields.h). */
 enum {
-    NFP_G_V4 = 1u << 0,       /* IPv4 template */
-    NFP_G_V6 = 1u << 1,       /* IPv6 template */
-    NFP_G_TUNNEL = 1u << 2,   /* decode_tunnels: the tunnel_id column exists */
-    NFP_G_STATS = 1u << 3,    /* --statistical-analysis */
-    NFP_G_SPLT = 1u << 4,     /* --splt-analysis N > 0 */
-    NFP_G_L7 = 1u << 5,       /* DPI on */
-    NFP_G_NTOP = 1u << 6,     /* --ntop-compat */
-    NFP_G_INTERNAL = 1u << 7, /* never exported (padding) */
+    NFP_G_V4 = FLD_G_V4,
+    NFP_G_V6 = FLD_G_V6,
+    NFP_G_TUNNEL = FLD_G_TUNNEL,
+    NFP_G_STATS = FLD_G_STATS,
+    NFP_G_SPLT = FLD_G_SPLT,
+    NFP_G_L7 = FLD_G_L7,
+    NFP_G_NTOP = FLD_G_NTOP,
 };
 
 #define NFP_PEN_OURS 0u      /* ie.def: the configurable --pen */
@@ -56,48 +57,46 @@ enum {
 #define IPFIX_APP_NAME_LEN 40 /* fixed lengths in the application map (nfdump wants fixed) */
 #define IPFIX_APP_DESC_LEN 64
 
-/* C types of the record members (ie.def's ctype column). */
-#define NFP_DECL_LIST(m, l) fbBasicList_t m
-#define NFP_DECL_VAR(m, l) fbVarfield_t m
-#define NFP_DECL_U64(m, l) uint64_t m
-#define NFP_DECL_F64(m, l) double m
-#define NFP_DECL_IP6(m, l) uint8_t m[16]
-#define NFP_DECL_U32(m, l) uint32_t m
-#define NFP_DECL_U16(m, l) uint16_t m
-#define NFP_DECL_MAC(m, l) uint8_t m[6]
-#define NFP_DECL_U8(m, l) uint8_t m
-#define NFP_DECL_I8(m, l) int8_t m
-#define NFP_DECL_PAD(m, l) uint8_t m[l]
-
-/* In-memory sizes, for the no-padding check. */
-#define NFP_SIZE_LIST(l) sizeof(fbBasicList_t)
-#define NFP_SIZE_VAR(l) sizeof(fbVarfield_t)
-#define NFP_SIZE_U64(l) 8
-#define NFP_SIZE_F64(l) 8
-#define NFP_SIZE_IP6(l) 16
-#define NFP_SIZE_U32(l) 4
-#define NFP_SIZE_U16(l) 2
-#define NFP_SIZE_MAC(l) 6
-#define NFP_SIZE_U8(l) 1
-#define NFP_SIZE_I8(l) 1
-#define NFP_SIZE_PAD(l) (l)
+/*
+ * The record's members, one per catalogue row with an IPFIX element, named as the row: the
+ * C type follows the row's type and IPFIX length (IPFIX_MEMBER_<type>_<length>); rows without
+ * an element (length 0) have no member. Members are in catalogue order, so the compiler pads
+ * between them: ipfix_rec_template() describes the gaps with paddingOctets.
+ */
+#define IPFIX_MEMBER_U64_0(m)
+#define IPFIX_MEMBER_U64_1(m) uint8_t m;
+#define IPFIX_MEMBER_U64_2(m) uint16_t m;
+#define IPFIX_MEMBER_U64_4(m) uint32_t m;
+#define IPFIX_MEMBER_U64_8(m) uint64_t m;
+#define IPFIX_MEMBER_I64_1(m) int8_t m;
+#define IPFIX_MEMBER_F64_0(m)
+#define IPFIX_MEMBER_F64_8(m) double m;
+#define IPFIX_MEMBER_IP_4(m) uint32_t m; /* host order */
+#define IPFIX_MEMBER_IP_16(m) uint8_t m[16];
+#define IPFIX_MEMBER_MAC_6(m) uint8_t m[6];
+#define IPFIX_MEMBER_OUI_0(m)
+#define IPFIX_MEMBER_STR_FLD_VARLEN(m) fbVarfield_t m;
+#define IPFIX_MEMBER_APPID_FLD_VARLEN(m) fbVarfield_t m;
+#define IPFIX_MEMBER_LIST8_FLD_VARLEN(m) fbBasicList_t m;
+#define IPFIX_MEMBER_LIST16_FLD_VARLEN(m) fbBasicList_t m;
+#define IPFIX_MEMBER_LIST32_FLD_VARLEN(m) fbBasicList_t m;
 
 /* One flow as libfixbuf reads it (internal template IPFIX_TID_REC). */
 struct ipfix_rec {
-#define NFP_FIELD(m, t, e, l, g) NFP_DECL_##t(m, l);
-#include "../templates/ie.def"
-#undef NFP_FIELD
+#define FLD(name, col, type, groups, get, ie, ilen, irank, v9, v9len, v9rank, ntop, plg)      \
+    IPFIX_MEMBER_##type##_##ilen(name)
+#include "fields.def"
+#undef FLD
 };
 
-/* No member may be preceded by padding: libfixbuf computes offsets by adding lengths. */
+/* Rows with an IPFIX element: their ranks are 0 .. IPFIX_N_RANKS - 1 (test_fields checks). */
 enum {
-    IPFIX_REC_SIZE = 0
-#define NFP_FIELD(m, t, e, l, g) +NFP_SIZE_##t(l)
-#include "../templates/ie.def"
-#undef NFP_FIELD
+    IPFIX_N_RANKS = 0
+#define FLD(name, col, type, groups, get, ie, ilen, irank, v9, v9len, v9rank, ntop, plg)      \
+    +((irank) >= 0)
+#include "fields.def"
+#undef FLD
 };
-_Static_assert(sizeof(struct ipfix_rec) == IPFIX_REC_SIZE,
-               "ie.def: reorder the fields (widest first) or fix the final padding");
 
 /* What kind of value a field holds, for code that walks the fields. */
 enum ipfix_kind {
@@ -111,10 +110,9 @@ enum ipfix_kind {
     IPFIX_K_MAC,
     IPFIX_K_U8,
     IPFIX_K_I8,
-    IPFIX_K_PAD
 };
 
-/* One record field: ie.def's NFP_FIELD line, with its offset in struct ipfix_rec. */
+/* One record field: a catalogue row with an IPFIX element, with its offset in struct ipfix_rec. */
 struct ipfix_field {
     const char *element; /* IPFIX name, as in libfixbuf's model */
     size_t offset;
@@ -122,12 +120,15 @@ struct ipfix_field {
     uint16_t mem_len;    /* length in struct ipfix_rec */
     uint32_t groups;
     enum ipfix_kind kind;
+    uint16_t fld;        /* enum fld_id */
 };
+
+/* The record fields by rank (fields.def's ipfix_rank): ipfix_n_fields == IPFIX_N_RANKS. */
 
 extern const struct ipfix_field ipfix_fields[];
 extern const size_t ipfix_n_fields;
 
-/* One enterprise element of ie.def (NFP_IE). */
+/* One enterprise element of probe/ie.def (NFP_IE). */
 struct ipfix_ie_def {
     const char *name;
     int ntop;             /* PEN 35632 instead of ours */
@@ -149,14 +150,14 @@ extern const size_t ipfix_n_ie_defs;
 fbInfoModel_t *ipfix_model_new(uint32_t pen, char *err, size_t errlen);
 
 /*
- * The internal template of struct ipfix_rec (every field, padding included), checked against
- * sizeof(struct ipfix_rec). Returns NULL with err on failure.
+ * The internal template of struct ipfix_rec: every field in memory order, the gaps between
+ * them as paddingOctets, checked against sizeof(struct ipfix_rec). Returns NULL with err.
  */
 fbTemplate_t *ipfix_rec_template(fbInfoModel_t *model, char *err, size_t errlen);
 
 /*
  * The default template: every exported field (indices into ipfix_fields), fixed-length ones
- * first, then strings, then lists, each in ie.def order. order holds ipfix_n_fields entries.
+ * first, then strings, then lists, each by rank. order holds ipfix_n_fields entries.
  * Returns the count.
  */
 size_t ipfix_default_order(uint16_t *order);

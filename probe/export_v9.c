@@ -63,7 +63,6 @@ struct nf9_app {
 
 struct nf9_ctx {
     struct nf9_config cfg;
-    struct flow_layout layout; /* where the flows' extensions are (SPLT is not in v9) */
     struct nf9_template tmpl_v4, tmpl_v6, opt_stats, opt_sampling, opt_apps;
     uint64_t boot_ms;
     bool boot_set;
@@ -255,7 +254,7 @@ build_options_templates(struct nf9_ctx *x, uint16_t base)
 
     t = &x->opt_apps;
     memset(t, 0, sizeof(*t));
-    if (c->l7 && x->n_apps > 0) {
+    if (c->layout.l7 && x->n_apps > 0) {
         t->id = (uint16_t)(base + 3);
         /* nfdump 1.7.1 ignores the scope and matches 95 as an ordinary field: any scope does */
         add(t, SCOPE_SYSTEM, 4, S_SCOPE_SYSTEM, 0);
@@ -389,10 +388,10 @@ nf9_new(const struct nf9_config *c, char *err, size_t errlen)
 
     /* The configuration picks the ids, so a restart with other fields never reuses an id
      * that a collector still holds with the old layout. */
-    unsigned variant = (x->cfg.statistics ? 1u : 0u) | (x->cfg.tunnel_id ? 2u : 0u) |
-                       (x->cfg.l7 ? 4u : 0u);
+    const struct flow_layout *L = &x->cfg.layout;
+    unsigned variant = (L->statistics ? 1u : 0u) | (L->tunnel_id ? 2u : 0u) | (L->l7 ? 4u : 0u);
     uint16_t base = (uint16_t)(x->cfg.template_id_base + 8 * variant);
-    if (x->cfg.l7 && x->cfg.app_name != NULL && x->cfg.n_apps > 0) {
+    if (L->l7 && x->cfg.app_name != NULL && x->cfg.n_apps > 0) {
         if ((x->apps = calloc(x->cfg.n_apps, sizeof(*x->apps))) == NULL) {
             snprintf(err, errlen, "netflow v9: out of memory");
             goto fail;
@@ -407,14 +406,9 @@ nf9_new(const struct nf9_config *c, char *err, size_t errlen)
     }
     x->cfg.app_name = NULL; /* read once: the map is ours now */
     x->cfg.app_ctx = NULL;
-    x->layout = (struct flow_layout){
-        .tunnel_id = x->cfg.tunnel_id,
-        .statistics = x->cfg.statistics,
-        .l7 = x->cfg.l7,
-        .l7_off = x->cfg.l7_off,
-    };
-    build_data_template(&x->tmpl_v4, base, 4, &x->cfg, &x->layout);
-    build_data_template(&x->tmpl_v6, (uint16_t)(base + 1), 6, &x->cfg, &x->layout);
+    x->cfg.layout.splt_n = 0; /* v9 has no lists: SPLT is not read */
+    build_data_template(&x->tmpl_v4, base, 4, &x->cfg, &x->cfg.layout);
+    build_data_template(&x->tmpl_v6, (uint16_t)(base + 1), 6, &x->cfg, &x->cfg.layout);
     build_options_templates(x, base);
     if (x->tmpl_v6.n_fields > NF9_MAX_FIELDS) {
         snprintf(err, errlen, "netflow v9: %u fields exceed the template limit %u",
@@ -539,7 +533,7 @@ put_field(const struct nf9_ctx *x, enum fld_id id, const struct flow *f, uint8_t
 {
     union fld_value v;
 
-    fld_get(id, &x->layout, f, &v);
+    fld_get(id, &x->cfg.layout, f, &v);
     switch (fld_defs[id].type) {
     case FLD_T_U64:
         put_uint(p, v.u, len);
@@ -986,10 +980,7 @@ enc_open(const struct exp_enc_params *p, char *err, size_t errlen)
     c.refresh_ms = 0; /* export.c's timer calls refresh() */
     if (p->refresh_packets != 0)
         c.refresh_packets = p->refresh_packets;
-    c.statistics = p->statistics;
-    c.tunnel_id = p->tunnel_id;
-    c.l7 = p->l7;
-    c.l7_off = p->l7_off;
+    c.layout = p->layout;
     c.app_name = p->app_name;
     c.app_ctx = p->app_ctx;
     c.n_apps = p->n_apps;

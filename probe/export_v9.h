@@ -126,10 +126,8 @@ struct nf9_config {
     uint32_t refresh_ms;        /* templates, options and map again every this long (0 never) */
     uint32_t refresh_packets;   /* templates and options also every this many packets (0 never) */
     uint16_t template_id_base;  /* 256..NF9_MAX_TEMPLATE_ID_BASE; 0 = 256 */
-    bool statistics;            /* --statistical-analysis fields */
-    bool tunnel_id;             /* decode_tunnels: the tunnel_id field */
-    bool l7;                    /* DPI on: struct flow_l7 at f->ext + l7_off */
-    size_t l7_off;
+    struct flow_layout layout;  /* what the flows carry and where (mtr_layout): statistics,
+                                 * tunnel_id and L7 fields when on (SPLT is not in v9) */
     uint32_t pen;               /* enterprise number inside applicationId */
     uint32_t sampling_interval; /* 1-in-N packet sampling, 0 = not sampled (no options) */
     uint8_t sampling_algorithm; /* 1 deterministic, 2 random (RFC 3954 field 35) */

@@ -55,15 +55,35 @@ fld_by_ipfix(const char *element)
     return -1;
 }
 
-int
-fld_by_plugin_id(uint32_t plugin_id)
+const uint16_t fld_plugin_index[FLD_PLUGIN_ID_MAX + FLD_COUNT] = {
+#define FLD(name, col, type, groups, get, ie, ilen, irank, v9, v9len, v9rank, ntop, plg)      \
+    [(plg) != FLD_NO_PLUGIN_ID ? (plg) : FLD_PLUGIN_ID_MAX + FLD_##name] = FLD_##name + 1,
+#include "fields.def"
+#undef FLD
+};
+
+void
+fld_list(FILE *out, const uint32_t *ipfix_pens, const uint16_t *ipfix_ids)
 {
-    if (plugin_id == FLD_NO_PLUGIN_ID)
-        return -1;
-    for (size_t i = 0; i < FLD_COUNT; i++)
-        if (fld_defs[i].plugin_id == plugin_id)
-            return (int)i;
-    return -1;
+    char g[64];
+
+    fprintf(out, "%-28s %-28s %-36s %6s %6s %6s %6s  %s\n", "field", "column", "ipfix element",
+            "pen", "id", "v9", "ntop", "enabled by");
+    for (size_t i = 0; i < FLD_COUNT; i++) {
+        const struct fld_def *d = &fld_defs[i];
+        char pen[16] = "-", id[16] = "-", v9[16] = "-", ntop[16] = "-";
+        if (d->ipfix != NULL && ipfix_pens != NULL && ipfix_ids != NULL) {
+            snprintf(pen, sizeof(pen), "%u", (unsigned)ipfix_pens[i]);
+            snprintf(id, sizeof(id), "%u", (unsigned)ipfix_ids[i]);
+        }
+        if (d->v9_id != 0)
+            snprintf(v9, sizeof(v9), "%u", (unsigned)d->v9_id);
+        if (d->ntop_id != 0)
+            snprintf(ntop, sizeof(ntop), "%u", (unsigned)d->ntop_id);
+        fprintf(out, "%-28s %-28s %-36s %6s %6s %6s %6s  %s\n", d->name,
+                d->column != NULL ? d->column : "-", d->ipfix != NULL ? d->ipfix : "-", pen, id,
+                v9, ntop, fld_groups_text(d->groups, g, sizeof(g)));
+    }
 }
 
 const char *

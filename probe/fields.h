@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "features.h"
 #include "flow.h"
@@ -157,8 +158,26 @@ int fld_by_column(const char *name, size_t n);
 /* The field whose IPFIX element is `element`, or -1. */
 int fld_by_ipfix(const char *element);
 
-/* The field whose plugin API id is `plugin_id`, or -1. */
-int fld_by_plugin_id(uint32_t plugin_id);
+/* Plugin API ids are below FLD_PLUGIN_ID_MAX (include/nfprobe/plugin.h). */
+#define FLD_PLUGIN_ID_MAX 128u
+/* FLD_<id> + 1 by plugin id (0: none); rows without a plugin id fill the slots after the ids. */
+extern const uint16_t fld_plugin_index[FLD_PLUGIN_ID_MAX + FLD_COUNT];
+
+/* The field whose plugin API id is `plugin_id`, or -1: one table read (per plugin call). */
+static inline int
+fld_by_plugin_id(uint32_t plugin_id)
+{
+    if (plugin_id == FLD_NO_PLUGIN_ID || plugin_id >= FLD_PLUGIN_ID_MAX)
+        return -1;
+    return (int)fld_plugin_index[plugin_id] - 1;
+}
+
+/*
+ * Writes the catalogue as the table users read to write --ipfix-template files: name, NFStream
+ * column, IPFIX element with its PEN and id, v9 id, ntop id, what enables it. ipfix_pens/ids
+ * are per row (FLD_COUNT entries, ipfix_element_ids() of the rows' elements), or NULL.
+ */
+void fld_list(FILE *out, const uint32_t *ipfix_pens, const uint16_t *ipfix_ids);
 
 /* A group set as text ("stats+l7", "always"), for --list-fields; buf >= 64 octets. */
 const char *fld_groups_text(uint32_t groups, char *buf, size_t len);

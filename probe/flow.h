@@ -32,9 +32,9 @@ _Static_assert(sizeof(struct flow_key) == 44, "flow_key must stay packed and mem
 
 /* NFStream's expiration_id values. */
 enum flow_expiration {
-    FLOW_EXP_IDLE = 0,    /* idle timeout, or end of input (NFStream cannot tell them apart) */
-    FLOW_EXP_ACTIVE = 1,  /* active timeout */
-    FLOW_EXP_CUSTOM = -1, /* a plugin ended the flow */
+    FLOW_EXPIRY_IDLE = 0,    /* idle timeout, or end of input (NFStream cannot tell them apart) */
+    FLOW_EXPIRY_ACTIVE = 1,  /* active timeout */
+    FLOW_EXPIRY_CUSTOM = -1, /* a plugin ended the flow */
 };
 
 /* Why a flow ended, IPFIX flowEndReason (IE 136) values. */
@@ -94,8 +94,8 @@ struct flow {
     uint32_t hash;
     uint32_t order_prev; /* creation-order list links (pool indices), owned by the table */
     uint32_t order_next;
-    uint32_t aux;        /* owned by the expiry policy (e.g. timer-wheel links) */
-    uint32_t aux2;
+    uint32_t lru_prev;   /* the meter's recency list (timely expiry): older, newer flow */
+    uint32_t lru_next;
     struct flow_dir dir[3];
     uint16_t splt_len;   /* SPLT entries recorded so far (<= configured N) */
     uint8_t src_is_hi;   /* the first packet's source is key.hi_* */
@@ -160,8 +160,10 @@ struct flow_layout {
     bool statistics;   /* struct flow_stats[3] at ext[0] (flow_stats()) */
     uint16_t splt_n;   /* SPLT arrays of splt_n entries at splt_off, when > 0 */
     bool l7;           /* struct flow_l7 at l7_off (DPI on) */
+    bool plugins;      /* the plugins' block at plugin_off */
     size_t splt_off;
     size_t l7_off;
+    size_t plugin_off;
 };
 
 /* The L7 labels of f; valid only when L->l7. */
@@ -169,6 +171,13 @@ static inline const struct flow_l7 *
 flow_l7(const struct flow_layout *L, const struct flow *f)
 {
     return (const struct flow_l7 *)(const void *)(f->ext + L->l7_off);
+}
+
+/* The plugins' per-flow block of f (plugin.c lays it out); valid only when L->plugins. */
+static inline unsigned char *
+flow_plugin_block(const struct flow_layout *L, struct flow *f)
+{
+    return f->ext + L->plugin_off;
 }
 
 /* The SPLT arrays of f (L->splt_n entries each, f->splt_len of them recorded). */

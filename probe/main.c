@@ -28,6 +28,8 @@
 #include "decode.h"
 #include "dpi.h"
 #include "export.h"
+#include "export_enc.h"
+#include "fields.h"
 #include "log.h"
 #include "metrics.h"
 #include "ndpi_ids.h"
@@ -174,6 +176,7 @@ usage(FILE *out)
             "      --csv PATH             NFStream to_csv() format ('-' = stdout)\n"
             "      --json PATH            JSON lines, same keys and values ('-' = stdout)\n"
             "      --anonymize COL,...    keyed BLAKE2b-512 of these columns (NFStream's)\n"
+            "      --anonymize-key FILE   its key (32-64 octets): the same digests every run\n"
             "      --plugin PATH[:K=V,...] load a plugin: udps.* columns and elements\n"
             "                             (repeatable, see nfprobe/plugin.h)\n"
             "export:\n"
@@ -189,6 +192,7 @@ usage(FILE *out)
             "                             (20000)\n"
             "      --ipfix-template FILE  which fields to export (default: all)\n"
             "      --ntop-compat          add ntop's elements (PEN 35632)\n"
+            "      --list-fields          the fields, their columns and IPFIX/v9/ntop ids\n"
             "      --tls-ca FILE          CA the TLS collector's certificate must chain to\n"
             "      --tls-cert FILE        our client certificate (mutual authentication)\n"
             "      --tls-key FILE         its private key\n"
@@ -347,6 +351,7 @@ static const struct option longopts[] = {
     {"csv", required_argument, NULL, 0},
     {"json", required_argument, NULL, 0},
     {"anonymize", required_argument, NULL, 0},
+    {"anonymize-key", required_argument, NULL, 0},
     {"collector-mode", required_argument, NULL, 0},
     {"observation-domain", required_argument, NULL, 0},
     {"pen", required_argument, NULL, 0},
@@ -375,9 +380,25 @@ static const struct option longopts[] = {
     {"log-level", required_argument, NULL, 0},
     {"daemon", no_argument, NULL, 0},
     {"plugin", required_argument, NULL, 0},
+    {"list-fields", no_argument, NULL, 0},
     {NULL, 0, NULL, 0},
 };
 #define SHORTOPTS "C:nr:i:c:vhV"
+
+/* --list-fields: the field catalogue with the IPFIX ids under --pen (given before it). */
+static int
+list_fields(uint32_t pen)
+{
+    const char *names[FLD_COUNT];
+    uint32_t pens[FLD_COUNT];
+    uint16_t ids[FLD_COUNT];
+
+    for (size_t i = 0; i < FLD_COUNT; i++)
+        names[i] = fld_defs[i].ipfix;
+    bool ok = ipfix_element_ids(names, FLD_COUNT, pen, pens, ids) == 0;
+    fld_list(stdout, ok ? pens : NULL, ok ? ids : NULL);
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_OUTPUT_ERROR;
+}
 
 /*
  * Builds a configuration: defaults, then the -C file, then the command line (which overrides
@@ -407,6 +428,8 @@ build_config(struct prb_config *c, int argc, char **argv, const char **config_fi
         switch (opt) {
         case 0:
             key = longopts[idx].name;
+            if (strcmp(key, "list-fields") == 0)
+                return list_fields(c->pen);
             break;
         case 'C':
             continue;
@@ -702,12 +725,7 @@ open_exporter(struct app *a, char *err, size_t errlen)
             .tls_ca = a->cfg.tls_ca,
             .tls_cert = a->cfg.tls_cert,
             .tls_key = a->cfg.tls_key,
-            .tunnel_id = a->cfg.decode_tunnels,
-            .statistics = a->cfg.statistical_analysis,
-            .splt_n = a->cfg.splt_analysis,
-            .feat = wrk_features(w0),
-            .l7 = wrk_has_l7(w0),
-            .l7_off = wrk_l7_offset(w0),
+            .layout = *wrk_layout(w0),
             .app_name = wrk_dpi(w0) != NULL ? app_name : NULL,
             .app_ctx = wrk_dpi(w0),
             .n_apps = wrk_dpi(w0) != NULL ? dpi_num_protocols(wrk_dpi(w0)) : 0,
@@ -765,13 +783,6 @@ static int
 bind_zmq(struct app *a, char *err, size_t errlen)
 {
     struct worker *w0 = a->workers[0];
-    struct flow_layout L = {
-        .tunnel_id = a->cfg.decode_tunnels,
-        .statistics = a->cfg.statistical_analysis,
-        .splt_n = a->cfg.splt_analysis,
-        .l7 = wrk_has_l7(w0),
-        .l7_off = wrk_l7_offset(w0),
-    };
     if (a->cfg.zmq_ndpi_ids != NULL && wrk_dpi(w0) != NULL) {
         char e[400];
         a->ndpi_ids = nid_load(a->cfg.zmq_ndpi_ids, app_name, wrk_dpi(w0),
@@ -784,7 +795,7 @@ bind_zmq(struct app *a, char *err, size_t errlen)
                           "lacks (sent without L7_PROTO)", nid_n_moved(a->ndpi_ids),
                 nid_n_missing(a->ndpi_ids));
     }
-    zsink_bind(a->zmq, &L, wrk_sink_ext_offset(w0), a->ndpi_ids);
+    zsink_bind(a->zmq, wrk_layout(w0), wrk_sink_ext_offset(w0), a->ndpi_ids);
     return 0;
 }
 
@@ -924,14 +935,10 @@ main(int argc, char **argv)
 
     struct worker *w0 = a->workers[0];
     struct out_config oc = {
-        .tunnel_id = a->cfg.decode_tunnels,
-        .statistics = a->cfg.statistical_analysis,
-        .splt_n = a->cfg.splt_analysis,
-        .l7 = wrk_has_l7(w0),
-        .l7_off = wrk_l7_offset(w0),
-        .feat = wrk_features(w0),
+        .layout = *wrk_layout(w0),
         .extra = a->extra, /* plugin */
         .n_extra = a->plugins != NULL ? plg_out_extras(a->plugins, a->extra, OUT_MAX_EXTRA) : 0,
+        .anonymize_key = a->cfg.anonymize_key,
     };
     /* With no output chosen, the flows are printed as CSV. */
     if (a->cfg.csv_path == NULL && a->cfg.json_path == NULL)

@@ -17,9 +17,10 @@
 
 struct meter {
     struct mtr_config cfg;
-    uint32_t lru_head; /* MTR_EXPIRY_TIMELY: least recently seen first, links in f->aux/aux2 */
+    uint32_t lru_head; /* MTR_EXPIRY_TIMELY: least recently seen first (f->lru_prev/lru_next) */
     uint32_t lru_tail;
     struct feat_config feat;
+    struct flow_layout layout;
     struct ft_table *tab;
     mtr_emit_fn emit;
     void *emit_ctx;
@@ -62,6 +63,21 @@ mtr_new(const struct mtr_config *c, const struct mtr_ext *exts, size_t n_ext, mt
         off += exts[i].ext_size;
     }
     mt->n_ext = n_ext;
+    mt->layout = (struct flow_layout){
+        .tunnel_id = c->tunnel_id,
+        .statistics = c->statistics,
+        .splt_n = c->splt_n,
+        .splt_off = mt->feat.splt_off,
+    };
+    for (size_t i = 0; i < n_ext; i++) {
+        if (exts[i].kind == MTR_EXT_L7) {
+            mt->layout.l7 = true;
+            mt->layout.l7_off = mt->ext[i].ext_off;
+        } else if (exts[i].kind == MTR_EXT_PLUGINS) {
+            mt->layout.plugins = true;
+            mt->layout.plugin_off = mt->ext[i].ext_off;
+        }
+    }
     mt->tab = ft_new(c->max_flows, sizeof(struct flow) + off, c->seed, err, errlen);
     if (mt->tab == NULL) {
         free(mt);
@@ -106,28 +122,28 @@ make_key(const struct pkt_meta *m, struct flow_key *k)
     return src_hi;
 }
 
-/* LRU list of the timely policy: aux = previous (older), aux2 = next (newer). */
+/* LRU list of the timely policy: lru_prev = older, lru_next = newer. */
 static void
 lru_unlink(struct meter *mt, struct flow *f)
 {
-    if (f->aux != FT_NONE)
-        ft_at(mt->tab, f->aux)->aux2 = f->aux2;
+    if (f->lru_prev != FT_NONE)
+        ft_at(mt->tab, f->lru_prev)->lru_next = f->lru_next;
     else
-        mt->lru_head = f->aux2;
-    if (f->aux2 != FT_NONE)
-        ft_at(mt->tab, f->aux2)->aux = f->aux;
+        mt->lru_head = f->lru_next;
+    if (f->lru_next != FT_NONE)
+        ft_at(mt->tab, f->lru_next)->lru_prev = f->lru_prev;
     else
-        mt->lru_tail = f->aux;
+        mt->lru_tail = f->lru_prev;
 }
 
 static void
 lru_append(struct meter *mt, struct flow *f)
 {
     uint32_t idx = ft_index(mt->tab, f);
-    f->aux = mt->lru_tail;
-    f->aux2 = FT_NONE;
+    f->lru_prev = mt->lru_tail;
+    f->lru_next = FT_NONE;
     if (mt->lru_tail != FT_NONE)
-        ft_at(mt->tab, mt->lru_tail)->aux2 = idx;
+        ft_at(mt->tab, mt->lru_tail)->lru_next = idx;
     else
         mt->lru_head = idx;
     mt->lru_tail = idx;
@@ -160,7 +176,7 @@ emit_flow(struct meter *mt, struct flow *f, int8_t expiration_id, uint8_t end_re
         mt->st.flows_evicted++;
         break;
     default:
-        if (expiration_id == FLOW_EXP_CUSTOM)
+        if (expiration_id == FLOW_EXPIRY_CUSTOM)
             mt->st.flows_custom++;
         else
             mt->st.flows_flushed++;
@@ -178,7 +194,7 @@ emit_flow(struct meter *mt, struct flow *f, int8_t expiration_id, uint8_t end_re
 static int
 custom_end(const struct flow *f)
 {
-    return f->expiration_id == FLOW_EXP_CUSTOM;
+    return f->expiration_id == FLOW_EXPIRY_CUSTOM;
 }
 
 static void
@@ -191,7 +207,7 @@ create_flow(struct meter *mt, const struct flow_key *k, uint32_t hash, int src_h
          * active one under the timely policy, the oldest (NFStream's cache head) otherwise. */
         struct flow *victim = mt->cfg.expiry == MTR_EXPIRY_TIMELY ? ft_at(mt->tab, mt->lru_head)
                                                                   : ft_oldest(mt->tab);
-        emit_flow(mt, victim, FLOW_EXP_IDLE, FLOW_END_RESOURCES);
+        emit_flow(mt, victim, FLOW_EXPIRY_IDLE, FLOW_END_RESOURCES);
         f = ft_insert(mt->tab, k, hash);
     }
     mt->st.flows_created++;
@@ -209,7 +225,7 @@ create_flow(struct meter *mt, const struct flow_key *k, uint32_t hash, int src_h
         if (mt->ext[i].on_init != NULL)
             mt->ext[i].on_init(mt->ext[i].ctx, f, ext_state(mt, i, f), m);
     if (custom_end(f))
-        emit_flow(mt, f, FLOW_EXP_CUSTOM, FLOW_END_FORCED);
+        emit_flow(mt, f, FLOW_EXPIRY_CUSTOM, FLOW_END_FORCED);
 }
 
 /* NFStream meter_scan(): expire idle flows from the oldest on, stop at the first live one. */
@@ -223,7 +239,7 @@ idle_scan(struct meter *mt)
         /* tick - idle >= last_seen, without unsigned underflow */
         if (f == NULL || mt->tick < idle || mt->tick - idle < f->dir[FLOW_BIDI].last_seen_ms)
             return;
-        emit_flow(mt, f, FLOW_EXP_IDLE, FLOW_END_IDLE);
+        emit_flow(mt, f, FLOW_EXPIRY_IDLE, FLOW_END_IDLE);
     }
 }
 
@@ -253,10 +269,10 @@ mtr_packet(struct meter *mt, struct pkt_meta *m)
     if (f == NULL) {
         create_flow(mt, &k, hash, src_hi, m);
     } else if (m->time_ms - f->dir[FLOW_BIDI].last_seen_ms >= mt->cfg.idle_ms) {
-        emit_flow(mt, f, FLOW_EXP_IDLE, FLOW_END_IDLE);
+        emit_flow(mt, f, FLOW_EXPIRY_IDLE, FLOW_END_IDLE);
         create_flow(mt, &k, hash, src_hi, m);
     } else if (m->time_ms - f->dir[FLOW_BIDI].first_seen_ms >= mt->cfg.active_ms) {
-        emit_flow(mt, f, FLOW_EXP_ACTIVE, FLOW_END_ACTIVE);
+        emit_flow(mt, f, FLOW_EXPIRY_ACTIVE, FLOW_END_ACTIVE);
         create_flow(mt, &k, hash, src_hi, m);
     } else {
         feat_update(&mt->feat, f, m);
@@ -268,7 +284,7 @@ mtr_packet(struct meter *mt, struct pkt_meta *m)
             if (mt->ext[i].on_update != NULL)
                 mt->ext[i].on_update(mt->ext[i].ctx, f, ext_state(mt, i, f), m);
         if (custom_end(f))
-            emit_flow(mt, f, FLOW_EXP_CUSTOM, FLOW_END_FORCED);
+            emit_flow(mt, f, FLOW_EXPIRY_CUSTOM, FLOW_END_FORCED);
     }
     if (go_scan && mt->cfg.expiry == MTR_EXPIRY_NFSTREAM)
         idle_scan(mt);
@@ -293,7 +309,7 @@ mtr_tick(struct meter *mt, uint64_t now_ms, unsigned budget)
         struct flow *f = ft_oldest(mt->tab);
         if (f == NULL || elapsed(now_ms, f->dir[FLOW_BIDI].first_seen_ms) < mt->cfg.active_ms)
             break;
-        emit_flow(mt, f, FLOW_EXP_ACTIVE, FLOW_END_ACTIVE);
+        emit_flow(mt, f, FLOW_EXPIRY_ACTIVE, FLOW_END_ACTIVE);
         budget--;
     }
     /* LRU order is last_seen order: idle timeouts are due from the least recent on. */
@@ -301,7 +317,7 @@ mtr_tick(struct meter *mt, uint64_t now_ms, unsigned budget)
         struct flow *f = ft_at(mt->tab, mt->lru_head);
         if (elapsed(now_ms, f->dir[FLOW_BIDI].last_seen_ms) < mt->cfg.idle_ms)
             break;
-        emit_flow(mt, f, FLOW_EXP_IDLE, FLOW_END_IDLE);
+        emit_flow(mt, f, FLOW_EXPIRY_IDLE, FLOW_END_IDLE);
         budget--;
     }
 }
@@ -345,7 +361,7 @@ mtr_flush(struct meter *mt)
             __builtin_prefetch(ahead);
             ahead = ft_next(mt->tab, ahead);
         }
-        emit_flow(mt, f, FLOW_EXP_IDLE, FLOW_END_FORCED);
+        emit_flow(mt, f, FLOW_EXPIRY_IDLE, FLOW_END_FORCED);
     }
 }
 
@@ -359,7 +375,7 @@ void
 mtr_end_flow(struct meter *mt, struct flow *f)
 {
     (void)mt;
-    f->expiration_id = FLOW_EXP_CUSTOM;
+    f->expiration_id = FLOW_EXPIRY_CUSTOM;
 }
 
 void
@@ -373,6 +389,12 @@ size_t
 mtr_ext_offset(const struct meter *mt, size_t i)
 {
     return mt->ext[i].ext_off;
+}
+
+const struct flow_layout *
+mtr_layout(const struct meter *mt)
+{
+    return &mt->layout;
 }
 
 const struct feat_config *

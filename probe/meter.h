@@ -32,7 +32,15 @@ typedef void (*mtr_emit_fn)(void *ctx, const struct flow *f);
  * once before a flow is emitted. Any of the callbacks may be NULL. ext_size bytes of per-flow
  * state are reserved in struct flow's ext[] at ext_off (filled in by mtr_new()).
  */
+/* What an extension's state is, for the flow layout (mtr_layout). */
+enum mtr_ext_kind {
+    MTR_EXT_OTHER = 0,
+    MTR_EXT_L7,      /* its state begins with struct flow_l7 (dpi.c) */
+    MTR_EXT_PLUGINS, /* the plugins' block (plugin.c) */
+};
+
 struct mtr_ext {
+    enum mtr_ext_kind kind;
     void *ctx;
     size_t ext_size;
     size_t ext_off;
@@ -58,6 +66,7 @@ struct mtr_config {
     uint32_t max_flows;      /* table size; when full the oldest flow is evicted */
     uint64_t max_nflows;     /* stop after this many flows were emitted (0 = no limit) */
     uint64_t seed;           /* hash seed */
+    bool tunnel_id;          /* decode_tunnels: flows report their tunnel (the layout says) */
 };
 
 /* Meter counters; a snapshot is taken with mtr_stats(). */
@@ -120,6 +129,12 @@ void mtr_stats(const struct meter *mt, struct mtr_stats *out);
 
 /* Offset in struct flow's ext[] of the state of extension i (as passed to mtr_new()). */
 size_t mtr_ext_offset(const struct meter *mt, size_t i);
+
+/*
+ * Where the extensions of this meter's flows are (statistics, SPLT, L7, plugins): computed once
+ * in mtr_new(), the one layout every reader of a flow uses (flow.h accessors).
+ */
+const struct flow_layout *mtr_layout(const struct meter *mt);
 
 /* Feature layout (for readers of SPLT arrays), flow slot size, and per-flow bytes in use. */
 const struct feat_config *mtr_features(const struct meter *mt);

@@ -25,6 +25,7 @@
 #define OUT_BUF_SIZE (1u << 20)
 #define OUT_MAX_COLS 256
 #define OUT_BLAKE2B_LEN 64
+#define OUT_KEY_MIN 32 /* --anonymize-key: 256 bits at least */
 
 enum row_mode { ROW_HEADER, ROW_CSV, ROW_JSON };
 
@@ -39,6 +40,7 @@ struct out_writer {
     unsigned col;
     bool anon[OUT_MAX_COLS];
     unsigned char key[OUT_BLAKE2B_LEN];
+    size_t key_len;
     EVP_MAC *mac;
     const struct flow *f;
     struct flow_layout layout;
@@ -242,7 +244,7 @@ put_anonymized(struct out_writer *w, const char *text, size_t n)
                            OSSL_PARAM_construct_end()};
     EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(w->mac);
 
-    if (ctx == NULL || !EVP_MAC_init(ctx, w->key, sizeof(w->key), params) ||
+    if (ctx == NULL || !EVP_MAC_init(ctx, w->key, w->key_len, params) ||
         !EVP_MAC_update(ctx, (const unsigned char *)text, n) ||
         !EVP_MAC_final(ctx, md, &mdlen, sizeof(md)) || mdlen != sizeof(md)) {
         /* Never leak the clear value: write an empty digest and report the failure. */
@@ -368,7 +370,7 @@ put_list(struct out_writer *w, const char *name, const void *arr, int kind)
     /* 65535 entries of at most 10 digits + ", " each fit in 12 bytes per entry. */
     static __thread char *lbuf;
     static __thread size_t lcap;
-    size_t need = (size_t)w->cfg.splt_n * 12 + 4;
+    size_t need = (size_t)w->layout.splt_n * 12 + 4;
 
     if (w->mode == ROW_HEADER) {
         begin_col(w, name);
@@ -384,7 +386,7 @@ put_list(struct out_writer *w, const char *name, const void *arr, int kind)
         lbuf = nb;
         lcap = need;
     }
-    size_t n = format_list(lbuf, w->cfg.splt_n, w->f->splt_len, arr, kind);
+    size_t n = format_list(lbuf, w->layout.splt_n, w->f->splt_len, arr, kind);
     put_value(w, name, lbuf, n, OUT_KIND_LIST);
 }
 
@@ -470,6 +472,48 @@ column_index(const struct out_writer *w, const char *want, size_t wantlen)
     return -1;
 }
 
+/*
+ * The BLAKE2b key from path: all of its octets, OUT_KEY_MIN to OUT_BLAKE2B_LEN of them (the same
+ * file gives the same digests in every run). A shorter key is refused: it would make the
+ * digests guessable by trying keys.
+ */
+static int
+read_key(struct out_writer *w, const char *path, char *err, size_t errlen)
+{
+    unsigned char buf[OUT_BLAKE2B_LEN + 1];
+    size_t n = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0) {
+        snprintf(err, errlen, "--anonymize-key %s: %s", path, strerror(errno));
+        return -1;
+    }
+    while (n < sizeof(buf)) {
+        ssize_t r = read(fd, buf + n, sizeof(buf) - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            snprintf(err, errlen, "--anonymize-key %s: %s", path, strerror(errno));
+            close(fd);
+            return -1;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    if (n < OUT_KEY_MIN || n > OUT_BLAKE2B_LEN) {
+        snprintf(err, errlen, "--anonymize-key %s: %s%zu octets, the key must have %d to %d "
+                 "(e.g. head -c 64 /dev/urandom >%s)", path, n > OUT_BLAKE2B_LEN ? "more than " : "",
+                 n > OUT_BLAKE2B_LEN ? (size_t)OUT_BLAKE2B_LEN : n, OUT_KEY_MIN, OUT_BLAKE2B_LEN,
+                 path);
+        return -1;
+    }
+    memcpy(w->key, buf, n);
+    w->key_len = n;
+    return 0;
+}
+
 struct out_writer *
 out_open(const char *path, enum out_format fmt, const struct out_config *c, const char *anonymize,
          char *err, size_t errlen)
@@ -487,14 +531,7 @@ out_open(const char *path, enum out_format fmt, const struct out_config *c, cons
     w->cfg = *c;
     w->fmt = fmt;
     w->fd = -1;
-    w->layout = (struct flow_layout){
-        .tunnel_id = c->tunnel_id,
-        .statistics = c->statistics,
-        .splt_n = c->splt_n,
-        .splt_off = c->feat != NULL ? c->feat->splt_off : 0,
-        .l7 = c->l7,
-        .l7_off = c->l7_off,
-    };
+    w->layout = c->layout;
     w->n_cols = fld_columns(fld_groups(&w->layout), w->cols);
     if (anonymize != NULL && anonymize[0] != '\0') {
         const char *p = anonymize;
@@ -511,9 +548,18 @@ out_open(const char *path, enum out_format fmt, const struct out_config *c, cons
                 p++;
         }
         w->mac = EVP_MAC_fetch(NULL, "BLAKE2BMAC", NULL);
-        if (w->mac == NULL || RAND_bytes(w->key, sizeof(w->key)) != 1) {
-            snprintf(err, errlen, "--anonymize: OpenSSL has no BLAKE2BMAC or no randomness");
+        if (w->mac == NULL) {
+            snprintf(err, errlen, "--anonymize: OpenSSL has no BLAKE2BMAC");
             goto fail;
+        }
+        if (c->anonymize_key != NULL) {
+            if (read_key(w, c->anonymize_key, err, errlen) != 0)
+                goto fail;
+        } else if (RAND_bytes(w->key, sizeof(w->key)) != 1) {
+            snprintf(err, errlen, "--anonymize: OpenSSL has no randomness for the key");
+            goto fail;
+        } else {
+            w->key_len = sizeof(w->key);
         }
     }
     if (strcmp(path, "-") == 0) {

@@ -13,7 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "features.h"
 #include "flow.h"
 
 enum out_format { OUT_CSV, OUT_JSON };
@@ -32,14 +31,14 @@ enum { OUT_KIND_NUMBER = 0, OUT_KIND_STRING = 1, OUT_KIND_LIST = 2 };
 #define OUT_MAX_EXTRA 64
 
 struct out_config {
-    bool tunnel_id;    /* decode_tunnels: the tunnel_id column exists */
-    bool statistics;   /* the 48 statistics columns */
-    uint16_t splt_n;   /* the 3 SPLT columns, when > 0 */
-    bool l7;           /* the 9 L7 columns */
-    size_t l7_off;     /* offset of struct flow_l7 in ext[] when l7 */
-    const struct feat_config *feat;
+    /* The flows' layout (mtr_layout): its switches pick the columns (tunnel_id, the 48
+     * statistics, the 3 SPLT, the 9 L7 ones), its offsets say where the values are. */
+    struct flow_layout layout;
     const struct out_extra *extra;
     size_t n_extra;
+    /* --anonymize-key: file holding the BLAKE2b key (32 to 64 octets), so digests are the
+     * same across runs; NULL = a random key per run (NFStream's behaviour) */
+    const char *anonymize_key;
 };
 
 struct out_writer;
@@ -47,7 +46,8 @@ struct out_writer;
 /*
  * Opens path ("-" = stdout) for writing flows in the given format. anonymize is a
  * comma-separated list of column names to replace with keyed BLAKE2b-512 hex digests (NFStream's
- * NFAnonymizer; the key is random per run), or NULL. Unknown column names are an error.
+ * NFAnonymizer; the key is c->anonymize_key's content, else random per run), or NULL. Unknown
+ * column names, an unreadable key file or a key of fewer than 32 octets are errors naming them.
  */
 struct out_writer *out_open(const char *path, enum out_format fmt, const struct out_config *c,
                             const char *anonymize, char *err, size_t errlen);

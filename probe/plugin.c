@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "features.h"
+#include "fields.h"
 #include "fmt.h"
 #include "nfprobe/plugin.h"
 
@@ -53,7 +54,7 @@ struct plg_set {
     size_t block; /* per-flow bytes of all plugins */
     bool want_packets;
     bool bound;
-    size_t ext_off; /* the block in struct flow's ext[] */
+    struct flow_layout layout; /* the flows' layout, the plugins' block included (first bind) */
 };
 
 /* One plugin callback, with what it needs at hand (the packet path walks these arrays). */
@@ -71,8 +72,8 @@ struct plg_call {
 struct plg_worker {
     struct plg_set *s;
     struct meter *mt;
-    const struct feat_config *feat;
-    size_t l7_off; /* SIZE_MAX: no DPI */
+    struct flow_layout layout; /* mtr_layout(): where the statistics, SPLT, L7 are */
+    uint32_t groups;           /* fld_groups(&layout) */
     struct flow *cur;
     bool in_expire;
     bool want_packets;
@@ -606,159 +607,55 @@ view_flow(const struct nfp_flow *fl)
     return ((const struct plg_worker *)fl->internal)->cur;
 }
 
+/* nfp_flow_get(): the catalogue row with that plugin id, read as every sink reads it. */
 static int
 api_get(const struct nfp_flow *fl, uint32_t field, struct nfp_value *out)
 {
     const struct plg_worker *pw = fl->internal;
     const struct flow *f = pw->cur;
+    int id = fld_by_plugin_id(field);
+    union fld_value v;
 
-    out->type = NFP_U64;
+    /* tunnel_id reads 0 without tunnel decoding, as it always did; the families are the
+     * exporters' business */
+    if (id < 0 || !fld_enabled((enum fld_id)id, pw->groups | FLD_G_TUNNEL | FLD_G_V4 | FLD_G_V6 |
+                                                    FLD_G_NTOP))
+        return -1;
+    fld_get((enum fld_id)id, &pw->layout, f, &v);
     out->len = 0;
-    if (field >= NFP_BIDIRECTIONAL_FIRST_SEEN_MS && field <= NFP_DST2SRC_BYTES) {
-        const struct flow_dir *d = &f->dir[(field - NFP_BIDIRECTIONAL_FIRST_SEEN_MS) / 5];
-        switch ((field - NFP_BIDIRECTIONAL_FIRST_SEEN_MS) % 5) {
-        case 0:
-            out->v.u = d->first_seen_ms;
-            break;
-        case 1:
-            out->v.u = d->last_seen_ms;
-            break;
-        case 2:
-            out->v.u = flow_duration(d);
-            break;
-        case 3:
-            out->v.u = d->packets;
-            break;
-        default:
-            out->v.u = d->bytes;
-            break;
-        }
-        return 0;
-    }
-    if (field >= NFP_BIDIRECTIONAL_MIN_PS && field <= NFP_DST2SRC_MAX_PIAT_MS) {
-        if (!pw->feat->statistics || (field > NFP_DST2SRC_MAX_PS &&
-                                      field < NFP_BIDIRECTIONAL_MIN_PIAT_MS))
-            return -1;
-        bool piat = field >= NFP_BIDIRECTIONAL_MIN_PIAT_MS;
-        uint32_t k = field - (piat ? NFP_BIDIRECTIONAL_MIN_PIAT_MS : NFP_BIDIRECTIONAL_MIN_PS);
-        const struct flow_stats *st = &flow_stats(f)[k / 4];
-        uint64_t packets = f->dir[k / 4].packets;
-        switch (k % 4) {
-        case 0:
-            out->v.u = piat ? st->min_piat : st->min_ps;
-            break;
-        case 1:
-            out->type = NFP_F64;
-            out->v.d = piat ? st->mean_piat : st->mean_ps;
-            break;
-        case 2:
-            out->type = NFP_F64;
-            out->v.d = piat ? feat_stddev_piat(st, packets) : feat_stddev_ps(st, packets);
-            break;
-        default:
-            out->v.u = piat ? st->max_piat : st->max_ps;
-            break;
-        }
-        return 0;
-    }
-    if (field >= NFP_BIDIRECTIONAL_SYN_PACKETS && field <= NFP_DST2SRC_FIN_PACKETS) {
-        if (!pw->feat->statistics)
-            return -1;
-        uint32_t k = field - NFP_BIDIRECTIONAL_SYN_PACKETS;
-        out->v.u = flow_stats(f)[k / 8].flag_count[k % 8];
-        return 0;
-    }
-    if (field >= NFP_APPLICATION_NAME && field <= NFP_CATEGORY_ID) {
-        if (pw->l7_off == SIZE_MAX)
-            return -1;
-        const struct flow_l7 *l7 = (const struct flow_l7 *)(const void *)(f->ext + pw->l7_off);
-        const char *str = NULL;
-        switch (field) {
-        case NFP_APPLICATION_NAME:
-            str = l7->application_name;
-            break;
-        case NFP_APPLICATION_CATEGORY_NAME:
-            str = l7->category_name;
-            break;
-        case NFP_APPLICATION_IS_GUESSED:
-            out->v.u = l7->guessed;
-            return 0;
-        case NFP_APPLICATION_CONFIDENCE:
-            out->v.u = l7->confidence;
-            return 0;
-        case NFP_REQUESTED_SERVER_NAME:
-            str = l7->requested_server_name;
-            break;
-        case NFP_CLIENT_FINGERPRINT:
-            str = l7->client_fingerprint;
-            break;
-        case NFP_SERVER_FINGERPRINT:
-            str = l7->server_fingerprint;
-            break;
-        case NFP_USER_AGENT:
-            str = l7->user_agent;
-            break;
-        case NFP_CONTENT_TYPE:
-            str = l7->content_type;
-            break;
-        case NFP_APPLICATION_ID:
-            out->v.u = l7->app_id;
-            return 0;
-        case NFP_MASTER_PROTOCOL_ID:
-            out->v.u = l7->master_id;
-            return 0;
-        default:
-            out->v.u = l7->category_id;
-            return 0;
-        }
-        out->type = NFP_STRING;
-        out->v.p = str;
-        out->len = (uint32_t)strlen(str);
-        return 0;
-    }
-    switch (field) {
-    case NFP_EXPIRATION_ID:
+    switch (fld_defs[id].type) {
+    case FLD_T_I64:
         out->type = NFP_I64;
-        out->v.i = f->expiration_id;
-        return 0;
-    case NFP_SRC_IP:
-    case NFP_DST_IP:
+        out->v.i = v.i;
+        break;
+    case FLD_T_F64:
+        out->type = NFP_F64;
+        out->v.d = v.d;
+        break;
+    case FLD_T_STR:
+        out->type = NFP_STRING;
+        out->v.p = v.s;
+        out->len = (uint32_t)strlen(v.s);
+        break;
+    case FLD_T_IP:
         out->type = NFP_BYTES;
-        out->v.p = field == NFP_SRC_IP ? flow_src_ip(f) : flow_dst_ip(f);
+        out->v.p = v.b;
         out->len = f->key.ip_version == 4 ? 4 : 16;
-        return 0;
-    case NFP_SRC_MAC:
-    case NFP_DST_MAC:
+        break;
+    case FLD_T_MAC:
         out->type = NFP_BYTES;
-        out->v.p = field == NFP_SRC_MAC ? f->src_mac : f->dst_mac;
+        out->v.p = v.b;
         out->len = 6;
-        return 0;
-    case NFP_SRC_PORT:
-        out->v.u = flow_src_port(f);
-        return 0;
-    case NFP_DST_PORT:
-        out->v.u = flow_dst_port(f);
-        return 0;
-    case NFP_PROTOCOL:
-        out->v.u = f->key.protocol;
-        return 0;
-    case NFP_IP_VERSION:
-        out->v.u = f->key.ip_version;
-        return 0;
-    case NFP_VLAN_ID:
-        out->v.u = f->key.vlan_id;
-        return 0;
-    case NFP_TUNNEL_ID:
-        out->v.u = f->key.tunnel_id;
-        return 0;
-    case NFP_SPLT_LENGTH:
-        if (pw->feat->splt_n == 0)
-            return -1;
-        out->v.u = f->splt_len;
-        return 0;
-    default:
+        break;
+    case FLD_T_U64:
+    case FLD_T_APPID:
+        out->type = NFP_U64;
+        out->v.u = v.u;
+        break;
+    default: /* lists and OUIs have no plugin id (SPLT entries: nfp_flow_splt) */
         return -1;
     }
+    return 0;
 }
 
 static int
@@ -767,12 +664,12 @@ api_splt(const struct nfp_flow *fl, uint32_t i, struct nfp_splt *out)
     const struct plg_worker *pw = fl->internal;
     const struct flow *f = pw->cur;
 
-    if (i >= f->splt_len || i >= pw->feat->splt_n)
+    if (i >= f->splt_len || i >= pw->layout.splt_n)
         return -1;
-    out->direction = feat_splt_dir(pw->feat, f)[i];
+    out->direction = flow_splt_dir(&pw->layout, f)[i];
     out->pad = 0;
-    out->ps = feat_splt_ps(pw->feat, f)[i];
-    out->piat_ms = feat_splt_piat(pw->feat, f)[i];
+    out->ps = flow_splt_ps(&pw->layout, f)[i];
+    out->piat_ms = flow_splt_piat(&pw->layout, f)[i];
     return 0;
 }
 
@@ -900,7 +797,6 @@ plg_worker_new(struct plg_set *s, char *err, size_t errlen)
         return NULL;
     }
     pw->s = s;
-    pw->l7_off = SIZE_MAX;
     pw->want_packets = s->want_packets;
     for (size_t i = 0; i < s->n; i++) {
         const struct plg_plugin *p = &s->p[i];
@@ -928,6 +824,7 @@ struct mtr_ext
 plg_worker_ext(struct plg_worker *pw)
 {
     struct mtr_ext e = {
+        .kind = MTR_EXT_PLUGINS,
         .ctx = pw,
         .ext_size = pw->s->block,
         .on_init = ext_init,
@@ -938,21 +835,22 @@ plg_worker_ext(struct plg_worker *pw)
 }
 
 int
-plg_worker_bind(struct plg_worker *pw, struct meter *mt, size_t ext_index, size_t l7_off,
-                char *err, size_t errlen)
+plg_worker_bind(struct plg_worker *pw, struct meter *mt, char *err, size_t errlen)
 {
     struct plg_set *s = pw->s;
-    size_t off = mtr_ext_offset(mt, ext_index);
+    const struct flow_layout *L = mtr_layout(mt);
 
     pw->mt = mt;
-    pw->feat = mtr_features(mt);
-    pw->l7_off = l7_off;
-    if (s->bound && s->ext_off != off) {
-        snprintf(err, errlen, "plugins: flow layout differs between workers (%zu vs %zu)", off,
-                 s->ext_off);
+    pw->layout = *L;
+    pw->groups = fld_groups(L);
+    if (s->bound && (s->layout.plugin_off != L->plugin_off || s->layout.l7 != L->l7 ||
+                     s->layout.l7_off != L->l7_off || s->layout.splt_off != L->splt_off ||
+                     s->layout.splt_n != L->splt_n || s->layout.statistics != L->statistics)) {
+        snprintf(err, errlen, "plugins: flow layout differs between workers (block at %zu vs %zu)",
+                 L->plugin_off, s->layout.plugin_off);
         return -EINVAL;
     }
-    s->ext_off = off;
+    s->layout = *L;
     s->bound = true;
     return 0;
 }
@@ -962,7 +860,7 @@ plg_worker_bind(struct plg_worker *pw, struct meter *mt, size_t ext_index, size_
 static const unsigned char *
 col_value(const struct plg_col *c, const struct flow *f)
 {
-    return f->ext + c->set->ext_off + c->off;
+    return flow_plugin_block(&c->set->layout, (struct flow *)(uintptr_t)f) + c->off;
 }
 
 /* Element k of a number field, widened. */

@@ -56,12 +56,11 @@ void plg_worker_free(struct plg_worker *pw);
 struct mtr_ext plg_worker_ext(struct plg_worker *pw);
 
 /*
- * After mtr_new(): the meter (for custom expiration and SPLT), the extension's index in it,
- * and the offset of struct flow_l7 in ext[] (SIZE_MAX without DPI). The first bind fixes the
- * layout the outputs use; a later worker with another layout is an error (-EINVAL with err).
+ * After mtr_new(): the meter (for custom expiration, and its flow layout: where the plugins'
+ * block, the statistics, SPLT and L7 are). The first bind fixes the layout the outputs use; a
+ * later worker with another layout is an error (-EINVAL with err).
  */
-int plg_worker_bind(struct plg_worker *pw, struct meter *mt, size_t ext_index, size_t l7_off,
-                    char *err, size_t errlen);
+int plg_worker_bind(struct plg_worker *pw, struct meter *mt, char *err, size_t errlen);
 
 /*
  * The CSV/JSON columns "udps.<name>", in plugin then field order, into out (room for max).

@@ -43,7 +43,6 @@ struct worker {
     struct dpi_ctx *dpi;
     struct plg_worker *plg; /* plugin: every --plugin, one extension after DPI */
     bool l7;
-    size_t l7_off;
     size_t sink_off; /* wrk_config.sink_ext's state in ext[], SIZE_MAX = none */
     struct rng_ring *ring;
     /* packet copies for the batch when a flow extension (DPI, a plugin) reads packet bytes during
@@ -130,20 +129,18 @@ wrk_new(const struct wrk_config *c, char *err, size_t errlen)
     size_t sink_i = n_ext;
     if (c->sink_ext.ext_size > 0)
         ext[n_ext++] = c->sink_ext;
+    struct mtr_config mc = c->mc;
+    mc.tunnel_id = c->decode_tunnels; /* part of the flow layout the outputs read */
     if (c->ring_slots > 0)
-        w->mt = mtr_new(&c->mc, ext, n_ext, emit_to_ring, w, err, errlen);
+        w->mt = mtr_new(&mc, ext, n_ext, emit_to_ring, w, err, errlen);
     else
-        w->mt = mtr_new(&c->mc, ext, n_ext, c->emit, c->emit_ctx, err, errlen);
+        w->mt = mtr_new(&mc, ext, n_ext, c->emit, c->emit_ctx, err, errlen);
     if (w->mt == NULL)
         goto fail;
     w->sink_off = c->sink_ext.ext_size > 0 ? mtr_ext_offset(w->mt, sink_i) : SIZE_MAX;
-    if (w->dpi != NULL) {
-        w->l7 = true;
-        w->l7_off = mtr_ext_offset(w->mt, 0);
-    }
+    w->l7 = w->dpi != NULL;
     /* BEGIN plugin */
-    if (w->plg != NULL &&
-        plg_worker_bind(w->plg, w->mt, sink_i - 1, w->l7 ? w->l7_off : SIZE_MAX, err, errlen) != 0)
+    if (w->plg != NULL && plg_worker_bind(w->plg, w->mt, err, errlen) != 0)
         goto fail;
     /* END plugin */
     if (w->dpi != NULL || (w->plg != NULL && plg_wants_packets(c->plugins))) { /* plugin */
@@ -385,10 +382,10 @@ wrk_has_l7(const struct worker *w)
     return w->l7;
 }
 
-size_t
-wrk_l7_offset(const struct worker *w)
+const struct flow_layout *
+wrk_layout(const struct worker *w)
 {
-    return w->l7_off;
+    return mtr_layout(w->mt);
 }
 
 struct dpi_ctx *

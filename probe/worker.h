@@ -90,7 +90,8 @@ const char *wrk_take_error(struct worker *w);
 const struct feat_config *wrk_features(const struct worker *w);
 size_t wrk_flow_size(const struct worker *w);
 bool wrk_has_l7(const struct worker *w);
-size_t wrk_l7_offset(const struct worker *w);
+/* The flow layout (mtr_layout): where the statistics, SPLT, L7 and plugin state sit. */
+const struct flow_layout *wrk_layout(const struct worker *w);
 struct dpi_ctx *wrk_dpi(const struct worker *w);
 /* Offset in a flow's ext[] of wrk_config.sink_ext's state (SIZE_MAX without one). */
 size_t wrk_sink_ext_offset(const struct worker *w);

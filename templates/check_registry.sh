@@ -1,8 +1,9 @@
 #!/bin/sh
-# The published element registry and the encoder goldens stay in step with templates/ie.def.
+# The published element registry and the encoder goldens stay in step with the probe's field
+# catalogue (probe/fields.def) and elements (probe/ie.def).
 #
-#   - templates/nfprobe-ie.xml, nfprobe.iespec and default.tmpl are what mkregistry makes from
-#     ie.def today (else: run `make registry` and commit the result);
+#   - templates/nfprobe-ie.xml, nfprobe.iespec and default.tmpl are what tools/mkregistry makes
+#     from them today (else: run `make registry` and commit the result);
 #   - ipfixDump loads nfprobe-ie.xml and, with it, names every element of the golden messages
 #     (tests/unit/data/ipfix_*.bin) with no warning; python3-ipfix (when installed) loads
 #     nfprobe.iespec;
@@ -23,7 +24,7 @@ for kind in xml:nfprobe-ie.xml iespec:nfprobe.iespec tmpl:default.tmpl; do
     if cmp -s "$TMP/${kind#*:}" "$T/${kind#*:}"; then
         echo "ok: templates/${kind#*:} is up to date"
     else
-        echo "FAIL: templates/${kind#*:} differs from what ie.def gives (run make registry):"
+        echo "FAIL: templates/${kind#*:} differs from the catalogue (run make registry):"
         diff "$T/${kind#*:}" "$TMP/${kind#*:}" | head -10
         failed=1
     fi

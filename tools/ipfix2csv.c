@@ -5,7 +5,7 @@
  *             [--l7] [--options FILE] FILE...
  *
  * A collector built on libfixbuf's collecting API (fbCollectorAllocFile, fBufNext): every data
- * record is transcoded into struct ipfix_rec (the exporter's own layout, from ie.def) and
+ * record is transcoded into struct ipfix_rec (the exporter's own layout, from the field catalogue) and
  * printed as one row of NFStream's to_csv() columns, with the same column set as
  * `nfprobe --csv` under the same flags, so the two can be compared column by column. Columns
  * IPFIX does not carry are derived exactly: bidirectional packets/bytes are sums, durations are
@@ -179,7 +179,7 @@ put_ip(const struct ipfix_rec *r, bool v6, bool src)
     if (v6) {
         memcpy(ip, src ? r->src_ip6 : r->dst_ip6, 16);
     } else {
-        uint32_t a = src ? r->src_ip4 : r->dst_ip4;
+        uint32_t a = src ? r->src_ip : r->dst_ip;
         ip[0] = (uint8_t)(a >> 24);
         ip[1] = (uint8_t)(a >> 16);
         ip[2] = (uint8_t)(a >> 8);
@@ -226,13 +226,13 @@ header(const struct opts *o)
 static void
 row(const struct opts *o, const struct ipfix_rec *r, bool v6)
 {
-    uint64_t first[3] = {r->start_ms, r->start_ms, r->d2s_start_ms};
-    uint64_t last[3] = {r->end_ms, r->s2d_end_ms, r->d2s_end_ms};
-    uint64_t pk[3] = {r->packets + r->rev_packets, r->packets, r->rev_packets};
-    uint64_t by[3] = {r->octets + r->rev_octets, r->octets, r->rev_octets};
+    uint64_t first[3] = {r->bidirectional_first_seen_ms, r->bidirectional_first_seen_ms, r->dst2src_first_seen_ms};
+    uint64_t last[3] = {r->bidirectional_last_seen_ms, r->src2dst_last_seen_ms, r->dst2src_last_seen_ms};
+    uint64_t pk[3] = {r->src2dst_packets + r->dst2src_packets, r->src2dst_packets, r->dst2src_packets};
+    uint64_t by[3] = {r->src2dst_bytes + r->dst2src_bytes, r->src2dst_bytes, r->dst2src_bytes};
 
     col = 0;
-    put_u(r->flow_id);
+    put_u(r->id);
     put_i(r->expiration_id);
     put_ip(r, v6, true);
     put_mac(r->src_mac, false);
@@ -255,23 +255,23 @@ row(const struct opts *o, const struct ipfix_rec *r, bool v6)
         put_u(by[d]);
     }
     if (o->statistics) {
-        bool d2s = r->rev_packets > 0;
-        uint64_t bmin = d2s && r->rev_min_ps < r->min_ps ? r->rev_min_ps : r->min_ps;
-        uint64_t bmax = d2s && r->rev_max_ps > r->max_ps ? r->rev_max_ps : r->max_ps;
-        uint64_t mn[3] = {bmin, r->min_ps, r->rev_min_ps};
-        uint64_t mx[3] = {bmax, r->max_ps, r->rev_max_ps};
-        double mean[3] = {r->bi_mean_ps, r->mean_ps, r->rev_mean_ps};
-        double sd[3] = {r->bi_stddev_ps, r->stddev_ps, r->rev_stddev_ps};
+        bool d2s = r->dst2src_packets > 0;
+        uint64_t bmin = d2s && r->dst2src_min_ps < r->src2dst_min_ps ? r->dst2src_min_ps : r->src2dst_min_ps;
+        uint64_t bmax = d2s && r->dst2src_max_ps > r->src2dst_max_ps ? r->dst2src_max_ps : r->src2dst_max_ps;
+        uint64_t mn[3] = {bmin, r->src2dst_min_ps, r->dst2src_min_ps};
+        uint64_t mx[3] = {bmax, r->src2dst_max_ps, r->dst2src_max_ps};
+        double mean[3] = {r->bidirectional_mean_ps, r->src2dst_mean_ps, r->dst2src_mean_ps};
+        double sd[3] = {r->bidirectional_stddev_ps, r->src2dst_stddev_ps, r->dst2src_stddev_ps};
         for (int d = 0; d < 3; d++) {
             put_u(mn[d]);
             put_f(mean[d]);
             put_f(sd[d]);
             put_u(mx[d]);
         }
-        uint64_t pmin[3] = {r->bi_min_piat, r->min_piat, r->rev_min_piat};
-        uint64_t pmax[3] = {r->bi_max_piat, r->max_piat, r->rev_max_piat};
-        double pmean[3] = {r->bi_mean_piat, r->mean_piat, r->rev_mean_piat};
-        double psd[3] = {r->bi_stddev_piat, r->stddev_piat, r->rev_stddev_piat};
+        uint64_t pmin[3] = {r->bidirectional_min_piat_ms, r->src2dst_min_piat_ms, r->dst2src_min_piat_ms};
+        uint64_t pmax[3] = {r->bidirectional_max_piat_ms, r->src2dst_max_piat_ms, r->dst2src_max_piat_ms};
+        double pmean[3] = {r->bidirectional_mean_piat_ms, r->src2dst_mean_piat_ms, r->dst2src_mean_piat_ms};
+        double psd[3] = {r->bidirectional_stddev_piat_ms, r->src2dst_stddev_piat_ms, r->dst2src_stddev_piat_ms};
         for (int d = 0; d < 3; d++) {
             put_u(pmin[d]);
             put_f(pmean[d]);
@@ -279,9 +279,9 @@ row(const struct opts *o, const struct ipfix_rec *r, bool v6)
             put_u(pmax[d]);
         }
         /* NFStream's order: syn cwr ece urg ack psh rst fin */
-        uint64_t s2d[8] = {r->syn, r->cwr, r->ece, r->urg, r->ack, r->psh, r->rst, r->fin};
-        uint64_t d2sf[8] = {r->rev_syn, r->rev_cwr, r->rev_ece, r->rev_urg,
-                            r->rev_ack, r->rev_psh, r->rev_rst, r->rev_fin};
+        uint64_t s2d[8] = {r->src2dst_syn_packets, r->src2dst_cwr_packets, r->src2dst_ece_packets, r->src2dst_urg_packets, r->src2dst_ack_packets, r->src2dst_psh_packets, r->src2dst_rst_packets, r->src2dst_fin_packets};
+        uint64_t d2sf[8] = {r->dst2src_syn_packets, r->dst2src_cwr_packets, r->dst2src_ece_packets, r->dst2src_urg_packets,
+                            r->dst2src_ack_packets, r->dst2src_psh_packets, r->dst2src_rst_packets, r->dst2src_fin_packets};
         for (int k = 0; k < 8; k++)
             put_u(s2d[k] + d2sf[k]);
         for (int k = 0; k < 8; k++)
@@ -292,16 +292,16 @@ row(const struct opts *o, const struct ipfix_rec *r, bool v6)
     if (o->splt_n > 0) {
         put_list(&r->splt_direction, o->splt_n, 1);
         put_list(&r->splt_ps, o->splt_n, 2);
-        put_list(&r->splt_piat, o->splt_n, 4);
+        put_list(&r->splt_piat_ms, o->splt_n, 4);
     }
     if (o->l7) {
-        put_var(&r->app_name);
-        put_var(&r->category_name);
-        put_u(r->guessed);
-        put_u(r->confidence);
-        put_var(&r->server_name);
-        put_var(&r->client_fp);
-        put_var(&r->server_fp);
+        put_var(&r->application_name);
+        put_var(&r->application_category_name);
+        put_u(r->application_is_guessed);
+        put_u(r->application_confidence);
+        put_var(&r->requested_server_name);
+        put_var(&r->client_fingerprint);
+        put_var(&r->server_fingerprint);
         put_var(&r->user_agent);
         put_var(&r->content_type);
     }
@@ -377,7 +377,7 @@ read_file(const char *path, fbInfoModel_t *model, const struct opts *o, struct l
             row(o, &rec, v6);
             fbBasicListClear(&rec.splt_direction);
             fbBasicListClear(&rec.splt_ps);
-            fbBasicListClear(&rec.splt_piat);
+            fbBasicListClear(&rec.splt_piat_ms);
             (*n_flows)++;
             continue;
         }

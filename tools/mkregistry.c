@@ -1,5 +1,6 @@
 /*
- * mkregistry.c - writes nfprobe's published element registry from templates/ie.def.
+ * mkregistry.c - writes nfprobe's published element registry (templates/) from the field
+ * catalogue (probe/fields.def) and nfprobe's elements (probe/ie.def).
  *
  *   mkregistry xml [PEN]     libfixbuf XML, for `ipfixDump --element-file` (IANA registry schema
  *                            with cert:enterpriseId and cert:reversible)
@@ -45,7 +46,8 @@ static void
 write_xml(uint32_t pen)
 {
     printf("<?xml version='1.0' encoding='UTF-8'?>\n"
-           "<!-- Generated from templates/ie.def by templates/mkregistry: do not edit. -->\n"
+           "<!-- Generated from probe/ie.def and probe/fields.def by tools/mkregistry: "
+           "do not edit. -->\n"
            "<registry id=\"nfprobe_ipfix\"\n"
            "          xmlns=\"http://www.iana.org/assignments\"\n"
            "          xmlns:cert=\"http://www.cert.org/ipfix\">\n\n"
@@ -132,7 +134,8 @@ static void
 write_tmpl(void)
 {
     printf("# default.tmpl - every field nfprobe exports, in the default order.\n"
-           "# Generated from templates/ie.def by templates/mkregistry: do not edit this copy.\n"
+           "# Generated from probe/ie.def and probe/fields.def by tools/mkregistry: "
+           "do not edit this copy.\n"
            "# To choose fields, copy it, delete or reorder lines and run nfprobe with\n"
            "# --ipfix-template FILE (templates/README.md). A field is sent only when the\n"
            "# option after its '#' is on; the IPv4 and IPv6 templates share the rest.\n");

@@ -278,12 +278,9 @@ main(int argc, char **argv)
     nc.refresh_ms = cfg.template_refresh * 1000;
     nc.refresh_packets = cfg.template_refresh_packets;
     nc.pen = cfg.pen;
-    nc.statistics = cfg.statistical_analysis;
     nc.sampling_interval = sampling; /* announced only: the probe itself does not sample */
-    nc.tunnel_id = cfg.decode_tunnels;
-    nc.l7 = wrk_has_l7(w);
-    nc.l7_off = wrk_l7_offset(w);
-    if (nc.l7) {
+    nc.layout = *wrk_layout(w);
+    if (nc.layout.l7) {
         nc.app_name = app_name;
         nc.app_ctx = wrk_dpi(w);
         nc.n_apps = dpi_num_protocols(wrk_dpi(w));

@@ -56,6 +56,16 @@ struct slot {
 static struct feat_config feat = {.statistics = true, .splt_n = SPLT_N,
                                   .splt_off = FLOW_STATS_SIZE};
 
+static size_t l7_off(void);
+
+/* Every extension on, where struct slot has them. */
+static struct flow_layout
+full_layout(void)
+{
+    return (struct flow_layout){.tunnel_id = true, .statistics = true, .splt_n = SPLT_N,
+                                .splt_off = feat.splt_off, .l7 = true, .l7_off = l7_off()};
+}
+
 static size_t
 l7_off(void)
 {
@@ -209,17 +219,13 @@ params(struct capture *c, bool full)
         .observation_domain = 7,
         .pen = 32473,
         .max_msg = 1400,
-        .tunnel_id = true,
+        .layout.tunnel_id = true,
         .export_time_s = EXPORT_TIME,
         .sink = capture_sink,
         .sink_ctx = c,
     };
     if (full) {
-        p.statistics = true;
-        p.splt_n = SPLT_N;
-        p.feat = &feat;
-        p.l7 = true;
-        p.l7_off = l7_off();
+        p.layout = full_layout();
         p.app_name = test_app_name;
         p.n_apps = 8;
     }
@@ -468,18 +474,21 @@ decode(const struct capture *c, struct decoded *d)
         d->v6[d->n] = tid == IPFIX_TID_V6;
         d->splt_n[d->n] = r->splt_ps.dataPtr != NULL ? r->splt_ps.numElements : 0;
         for (uint16_t k = 0; k < d->splt_n[d->n] && k < SPLT_N; k++) {
-            d->splt_dir[d->n][k] = r->splt_direction.dataPtr[k];
-            d->splt_ps[d->n][k] = ((uint16_t *)(void *)r->splt_ps.dataPtr)[k];
-            d->splt_piat[d->n][k] = ((uint32_t *)(void *)r->splt_piat.dataPtr)[k];
+          d->splt_dir[d->n][k] = r->splt_direction.dataPtr[k];
+          d->splt_ps[d->n][k] = ((uint16_t *)(void *)r->splt_ps.dataPtr)[k];
+          d->splt_piat[d->n][k] =
+              ((uint32_t *)(void *)r->splt_piat_ms.dataPtr)[k];
         }
-        const fbVarfield_t *vs[8] = {&r->app_name,  &r->category_name, &r->server_name,
-                                     &r->client_fp, &r->server_fp,     &r->user_agent,
-                                     &r->content_type, &r->app_id};
+        const fbVarfield_t *vs[8] = {
+            &r->application_name,      &r->application_category_name,
+            &r->requested_server_name, &r->client_fingerprint,
+            &r->server_fingerprint,    &r->user_agent,
+            &r->content_type,          &r->application_id};
         for (int k = 0; k < 8; k++)
-            copy_str(d->str[d->n][k], vs[k]);
+          copy_str(d->str[d->n][k], vs[k]);
         fbBasicListClear(&r->splt_direction);
         fbBasicListClear(&r->splt_ps);
-        fbBasicListClear(&r->splt_piat);
+        fbBasicListClear(&r->splt_piat_ms);
         d->n++;
     }
     fBufFree(fb);
@@ -505,23 +514,23 @@ test_decode_values(void **state)
         const struct flow *f = fl(&s);
         const struct ipfix_rec *r = &d->rec[i];
         assert_int_equal(d->v6[i], i % 2);
-        assert_int_equal(r->flow_id, f->id);
-        assert_int_equal(r->start_ms, f->dir[FLOW_BIDI].first_seen_ms);
-        assert_int_equal(r->end_ms, f->dir[FLOW_BIDI].last_seen_ms);
-        assert_int_equal(r->s2d_end_ms, f->dir[FLOW_S2D].last_seen_ms);
-        assert_int_equal(r->d2s_start_ms, f->dir[FLOW_D2S].first_seen_ms);
-        assert_int_equal(r->d2s_end_ms, f->dir[FLOW_D2S].last_seen_ms);
-        assert_int_equal(r->packets, f->dir[FLOW_S2D].packets);
-        assert_int_equal(r->octets, f->dir[FLOW_S2D].bytes);
-        assert_int_equal(r->rev_packets, f->dir[FLOW_D2S].packets);
-        assert_int_equal(r->rev_octets, f->dir[FLOW_D2S].bytes);
-        assert_int_equal(r->duration_ms, 5000);
+        assert_int_equal(r->id, f->id);
+        assert_int_equal(r->bidirectional_first_seen_ms, f->dir[FLOW_BIDI].first_seen_ms);
+        assert_int_equal(r->bidirectional_last_seen_ms, f->dir[FLOW_BIDI].last_seen_ms);
+        assert_int_equal(r->src2dst_last_seen_ms, f->dir[FLOW_S2D].last_seen_ms);
+        assert_int_equal(r->dst2src_first_seen_ms, f->dir[FLOW_D2S].first_seen_ms);
+        assert_int_equal(r->dst2src_last_seen_ms, f->dir[FLOW_D2S].last_seen_ms);
+        assert_int_equal(r->src2dst_packets, f->dir[FLOW_S2D].packets);
+        assert_int_equal(r->src2dst_bytes, f->dir[FLOW_S2D].bytes);
+        assert_int_equal(r->dst2src_packets, f->dir[FLOW_D2S].packets);
+        assert_int_equal(r->dst2src_bytes, f->dir[FLOW_D2S].bytes);
+        assert_int_equal(r->bidirectional_duration_ms, 5000);
         if (i % 2) {
             assert_memory_equal(r->src_ip6, flow_src_ip(f), 16);
             assert_memory_equal(r->dst_ip6, flow_dst_ip(f), 16);
         } else {
-            assert_int_equal(r->src_ip4, be32(flow_src_ip(f)));
-            assert_int_equal(r->dst_ip4, be32(flow_dst_ip(f)));
+            assert_int_equal(r->src_ip, be32(flow_src_ip(f)));
+            assert_int_equal(r->dst_ip, be32(flow_dst_ip(f)));
         }
         assert_int_equal(r->src_port, flow_src_port(f));
         assert_int_equal(r->dst_port, flow_dst_port(f));
@@ -530,28 +539,28 @@ test_decode_values(void **state)
         assert_int_equal(r->vlan_id, f->key.vlan_id);
         assert_int_equal(r->tunnel_id, f->key.tunnel_id);
         assert_int_equal(r->expiration_id, f->expiration_id);
-        assert_int_equal(r->end_reason, f->end_reason);
+        assert_int_equal(r->flow_end_reason, f->end_reason);
         assert_int_equal(r->biflow_direction, 1);
         assert_int_equal(r->tcp_flags, 0x1b);
-        assert_int_equal(r->s2d_tcp_flags, 0x1b);
-        assert_int_equal(r->d2s_tcp_flags, 0x12);
+        assert_int_equal(r->src2dst_tcp_flags, 0x1b);
+        assert_int_equal(r->dst2src_tcp_flags, 0x12);
         assert_memory_equal(r->src_mac, f->src_mac, 6);
         assert_memory_equal(r->dst_mac, f->dst_mac, 6);
         /* statistics: doubles bit for bit */
-        assert_true(r->bi_mean_ps == flow_stats(f)[FLOW_BIDI].mean_ps);
-        assert_true(r->rev_mean_ps == flow_stats(f)[FLOW_D2S].mean_ps);
-        assert_true(r->stddev_ps == feat_stddev_ps(&flow_stats(f)[FLOW_S2D], f->dir[FLOW_S2D].packets));
-        assert_true(r->rev_stddev_piat ==
+        assert_true(r->bidirectional_mean_ps == flow_stats(f)[FLOW_BIDI].mean_ps);
+        assert_true(r->dst2src_mean_ps == flow_stats(f)[FLOW_D2S].mean_ps);
+        assert_true(r->src2dst_stddev_ps == feat_stddev_ps(&flow_stats(f)[FLOW_S2D], f->dir[FLOW_S2D].packets));
+        assert_true(r->dst2src_stddev_piat_ms ==
                     feat_stddev_piat(&flow_stats(f)[FLOW_D2S], f->dir[FLOW_D2S].packets));
-        assert_true(r->bi_mean_piat == flow_stats(f)[FLOW_BIDI].mean_piat);
-        assert_int_equal(r->bi_min_piat, flow_stats(f)[FLOW_BIDI].min_piat);
-        assert_int_equal(r->rev_max_piat, flow_stats(f)[FLOW_D2S].max_piat);
-        assert_int_equal(r->min_ps, flow_stats(f)[FLOW_S2D].min_ps);
-        assert_int_equal(r->rev_max_ps, flow_stats(f)[FLOW_D2S].max_ps);
-        assert_int_equal(r->syn, flow_stats(f)[FLOW_S2D].flag_count[0]);
-        assert_int_equal(r->rev_cwr, flow_stats(f)[FLOW_D2S].flag_count[1]);
-        assert_int_equal(r->ece, flow_stats(f)[FLOW_S2D].flag_count[2]);
-        assert_int_equal(r->rev_fin, flow_stats(f)[FLOW_D2S].flag_count[7]);
+        assert_true(r->bidirectional_mean_piat_ms == flow_stats(f)[FLOW_BIDI].mean_piat);
+        assert_int_equal(r->bidirectional_min_piat_ms, flow_stats(f)[FLOW_BIDI].min_piat);
+        assert_int_equal(r->dst2src_max_piat_ms, flow_stats(f)[FLOW_D2S].max_piat);
+        assert_int_equal(r->src2dst_min_ps, flow_stats(f)[FLOW_S2D].min_ps);
+        assert_int_equal(r->dst2src_max_ps, flow_stats(f)[FLOW_D2S].max_ps);
+        assert_int_equal(r->src2dst_syn_packets, flow_stats(f)[FLOW_S2D].flag_count[0]);
+        assert_int_equal(r->dst2src_cwr_packets, flow_stats(f)[FLOW_D2S].flag_count[1]);
+        assert_int_equal(r->src2dst_ece_packets, flow_stats(f)[FLOW_S2D].flag_count[2]);
+        assert_int_equal(r->dst2src_fin_packets, flow_stats(f)[FLOW_D2S].flag_count[7]);
         /* SPLT: only the packets seen */
         assert_int_equal(d->splt_n[i], f->splt_len);
         for (unsigned k = 0; k < f->splt_len; k++) {
@@ -570,9 +579,9 @@ test_decode_values(void **state)
         uint16_t sel = i % 2 ? 124 : 91;
         uint8_t want[IPFIX_APP_ID_LEN] = {20, 0, 0, 0x7e, 0xd9, (uint8_t)(sel >> 8), (uint8_t)sel};
         assert_memory_equal(id, want, IPFIX_APP_ID_LEN);
-        assert_int_equal(r->master_id, 91);
-        assert_int_equal(r->guessed, i % 2);
-        assert_int_equal(r->confidence, 6);
+        assert_int_equal(r->master_protocol_id, 91);
+        assert_int_equal(r->application_is_guessed, i % 2);
+        assert_int_equal(r->application_confidence, 6);
     }
     free(d);
     free(c.buf);
@@ -749,7 +758,7 @@ test_template_file_subset(void **state)
     free(c.buf);
 }
 
-/* templates/default.tmpl (generated from ie.def) gives byte for byte the built-in default. */
+/* templates/default.tmpl (generated from the catalogue) gives byte for byte the built-in default. */
 static void
 test_default_tmpl_file(void **state)
 {
@@ -859,12 +868,7 @@ exp_cfg(const char *const *urls, size_t n)
         .collectors = urls,
         .n_collectors = n,
         .observation_domain = 9,
-        .tunnel_id = true,
-        .statistics = true,
-        .splt_n = SPLT_N,
-        .feat = &feat,
-        .l7 = true,
-        .l7_off = l7_off(),
+        .layout = full_layout(),
         .flow_size = flow_size(),
         .export_time_s = EXPORT_TIME,
     };

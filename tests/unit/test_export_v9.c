@@ -252,9 +252,9 @@ expected_fields(const struct flow *f, const struct nf9_config *c, struct want_li
     want_uint(l, C(2), 8, f->dir[2].first_seen_ms);
     want_uint(l, C(3), 8, f->dir[2].last_seen_ms);
     want_uint(l, C(4), 1, (uint8_t)f->expiration_id);
-    if (c->tunnel_id)
+    if (c->layout.tunnel_id)
         want_uint(l, C(5), 1, f->key.tunnel_id);
-    if (c->statistics) {
+    if (c->layout.statistics) {
         for (int d = 0; d < 3; d++) {
             const struct flow_stats *st = &flow_stats(f)[d];
             uint16_t b = (uint16_t)C(16 + 16 * d);
@@ -273,8 +273,8 @@ expected_fields(const struct flow *f, const struct nf9_config *c, struct want_li
                           st->flag_count[k]);
         }
     }
-    if (c->l7) {
-        const struct flow_l7 *l7 = (const struct flow_l7 *)(const void *)(f->ext + c->l7_off);
+    if (c->layout.l7) {
+        const struct flow_l7 *l7 = (const struct flow_l7 *)(const void *)(f->ext + c->layout.l7_off);
         uint16_t sel = l7->app_id ? l7->app_id : l7->master_id;
         uint8_t appid[7] = {20,
                             (uint8_t)(c->pen >> 24),
@@ -401,7 +401,7 @@ cfg_basic(struct nf9_config *c)
     nf9_config_defaults(c);
     c->source_id = 7;
     c->boot_ms = T0 - 60000;
-    c->l7_off = L7_OFF; /* where struct slot keeps it */
+    c->layout.l7_off = L7_OFF; /* where struct slot keeps it */
 }
 
 /* The application table as export.c hands it over (nDPI's names in the probe). */
@@ -422,9 +422,9 @@ cfg_full(struct nf9_config *c)
 {
     cfg_basic(c);
     c->mtu = 9000;
-    c->statistics = true;
-    c->tunnel_id = true;
-    c->l7 = true;
+    c->layout.statistics = true;
+    c->layout.tunnel_id = true;
+    c->layout.l7 = true;
     c->sampling_interval = 100;
     c->sampling_algorithm = 2;
     c->app_name = app_name;
@@ -648,7 +648,7 @@ drive_packet(struct nf9_ctx *x, struct nf9d_session *ds, struct rt *r, struct dr
     if (has_tmpl) {
         assert_int_equal(pk.n_templates, 2);
         assert_int_equal(pk.n_options_templates,
-                         1 + (r->c->sampling_interval > 0) + (r->c->l7 && r->c->n_apps));
+                         1 + (r->c->sampling_interval > 0) + (r->c->layout.l7 && r->c->n_apps));
         dv->last_tmpl_pkt = dv->packets_out;
         dv->last_tmpl_ms = dv->now;
     } else {
@@ -724,7 +724,7 @@ run_property(const struct nf9_config *cin, size_t n_flows, uint64_t seed, struct
     assert_false(nf9_pending(x, dv.now));
     assert_int_equal(r.next, n_flows);
     /* the last cycle delivered the whole map */
-    assert_int_equal(r.app_next, c.l7 ? c.n_apps : 0);
+    assert_int_equal(r.app_next, c.layout.l7 ? c.n_apps : 0);
     assert_true(r.stats_seen >= 1);
     assert_int_equal(r.sampling_seen > 0, c.sampling_interval > 0);
     struct nf9_stats st;
@@ -768,9 +768,9 @@ test_property_variants(void **state)
     for (unsigned v = 0; v < 8; v++) {
         struct nf9_config c;
         cfg_basic(&c);
-        c.statistics = v & 1;
-        c.tunnel_id = (v & 2) != 0;
-        c.l7 = (v & 4) != 0;
+        c.layout.statistics = v & 1;
+        c.layout.tunnel_id = (v & 2) != 0;
+        c.layout.l7 = (v & 4) != 0;
         c.mtu = (uint32_t)(1400 + 1100 * v);
         c.refresh_ms = 0;
         c.refresh_packets = 1 + v;
@@ -821,7 +821,7 @@ test_new_errors(void **state)
     c.mtu = 512; /* the smallest --mtu: the default template fits */
     nf9_free(new_ctx(&c));
     c.template_id_base = NF9_MAX_TEMPLATE_ID_BASE;
-    c.statistics = c.tunnel_id = c.l7 = true;
+    c.layout.statistics = c.layout.tunnel_id = c.layout.l7 = true;
     c.mtu = 1400;
     struct nf9_ctx *x = new_ctx(&c);
     assert_int_equal(nf9_template_id(x, 6), NF9_MAX_TEMPLATE_ID_BASE + 8 * 7 + 1);
@@ -1021,8 +1021,8 @@ test_encoder_ops(void **state)
 
     fixed_flows(s, 3);
     struct exp_enc_params p = {.observation_domain = 5, .pen = 32473, .max_msg = 1400,
-                               .statistics = true, .tunnel_id = true, .l7 = true,
-                               .l7_off = L7_OFF, .app_name = app_name, .n_apps = 40,
+                               .layout.statistics = true, .layout.tunnel_id = true, .layout.l7 = true,
+                               .layout.l7_off = L7_OFF, .app_name = app_name, .n_apps = 40,
                                .export_time_s = 1700000100, .sink = sink_msg, .sink_ctx = &k};
     const struct exp_encoder_ops *ops = &nf9_encoder_ops;
     assert_string_equal(ops->scheme, "v9");

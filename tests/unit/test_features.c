@@ -105,7 +105,7 @@ welford_statistics(void **state)
     assert_int_equal(f->tcp_flags_or[FLOW_BIDI], 0x13);
     assert_int_equal(f->dir[FLOW_D2S].packets, 0);
     assert_true(flow_stats(f)[FLOW_D2S].mean_ps == 0.0);
-    assert_int_equal(f->expiration_id, FLOW_EXP_IDLE);
+    assert_int_equal(f->expiration_id, FLOW_EXPIRY_IDLE);
     assert_int_equal(f->end_reason, FLOW_END_FORCED);
     mtr_free(mt);
 }
@@ -146,13 +146,13 @@ idle_and_active_expiry_on_arrival(void **state)
     pkt(mt, 1, 1, 2, 2, 64, 1000, 0);
     pkt(mt, 1, 1, 2, 2, 64, 11000, 0); /* exactly idle: >= splits */
     assert_int_equal(n_out, 1);
-    assert_int_equal(got(0)->expiration_id, FLOW_EXP_IDLE);
+    assert_int_equal(got(0)->expiration_id, FLOW_EXPIRY_IDLE);
     assert_int_equal(got(0)->dir[FLOW_BIDI].packets, 1);
     for (uint64_t t = 12000; t <= 42000; t += 5000)
         pkt(mt, 2, 2, 1, 1, 64, t, 0);
     /* 42000 - 11000 >= 30000: the packet at 42000 ends the active flow and starts a new one */
     assert_int_equal(n_out, 2);
-    assert_int_equal(got(1)->expiration_id, FLOW_EXP_ACTIVE);
+    assert_int_equal(got(1)->expiration_id, FLOW_EXPIRY_ACTIVE);
     assert_int_equal(got(1)->end_reason, FLOW_END_ACTIVE);
     assert_int_equal(got(1)->id, 1);
     mtr_flush(mt);
@@ -232,7 +232,7 @@ custom_expiration(void **state)
     pkt(ext_meter, 1, 1, 2, 2, 64, 1, 0);
     pkt(ext_meter, 1, 1, 2, 2, 64, 2, 0);
     assert_int_equal(n_out, 1);
-    assert_int_equal(got(0)->expiration_id, FLOW_EXP_CUSTOM);
+    assert_int_equal(got(0)->expiration_id, FLOW_EXPIRY_CUSTOM);
     assert_int_equal(got(0)->dir[FLOW_BIDI].packets, 2); /* the packet is included */
     pkt(ext_meter, 1, 1, 2, 2, 64, 3, 0);                /* starts a new flow */
     mtr_flush(ext_meter);

@@ -79,7 +79,7 @@ csv_header_and_row(void **state)
     char err[256];
     struct slot sl;
     struct flow *f = (struct flow *)(void *)sl.raw;
-    struct out_config c = {.tunnel_id = true};
+    struct out_config c = {.layout.tunnel_id = true};
     struct out_writer *w = out_open(path, OUT_CSV, &c, NULL, err, sizeof(err));
     assert_non_null(w);
     sample_flow(f);
@@ -105,7 +105,7 @@ csv_statistics_floats(void **state)
     char err[256];
     struct slot sl;
     struct flow *f = (struct flow *)(void *)sl.raw;
-    struct out_config c = {.statistics = true};
+    struct out_config c = {.layout.statistics = true};
     struct out_writer *w = out_open(path, OUT_CSV, &c, NULL, err, sizeof(err));
     sample_flow(f);
     out_flow(w, f);
@@ -190,6 +190,74 @@ anonymize_columns(void **state)
     assert_non_null(strstr(err, "nope"));
 }
 
+/* The first data row's src_ip digest of one writer ("run") with key file key (NULL: random). */
+static void
+one_run_digest(const char *key, char *digest)
+{
+    char err[256];
+    struct slot sl;
+    struct flow *f = (struct flow *)(void *)sl.raw;
+    struct out_config c = {.anonymize_key = key};
+    struct out_writer *w = out_open(path, OUT_CSV, &c, "src_ip", err, sizeof(err));
+
+    if (w == NULL)
+        fail_msg("%s", err);
+    sample_flow(f);
+    out_flow(w, f);
+    assert_int_equal(out_close(w), 0);
+    char *row = strchr(slurp(), '\n') + 1;
+    assert_int_equal(strspn(row + 5, "0123456789abcdef"), 128);
+    memcpy(digest, row + 5, 128);
+    digest[128] = '\0';
+}
+
+static void
+write_file(const char *p, const char *bytes, size_t n)
+{
+    FILE *fp = fopen(p, "w");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(bytes, 1, n, fp), n);
+    fclose(fp);
+}
+
+/* --anonymize-key: two runs with the key give the same digests, two without it do not. */
+static void
+anonymize_key_is_stable(void **state)
+{
+    (void)state;
+    char key[80], a[129], b[129], err[256];
+    struct out_config c = {0};
+
+    snprintf(key, sizeof(key), "%s.key", path);
+    write_file(key, "0123456789abcdef0123456789abcdef0123456789abcdef", 48);
+    one_run_digest(key, a);
+    one_run_digest(key, b);
+    assert_string_equal(a, b);
+    one_run_digest(NULL, a);
+    one_run_digest(NULL, b);
+    assert_string_not_equal(a, b);
+    /* another key, other digests */
+    one_run_digest(key, a);
+    write_file(key, "fedcba9876543210fedcba9876543210", 32);
+    one_run_digest(key, b);
+    assert_string_not_equal(a, b);
+    /* too short, too long, unreadable: one line naming the file */
+    c.anonymize_key = key;
+    write_file(key, "short", 5);
+    assert_null(out_open(path, OUT_CSV, &c, "src_ip", err, sizeof(err)));
+    assert_non_null(strstr(err, key));
+    assert_non_null(strstr(err, "5 octets"));
+    char big[65];
+    memset(big, 'k', sizeof(big));
+    write_file(key, big, sizeof(big));
+    assert_null(out_open(path, OUT_CSV, &c, "src_ip", err, sizeof(err)));
+    assert_non_null(strstr(err, "more than 64"));
+    unlink(key);
+    assert_null(out_open(path, OUT_CSV, &c, "src_ip", err, sizeof(err)));
+    assert_non_null(strstr(err, key));
+    assert_non_null(strstr(err, "No such file"));
+}
+
 static void
 ip_text_like_inet_ntop(void **state)
 {
@@ -231,6 +299,7 @@ main(void)
         cmocka_unit_test_setup_teardown(csv_quotes_are_backslash_escaped, setup, teardown),
         cmocka_unit_test_setup_teardown(json_line, setup, teardown),
         cmocka_unit_test_setup_teardown(anonymize_columns, setup, teardown),
+        cmocka_unit_test_setup_teardown(anonymize_key_is_stable, setup, teardown),
         cmocka_unit_test(ip_text_like_inet_ntop),
         cmocka_unit_test(unwritable_path_is_an_error),
     };

@@ -288,7 +288,7 @@ rig_open(struct rig *r, const char *spec, bool statistics)
     r->mt = mtr_new(&c, &ext, 1, collect, NULL, errbuf, sizeof(errbuf));
     assert_non_null(r->mt);
     flow_size = mtr_flow_size(r->mt);
-    assert_int_equal(plg_worker_bind(r->pw, r->mt, 0, SIZE_MAX, errbuf, sizeof(errbuf)), 0);
+    assert_int_equal(plg_worker_bind(r->pw, r->mt, errbuf, sizeof(errbuf)), 0);
     r->n_x = plg_out_extras(r->s, r->x, OUT_MAX_EXTRA);
 }
 

@@ -157,7 +157,7 @@ static const struct opt opts[] = {
         "key of --anonymize (32-64 octets): the same ids across runs"),
     /* export */
     LIST("collector", collectors, n_collectors, 1u << 2, true, S_EXPORT, "URL",
-         "ipfix+udp://HOST:PORT, ipfix+tcp://, ipfix+tls://,\nv9+udp://, v9+tcp://, v9+tls://,\nkafka://BROKER[,BROKER]/TOPIC "
+         "ipfix+udp://HOST:PORT, ipfix+tcp://, ipfix+tls://,\nv9+udp://, v9+tcp://, v9+tls://,\nkafka://BROKER[,BROKER]/TOPIC,\nzmq+tcp://HOST:PORT (ntopng) "
          "(repeatable)", .letter = 'c'),
     CHOICE("collector-mode", collector_mode, collector_modes, true, S_EXPORT, "M",
            "all (default) or round-robin"),
@@ -181,6 +181,22 @@ static const struct opt opts[] = {
     STR("tls-key", tls_key, true, S_EXPORT, "FILE", "its private key"),
     LIST("kafka-option", kafka_options, n_kafka_options, 1u << 4, false, S_EXPORT, "K=V",
          "librdkafka property for kafka:// collectors\n(repeatable, e.g. compression.codec=zstd)"),
+    LIST("zmq-bind", zmq_binds, n_zmq_binds, 1u << 5, false, S_EXPORT, "tcp://ADDR:PORT",
+         "ntopng: bind a ZMQ publisher ntopng connects to\n(repeatable)"),
+    STR("zmq-source-id", zmq_source_id, false, S_EXPORT, "N",
+        "ntopng: the messages' source id (observation domain)"),
+    NUM("zmq-update-interval", zmq_update_interval, 1, 3600, U_SECONDS, false, S_EXPORT, "S",
+        "ntopng: report an active flow again after S s (30)"),
+    NUM("zmq-event-interval", zmq_event_interval, 1, 3600, U_SECONDS, false, S_EXPORT, "S",
+        "ntopng: an event with counters and timeouts every\nS s (10)"),
+    NUM("zmq-hwm", zmq_hwm, 1, 1000000, U_NONE, false, S_EXPORT, "N",
+        "ntopng: messages queued per endpoint, then dropped\nand counted (1000)"),
+    STR("zmq-encryption-key", zmq_encryption_key, false, S_EXPORT, "KEY",
+        "ntopng: CURVE with ntopng's public key (Z85)"),
+    STR("zmq-ndpi-ids", zmq_ndpi_ids, false, S_EXPORT, "FILE",
+        "ntopng: its nDPI's ids (ndpi-4.10.ids), by name"),
+    FLAG("zmq-rebase-time", zmq_rebase_time, false, false, S_EXPORT,
+         "ntopng: shift capture times so the first packet is\nnow (replays)"),
     /* daemon */
     NUM("workers", workers, 1, 64, U_NONE, false, S_INPUT, "N",
         "live: capture threads per interface (1)"),
@@ -241,6 +257,9 @@ cfg_defaults(struct prb_config *c)
     c->template_refresh_packets = 20;
     c->export_rate = 20000;
     c->drain_timeout = 30;
+    c->zmq_update_interval = 30;
+    c->zmq_event_interval = 10;
+    c->zmq_hwm = 1000;
     c->workers = 1;
     c->log = "stderr";
     c->log_level = LOG_INFO;
@@ -964,6 +983,29 @@ cfg_validate(const struct prb_config *c, char *err, size_t errlen)
         if (!kafka) {
             snprintf(err, errlen, "--kafka-option: applies to Kafka collectors (-c kafka://...), "
                                   "and none is given");
+            return -EINVAL;
+        }
+    }
+    size_t n_zmq = c->n_zmq_binds;
+    for (size_t i = 0; i < c->n_collectors; i++)
+        n_zmq += strncmp(c->collectors[i], "zmq+", 4) == 0;
+    if (n_zmq == 0 && (c->zmq_encryption_key != NULL || c->zmq_ndpi_ids != NULL ||
+                       c->zmq_rebase_time)) {
+        snprintf(err, errlen, "%s: applies to ntopng export (-c zmq+tcp://HOST:PORT or "
+                              "--zmq-bind), and none is given",
+                 c->zmq_encryption_key != NULL ? "--zmq-encryption-key"
+                 : c->zmq_ndpi_ids != NULL     ? "--zmq-ndpi-ids"
+                                               : "--zmq-rebase-time");
+        return -EINVAL;
+    }
+    if (c->zmq_source_id != NULL) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(c->zmq_source_id, &end, 10);
+        if (errno != 0 || end == c->zmq_source_id || *end != '\0' || v > UINT32_MAX ||
+            c->zmq_source_id[0] == '-') {
+            snprintf(err, errlen, "--zmq-source-id %s: not a number from 0 to %" PRIu32,
+                     c->zmq_source_id, UINT32_MAX);
             return -EINVAL;
         }
     }

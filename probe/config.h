@@ -82,6 +82,16 @@ struct prb_config {
     const char *tls_key;
     const char *kafka_options[CFG_MAX_KAFKA_OPTIONS]; /* librdkafka "property=value" */
     size_t n_kafka_options;
+    /* ntopng over ZMQ (-c zmq+tcp://HOST:PORT connects; these bind) */
+    const char *zmq_binds[CFG_MAX_COLLECTORS];
+    size_t n_zmq_binds;
+    const char *zmq_source_id;      /* header source id 0..2^32-1; NULL: the observation domain */
+    uint32_t zmq_update_interval;   /* seconds between live updates of an active flow */
+    uint32_t zmq_event_interval;    /* seconds between event messages */
+    uint32_t zmq_hwm;               /* messages queued per endpoint at most */
+    const char *zmq_encryption_key; /* ntopng's CURVE public key (Z85) */
+    const char *zmq_ndpi_ids;       /* the receiver nDPI's id table (tools/mkndpi-ids.sh) */
+    bool zmq_rebase_time;           /* shift capture times so the first packet is now */
     /* daemon */
     uint32_t workers;
     uint32_t stats_interval;        /* seconds, 0 = off */

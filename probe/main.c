@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <syslog.h>
 #include <inttypes.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,8 @@
 #include "export_enc.h"
 #include "fields.h"
 #include "kafka.h"
+#include "ndpi_ids.h"
+#include "zmq.h"
 #include "log.h"
 #include "meter.h"
 #include "metrics.h"
@@ -75,6 +78,11 @@ struct app {
     struct st_hub *stats; /* counters, summary, /metrics text */
     struct kfk *kafka[CFG_MAX_COLLECTORS]; /* -c kafka://: one producer each, every flow */
     size_t n_kafka;
+    /* ntopng over ZMQ: -c zmq+tcp:// collectors and --zmq-bind */
+    struct zsink *zmq;
+    struct nid_map *ndpi_ids;
+    const char *zmq_connect[CFG_MAX_COLLECTORS];
+    uint64_t next_zmq; /* monotonic ms of the sink's next tick */
     /* the output thread's loop and its state */
     struct ev_loop *loop;
     bool offline;
@@ -104,6 +112,8 @@ sink_flow(struct app *a, const struct flow *f)
         exp_flow(a->exp, f);
     for (size_t i = 0; i < a->n_kafka; i++)
         kfk_flow(a->kafka[i], f);
+    if (a->zmq != NULL)
+        zsink_flow(a->zmq, f);
 }
 
 static const char *
@@ -247,6 +257,8 @@ check_resources(const struct prb_config *c, char *err, size_t errlen)
     }
     for (size_t i = 0; i < c->n_collectors; i++) {
         char scheme[16], transport[16], host[256], port[16];
+        if (strncmp(c->collectors[i], ZSINK_SCHEME, strlen(ZSINK_SCHEME)) == 0)
+            continue; /* checked by zsink_open() at start: the endpoint syntax is libzmq's */
         if (kfk_is_url(c->collectors[i])) {
             struct kfk_config kc = {.url = c->collectors[i],
                                     .options = c->kafka_options,
@@ -377,6 +389,8 @@ open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
         .plugins = a->plugins, /* plugin */
     };
 
+    if (a->zmq != NULL) /* the ntopng sink's per-flow state (last reported counters) */
+        wc.sink_ext = zsink_meter_ext(a->zmq);
     if (c->n_files > 0) {
         wc.files = c->files;
         wc.n_files = c->n_files;
@@ -427,7 +441,8 @@ n_export_collectors(const struct prb_config *c)
 {
     size_t n = 0;
     for (size_t i = 0; i < c->n_collectors; i++)
-        n += !kfk_is_url(c->collectors[i]);
+        n += !kfk_is_url(c->collectors[i]) &&
+             strncmp(c->collectors[i], ZSINK_SCHEME, strlen(ZSINK_SCHEME)) != 0;
     return n;
 }
 
@@ -508,6 +523,73 @@ reload(struct app *a)
     log_msg(LOG_NOTICE, "SIGHUP: configuration reloaded");
 }
 
+/* What the ntopng events report about the probe. */
+static void
+zmq_probe_stats(const struct wrk_stats *t, struct zsink_probe_stats *zp)
+{
+    zp->packets = t->mtr.packets;
+    zp->bytes = t->cap.bytes;
+    zp->drops = t->cap.kernel_drops + t->cap.if_drops;
+    zp->flows = t->mtr.flows_idle + t->mtr.flows_active + t->mtr.flows_flushed +
+                t->mtr.flows_evicted + t->mtr.flows_custom;
+}
+
+/* Opens the ntopng sink before the workers: they carry its per-flow extension. */
+static int
+open_zmq(struct app *a, char *err, size_t errlen)
+{
+    const struct prb_config *c = &a->cfg;
+    size_t n_connect = 0;
+    for (size_t i = 0; i < c->n_collectors; i++)
+        if (strncmp(c->collectors[i], ZSINK_SCHEME, strlen(ZSINK_SCHEME)) == 0)
+            a->zmq_connect[n_connect++] = c->collectors[i] + strlen(ZSINK_SCHEME);
+    if (n_connect == 0 && c->n_zmq_binds == 0)
+        return 0;
+    struct zsink_config zc = {
+        .connect = a->zmq_connect,
+        .n_connect = n_connect,
+        .bind = c->zmq_binds,
+        .n_bind = c->n_zmq_binds,
+        /* checked by cfg_validate() */
+        .source_id = c->zmq_source_id != NULL ? (uint32_t)strtoul(c->zmq_source_id, NULL, 10)
+                                              : c->observation_domain,
+        .server_key = c->zmq_encryption_key,
+        .update_s = c->zmq_update_interval,
+        .event_s = c->zmq_event_interval,
+        .hwm = c->zmq_hwm,
+        .rebase_time = c->zmq_rebase_time,
+        .ifindex = c->n_ifaces > 0 ? if_nametoindex(c->ifaces[0]) : 0,
+        .iface = c->n_ifaces > 0 ? c->ifaces[0] : c->n_files > 0 ? c->files[0] : "",
+        .idle_s = c->idle_timeout,
+        .active_s = c->active_timeout,
+        .offline = c->n_files > 0,
+        .version = NFPROBE_VERSION,
+    };
+    a->zmq = zsink_open(&zc, err, errlen);
+    return a->zmq != NULL ? 0 : -1;
+}
+
+/* Once the workers exist: the flows' layout, and the receiver's nDPI ids. */
+static int
+bind_zmq(struct app *a, char *err, size_t errlen)
+{
+    struct worker *w0 = a->workers[0];
+    if (a->cfg.zmq_ndpi_ids != NULL && wrk_dpi(w0) != NULL) {
+        char e[400];
+        a->ndpi_ids = nid_load(a->cfg.zmq_ndpi_ids, app_name, wrk_dpi(w0),
+                               dpi_num_protocols(wrk_dpi(w0)), e, sizeof(e));
+        if (a->ndpi_ids == NULL) {
+            snprintf(err, errlen, "--zmq-ndpi-ids %s", e);
+            return -1;
+        }
+        log_msg(LOG_INFO, "zmq: nDPI ids: %zu translated to other numbers, %zu the receiver "
+                          "lacks (sent without L7_PROTO)", nid_n_moved(a->ndpi_ids),
+                nid_n_missing(a->ndpi_ids));
+    }
+    zsink_bind(a->zmq, wrk_layout(w0), wrk_sink_ext_offset(w0), a->ndpi_ids);
+    return 0;
+}
+
 /* /metrics: the Kafka producers' counters (kfk_stats() reads atomics: safe on that thread). */
 static void
 render_kafka(void *ctx, struct prom_buf *b)
@@ -544,6 +626,43 @@ render_kafka(void *ctx, struct prom_buf *b)
     }
 }
 
+/* /metrics: the ntopng endpoints' counters (zsink_stats() locks: safe on that thread). */
+static void
+render_zmq(void *ctx, struct prom_buf *b)
+{
+    struct zsink *z = ((const struct app *)ctx)->zmq;
+    size_t n = zsink_n_endpoints(z);
+    struct zsink_stats zs[CFG_MAX_COLLECTORS * 2];
+    char lab[512];
+
+    if (n > sizeof(zs) / sizeof(zs[0]))
+        n = sizeof(zs) / sizeof(zs[0]);
+    for (size_t i = 0; i < n; i++)
+        zsink_stats(z, i, &zs[i]);
+    static const struct {
+        const char *name, *help;
+        size_t off;
+    } fam[] = {
+        {"nfprobe_zmq_messages_total", "ZMQ messages queued for ntopng.",
+         offsetof(struct zsink_stats, messages)},
+        {"nfprobe_zmq_dropped_messages_total", "ZMQ messages dropped: the endpoint's queue was "
+         "full (--zmq-hwm).", offsetof(struct zsink_stats, dropped)},
+        {"nfprobe_zmq_unsubscribed_messages_total", "ZMQ messages sent while no ntopng "
+         "subscribed (lost).", offsetof(struct zsink_stats, no_subscriber)},
+        {"nfprobe_zmq_flow_records_total", "Flow records sent to ntopng (updates included).",
+         offsetof(struct zsink_stats, flows)},
+    };
+    for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+        for (size_t i = 0; i < n; i++) {
+            uint64_t v;
+            memcpy(&v, (const char *)&zs[i] + fam[f].off, sizeof(v));
+            lab[0] = '\0';
+            prom_label(lab, sizeof(lab), "endpoint", zsink_endpoint(z, i));
+            prom_counter(b, fam[f].name, fam[f].help, lab, v);
+        }
+    }
+}
+
 static struct exporter *
 open_exporter(struct app *a, char *err, size_t errlen)
 {
@@ -551,7 +670,8 @@ open_exporter(struct app *a, char *err, size_t errlen)
     const char *urls[CFG_MAX_COLLECTORS]; /* kafka:// URLs go to kafka.c, not the exporter */
     size_t n_urls = 0;
     for (size_t i = 0; i < a->cfg.n_collectors; i++)
-        if (!kfk_is_url(a->cfg.collectors[i]))
+        if (!kfk_is_url(a->cfg.collectors[i]) &&
+            strncmp(a->cfg.collectors[i], ZSINK_SCHEME, strlen(ZSINK_SCHEME)) != 0)
             urls[n_urls++] = a->cfg.collectors[i];
     struct exp_config ec = {
             .collectors = urls,
@@ -739,6 +859,12 @@ on_tick(struct ev_loop *l, uint64_t id, void *ctx)
     dmn_watchdog();
     for (size_t i = 0; i < a->n_kafka; i++) /* delivery reports (KFK_POLL_INTERVAL_MS) */
         kfk_poll(a->kafka[i]);
+    if (a->zmq != NULL && now >= a->next_zmq) { /* live updates, events */
+        struct zsink_probe_stats zp;
+        zmq_probe_stats(&t, &zp);
+        zsink_tick(a->zmq, now, &zp);
+        a->next_zmq = now + zsink_tick_ms(a->zmq);
+    }
     if (a->exp != NULL) {
         struct exp_process_stats ps;
         struct exp_stats es;
@@ -970,6 +1096,12 @@ main(int argc, char **argv)
         goto out;
     }
     /* END plugin */
+    /* Before the workers: they carry its per-flow extension. */
+    if (open_zmq(a, err, sizeof(err)) != 0) {
+        fprintf(stderr, "nfprobe: %s\n", err);
+        status = EXIT_USAGE;
+        goto out;
+    }
     if (open_workers(a, seed, err, sizeof(err)) != 0) {
         fprintf(stderr, "nfprobe: %s\n", err);
         status = EXIT_USAGE;
@@ -1010,6 +1142,11 @@ main(int argc, char **argv)
         goto out;
     }
 
+    if (a->zmq != NULL && bind_zmq(a, err, sizeof(err)) != 0) {
+        fprintf(stderr, "nfprobe: %s\n", err);
+        status = EXIT_USAGE;
+        goto out;
+    }
     if (n_export_collectors(&a->cfg) > 0 &&
         (a->exp = open_exporter(a, err, sizeof(err))) == NULL) {
         fprintf(stderr, "nfprobe: %s\n", err);
@@ -1067,7 +1204,8 @@ main(int argc, char **argv)
         }
         a->n_kafka++;
     }
-    if (a->n_kafka > 0 && st_add_sink(a->stats, render_kafka, a) != 0) {
+    if ((a->n_kafka > 0 && st_add_sink(a->stats, render_kafka, a) != 0) ||
+        (a->zmq != NULL && st_add_sink(a->stats, render_zmq, a) != 0)) {
         fprintf(stderr, "nfprobe: too many sinks for /metrics\n");
         status = EXIT_USAGE;
         goto out;
@@ -1117,6 +1255,16 @@ main(int argc, char **argv)
         if (es.not_sent_flows > 0 && status == EXIT_OK)
             status = EXIT_EXPORT_LOSS;
     }
+    if (a->zmq != NULL) {
+        struct zsink_probe_stats zp;
+        struct zsink_stats zs;
+        zmq_probe_stats(&total, &zp);
+        zsink_close(a->zmq, &zp, 2000);
+        zsink_summary(a->zmq, stderr);
+        zsink_stats(a->zmq, SIZE_MAX, &zs);
+        if (zs.dropped > 0 && status == EXIT_OK)
+            status = EXIT_EXPORT_LOSS;
+    }
     for (size_t i = 0; i < a->n_kafka; i++) {
         /* Bounded as the exporter's drain; what is not confirmed by then is not delivered. */
         kfk_close(a->kafka[i], (int)a->cfg.drain_timeout * 1000);
@@ -1137,6 +1285,8 @@ out:
     st_free(a->stats);
     for (size_t i = 0; i < a->n_kafka; i++)
         kfk_free(a->kafka[i]);
+    zsink_free(a->zmq);
+    nid_free(a->ndpi_ids);
     exp_free(a->exp);
     dmn_pidfile_remove();
     for (size_t i = 0; i < a->n_workers; i++)

@@ -45,6 +45,7 @@ struct worker {
     struct dpi_ctx *dpi;
     struct plg_worker *plg; /* plugin: every --plugin, one extension after DPI */
     bool l7;
+    size_t sink_off; /* wrk_config.sink_ext's state in ext[], SIZE_MAX = none */
     struct spsc_ring *ring;
     /* packet copies for the batch when a flow extension (DPI, a plugin) reads packet bytes during
      * metering: libpcap reuses its buffer at every read */
@@ -89,7 +90,7 @@ struct worker *
 wrk_new(const struct wrk_config *c, char *err, size_t errlen)
 {
     struct worker *w = calloc(1, sizeof(*w));
-    struct mtr_ext ext[2];
+    struct mtr_ext ext[3];
     size_t n_ext = 0;
 
     if (w == NULL) {
@@ -128,6 +129,9 @@ wrk_new(const struct wrk_config *c, char *err, size_t errlen)
         ext[n_ext++] = plg_worker_ext(w->plg);
     }
     /* END plugin */
+    size_t sink_i = n_ext;
+    if (c->sink_ext.ext_size > 0)
+        ext[n_ext++] = c->sink_ext;
     struct mtr_config mc = c->mc;
     mc.tunnel_id = c->decode_tunnels; /* part of the flow layout the outputs read */
     if (c->ring_slots > 0)
@@ -136,6 +140,7 @@ wrk_new(const struct wrk_config *c, char *err, size_t errlen)
         w->mt = mtr_new(&mc, ext, n_ext, c->emit, c->emit_ctx, err, errlen);
     if (w->mt == NULL)
         goto fail;
+    w->sink_off = c->sink_ext.ext_size > 0 ? mtr_ext_offset(w->mt, sink_i) : SIZE_MAX;
     w->l7 = w->dpi != NULL;
     /* BEGIN plugin */
     if (w->plg != NULL && plg_worker_bind(w->plg, w->mt, err, errlen) != 0)
@@ -449,4 +454,10 @@ struct dpi_ctx *
 wrk_dpi(const struct worker *w)
 {
     return w->dpi;
+}
+
+size_t
+wrk_sink_ext_offset(const struct worker *w)
+{
+    return w->sink_off;
 }

@@ -37,6 +37,8 @@ struct wrk_config {
     uint32_t dpi_max_concurrent;
     /* plugin: loaded plugins (plg_load()), NULL or empty = none; must outlive the worker */
     struct plg_set *plugins;
+    /* a sink's per-flow extension (zsink_meter_ext()), after DPI and plugins; ext_size 0 = none */
+    struct mtr_ext sink_ext;
     /* where finished flows go: a ring of ring_slots flows read by the output thread, which
      * doorbell() wakes (spsc_set_doorbell()); or emit() inline (ring_slots 0) */
     size_t ring_slots;
@@ -97,5 +99,7 @@ bool wrk_has_l7(const struct worker *w);
 /* The flow layout (mtr_layout): where the statistics, SPLT, L7 and plugin state sit. */
 const struct flow_layout *wrk_layout(const struct worker *w);
 struct dpi_ctx *wrk_dpi(const struct worker *w);
+/* Offset in a flow's ext[] of wrk_config.sink_ext's state (SIZE_MAX without one). */
+size_t wrk_sink_ext_offset(const struct worker *w);
 
 #endif

@@ -1,0 +1,125 @@
+/*
+ * zmq.h - the ntopng sink: flows over ZMQ as nProbe sends them (spec ntopng-zmq.md).
+ *
+ * Every message is two frames: a 28-byte header (topic "flow" or "event", version 3, msg_id
+ * in network order, +1 per message across topics, source id) and a payload: nDPI TLV (libndpi's
+ * serializer, numeric keys) of at most ZSINK_MAX_FLOWS records and ZSINK_MAX_PAYLOAD octets for
+ * flows, JSON for events. The fields are the field catalogue's rows with an ntop id
+ * (fields.def), with the semantics ntopng expects: counters are deltas of IP-layer octets and
+ * packets since the flow's last update, times are epoch seconds, L7_PROTO is "master.app" in the
+ * receiver's nDPI numbering (ndpi_ids.h).
+ *
+ * Live updates: the sink's meter extension (zsink_meter_ext()) keeps per flow its IP-layer
+ * octets and the counters last reported, and reports a flow that is still active every
+ * update interval (packet time) and before a delta could reach 2^31, from the packet path: the
+ * worker calls into the sink under the sink's lock (a ZMQ socket is single-threaded); sending
+ * never blocks (ZMQ_DONTWAIT, bounded high-water mark, XPUB_NODROP so that a full queue is a
+ * counted drop per endpoint, not a silent one). The final report (zsink_flow()) carries the
+ * rest.
+ *
+ * The only module that includes <zmq.h>. Prefix zsink_ (libzmq owns zmq_).
+ */
+#ifndef NFPROBE_ZMQ_H
+#define NFPROBE_ZMQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "flow.h"
+#include "meter.h"
+#include "ndpi_ids.h"
+
+#define ZSINK_MAX_FLOWS 255          /* ntopng counts the flows of a message in a u8 */
+#define ZSINK_MAX_PAYLOAD 131072u    /* ntopng drops a larger payload whole */
+#define ZSINK_MAX_ENDPOINTS 16
+#define ZSINK_SCHEME "zmq+"          /* -c zmq+tcp://HOST:PORT */
+
+struct zsink_config {
+    const char *const *connect;  /* "tcp://HOST:PORT": ntopng -i tcp://HOST:PORTc binds */
+    size_t n_connect;
+    const char *const *bind;     /* "tcp://ADDR:PORT": ntopng -i tcp://ADDR:PORT connects */
+    size_t n_bind;
+    uint32_t source_id;          /* header source_id */
+    const char *server_key;      /* CURVE: ntopng's public key (Z85, 40 chars), or NULL */
+    uint32_t update_s;           /* live updates of active flows, seconds (0 = 30) */
+    uint32_t event_s;            /* event messages, seconds (0 = 10) */
+    uint32_t flush_ms;           /* a partly filled flow message leaves after this (0 = 1000) */
+    uint32_t hwm;                /* messages queued per endpoint at most (0 = 1000) */
+    bool rebase_time;            /* shift capture times so the first packet is "now" */
+    uint32_t ifindex;            /* INPUT_SNMP, 0 = not sent */
+    const char *iface;           /* for events: interface or file name (copied) */
+    uint64_t idle_s;             /* the probe's timeouts, for events */
+    uint64_t active_s;
+    bool offline;                /* reading files: wait (bounded) for subscribers at open */
+    const char *version;         /* probe version for events */
+};
+
+/* Counters of one endpoint (i < n) or of them all (SIZE_MAX). */
+struct zsink_stats {
+    uint64_t messages;           /* messages accepted by the endpoint's queue */
+    uint64_t dropped;            /* messages not sent: queue full (high-water mark) */
+    uint64_t no_subscriber;      /* messages sent while nobody subscribed (PUB drops them) */
+    uint64_t flows;              /* flow records in accepted messages (updates included) */
+    uint64_t updates;            /* of which live updates of still active flows */
+    uint64_t events;
+    uint64_t subscribers;        /* current subscriptions seen */
+    uint64_t l7_untranslated;    /* records whose L7 id the receiver lacks (no L7_PROTO) */
+};
+
+/* Counters of the probe the events report. */
+struct zsink_probe_stats {
+    uint64_t packets;
+    uint64_t bytes;
+    uint64_t drops;
+    uint64_t flows;
+};
+
+struct zsink;
+
+/*
+ * Creates the sockets (one XPUB per endpoint), checks the CURVE key, connects and binds.
+ * Offline, waits up to 3 s for every endpoint's first subscriber (the slow joiner: PUB drops
+ * what it sends before). Returns NULL with a one-line err naming the flag or endpoint.
+ */
+struct zsink *zsink_open(const struct zsink_config *c, char *err, size_t errlen);
+
+/*
+ * The meter extension that keeps each flow's report state and sends live updates. Register it
+ * with every worker's meter, then zsink_bind() before the first packet.
+ */
+struct mtr_ext zsink_meter_ext(struct zsink *z);
+
+/*
+ * What the flows look like once the meters exist: where their extensions are (L: the L7
+ * labels; ext_off: this sink's state, mtr_ext_offset()), and the nDPI id translation (ids, or
+ * NULL: ids are sent as the probe's nDPI numbers them). ids must outlive the sink.
+ */
+void zsink_bind(struct zsink *z, const struct flow_layout *L, size_t ext_off,
+                const struct nid_map *ids);
+
+/* Reports a finished flow (the rest since its last update). Output thread or offline loop. */
+void zsink_flow(struct zsink *z, const struct flow *f);
+
+/* Timers: flush a partly filled message, events, subscriptions. ps may be NULL. */
+void zsink_tick(struct zsink *z, uint64_t now_mono_ms, const struct zsink_probe_stats *ps);
+
+/* How often zsink_tick() wants to run, ms (for the output loop's timer). */
+uint32_t zsink_tick_ms(const struct zsink *z);
+
+/* Sends what is pending, a last event, then closes (waits at most linger_ms for the queues). */
+void zsink_close(struct zsink *z, const struct zsink_probe_stats *ps, unsigned linger_ms);
+void zsink_free(struct zsink *z);
+
+size_t zsink_n_endpoints(const struct zsink *z);
+const char *zsink_endpoint(const struct zsink *z, size_t i);
+void zsink_stats(struct zsink *z, size_t i, struct zsink_stats *out);
+
+/* One line per endpoint: messages, flows, drops. */
+void zsink_summary(struct zsink *z, FILE *out);
+
+/* 0 when key is a well-formed Z85 CURVE public key (40 characters), else -EINVAL. */
+int zsink_check_key(const char *key);
+
+#endif

@@ -114,7 +114,10 @@ t = threading.Thread(target=scraper); t.start()
 reloads = 0
 for i in range(40):
     src = tmp + ('/b.conf' if i % 2 == 0 else '/a.conf')
-    open(tmp + '/nfprobe.conf', 'w').write(open(src).read())
+    # Replaced atomically: a SIGHUP that caught the file half-written would read a valid
+    # configuration without collectors, and scrapes would rightly show none.
+    open(tmp + '/nfprobe.conf.new', 'w').write(open(src).read())
+    os.replace(tmp + '/nfprobe.conf.new', tmp + '/nfprobe.conf')
     p.send_signal(signal.SIGHUP)
     reloads += 1
     time.sleep(0.03)

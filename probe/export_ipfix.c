@@ -595,6 +595,21 @@ fail:
     return -EINVAL;
 }
 
+/* -n: parse a template file as the exporter will, without an exporter. */
+int
+ipfix_check_template(const char *path, char *err, size_t errlen)
+{
+    struct ipfix_enc *e = calloc(1, sizeof(*e));
+
+    if (e == NULL) {
+        snprintf(err, errlen, "--ipfix-template %s: out of memory", path);
+        return -ENOMEM;
+    }
+    int rc = load_template_file(e, path, err, errlen);
+    free(e);
+    return rc;
+}
+
 /* The external spec of one address family: the chosen fields whose groups are all enabled. */
 static size_t
 external_spec(const struct ipfix_enc *e, uint32_t family, fbInfoElementSpec_t *spec)

@@ -165,4 +165,8 @@ size_t ipfix_default_order(uint16_t *order);
 /* The field whose element name is `element`, or NULL. */
 const struct ipfix_field *ipfix_field_by_element(const char *element);
 
+/* Parses an --ipfix-template file as the exporter does (for -n). 0, or -errno with one line
+ * naming the file and line. */
+int ipfix_check_template(const char *path, char *err, size_t errlen);
+
 #endif

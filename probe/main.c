@@ -33,6 +33,7 @@
 #include "dpi.h"
 #include "export.h"
 #include "export_enc.h"
+#include "export_ipfix.h"
 #include "fields.h"
 #include "kafka.h"
 #include "ndpi_ids.h"
@@ -247,6 +248,9 @@ check_resources(const struct prb_config *c, char *err, size_t errlen)
         (rc = check_readable("--tls-ca", c->tls_ca, err, errlen)) != 0 ||
         (rc = check_readable("--tls-cert", c->tls_cert, err, errlen)) != 0 ||
         (rc = check_readable("--tls-key", c->tls_key, err, errlen)) != 0)
+        return rc;
+    if (c->ipfix_template != NULL &&
+        (rc = ipfix_check_template(c->ipfix_template, err, errlen)) != 0)
         return rc;
     for (size_t i = 0; c->bpf_filter != NULL && i < (c->n_files > 0 ? c->n_files : 1); i++) {
         if (cap_check_filter(c->bpf_filter, c->n_files > 0 ? c->files[i] : NULL, why,

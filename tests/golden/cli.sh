@@ -136,6 +136,12 @@ check "-n: missing TLS CA"     expect_error "--tls-ca /nonexistent.pem" -n -r "$
 check "-n: missing plugin"     expect_error "--plugin /nonexistent.so" -n -r "$S" --plugin /nonexistent.so
 check "-n: missing template"   expect_error "--ipfix-template /nonexistent.tmpl" -n -r "$S" \
     -c ipfix+udp://127.0.0.1:4739 --ipfix-template /nonexistent.tmpl
+printf 'sourceIPv4Address\nnoSuchElement\n' >"$TMP/bad.tmpl"
+check "-n: template parsed"    expect_error "bad.tmpl:2: 'noSuchElement'" -n -r "$S" \
+    -c ipfix+udp://127.0.0.1:4739 --ipfix-template "$TMP/bad.tmpl"
+printf '# ok\nsourceIPv4Address\ndestinationIPv4Address\n' >"$TMP/good.tmpl"
+check "-n: good template"      "$NFPROBE" -n -r "$S" -c ipfix+udp://127.0.0.1:4739 \
+    --ipfix-template "$TMP/good.tmpl"
 check "-n: unreadable input"   expect_error "/nonexistent.pcap" -n -r /nonexistent.pcap
 check "-i twice refused"       expect_error "given twice" -n -i lo -i lo
 check "absurd duration"        expect_error "idle-timeout" -n -r "$S" --idle-timeout 100000d

@@ -536,7 +536,8 @@ struct rt {
     size_t next;                /* next flow expected */
     const struct nf9_config *c;
     const struct nf9_ctx *x;
-    size_t stats_seen, sampling_seen, app_seen;
+    size_t stats_seen, sampling_seen, sampling_full_seen, app_seen;
+    uint64_t smp_observed, smp_selected;
     size_t app_next;            /* next map entry expected in the current cycle */
     uint64_t octets_before, packets_before, flows_before, ignored;
 };
@@ -581,10 +582,17 @@ rt_record(void *ctx, const struct nf9d_header *h, const struct nf9d_template *t,
         assert_int_equal(field_uint(t, rec, 160), nf9_boot_ms(r->x));
         r->stats_seen++;
     } else if ((v = nf9d_get(t, rec, 34, &len)) != NULL) {
-        assert_int_equal(t->n_fields, 3);
         assert_int_equal(nf9d_uint(v, len), r->c->sampling_interval);
-        assert_int_equal(field_uint(t, rec, 35), r->c->sampling_algorithm);
-        r->sampling_seen++;
+        if (t->n_fields == 2) { /* 34 alone: what nfdump 1.7.1 reads */
+            assert_null(nf9d_get(t, rec, 35, &len));
+            r->sampling_seen++;
+        } else {
+            assert_int_equal(t->n_fields, 5);
+            assert_int_equal(field_uint(t, rec, 35), r->c->sampling_algorithm);
+            assert_int_equal(field_uint(t, rec, 318), r->smp_observed);
+            assert_int_equal(field_uint(t, rec, 319), r->smp_selected);
+            r->sampling_full_seen++;
+        }
     } else if ((v = nf9d_get(t, rec, 95, &len)) != NULL) {
         assert_int_equal(t->n_fields, 4);
         assert_int_equal(len, 7);
@@ -648,7 +656,8 @@ drive_packet(struct nf9_ctx *x, struct nf9d_session *ds, struct rt *r, struct dr
     if (has_tmpl) {
         assert_int_equal(pk.n_templates, 2);
         assert_int_equal(pk.n_options_templates,
-                         1 + (r->c->sampling_interval > 0) + (r->c->layout.l7 && r->c->n_apps));
+                         1 + 2 * (r->c->sampling_interval > 0) +
+                             (r->c->layout.l7 && r->c->n_apps));
         dv->last_tmpl_pkt = dv->packets_out;
         dv->last_tmpl_ms = dv->now;
     } else {
@@ -699,6 +708,9 @@ run_property(const struct nf9_config *cin, size_t n_flows, uint64_t seed, struct
         }
         r.ignored = rng_below(1000);
         nf9_set_ignored_packets(x, r.ignored);
+        r.smp_selected += rng_below(1000);
+        r.smp_observed = 100 * r.smp_selected + rng_below(100);
+        nf9_set_sampling_counters(x, r.smp_observed, r.smp_selected);
         size_t batch = dv.max_batch ? 1 + rng_below(dv.max_batch) : n_flows;
         if (batch > n_flows - off)
             batch = n_flows - off;
@@ -727,6 +739,7 @@ run_property(const struct nf9_config *cin, size_t n_flows, uint64_t seed, struct
     assert_int_equal(r.app_next, c.layout.l7 ? c.n_apps : 0);
     assert_true(r.stats_seen >= 1);
     assert_int_equal(r.sampling_seen > 0, c.sampling_interval > 0);
+    assert_int_equal(r.sampling_full_seen, r.sampling_seen);
     struct nf9_stats st;
     nf9_stats(x, &st);
     assert_int_equal(st.packets, dv.packets_out);

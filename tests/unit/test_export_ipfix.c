@@ -30,6 +30,7 @@
 
 #include "export.h"
 #include "export_ipfix.h"
+#include "sampling_export.h"
 #include "features.h"
 #include "flow.h"
 
@@ -248,6 +249,8 @@ opt_data(void)
         .ignored_octets = 8888,
         .first_obs_ms = T0,
         .last_obs_ms = T0 + 9000,
+        .smp_observed = 12345,
+        .smp_selected = 1235,
     };
     return od;
 }
@@ -588,6 +591,118 @@ test_decode_values(void **state)
 }
 
 /* A new session starts its sequence numbers again and sends every template first. */
+/*
+ * --sampling: the options templates and records the encoder sends (one template per message,
+ * libfixbuf's encoding) are, Set for Set, what probe/sampling_export.c writes by hand for the
+ * same values (the layouts docs/sampling.md specifies and nfdump 1.7.1 was measured to read),
+ * in both modes, at session start and with the final options; --sampling-upscale multiplies
+ * the flows' packet and octet counters by N and nothing else.
+ */
+static const uint8_t *
+find_set(const struct capture *c, uint16_t set_id, uint16_t tid, size_t nth, uint16_t *len)
+{
+    for (size_t m = 0; m < c->n_msgs; m++) {
+        const uint8_t *msg = c->buf + c->off[m];
+        size_t mlen = be16(msg + 2);
+        for (size_t off = 16; off + 4 <= mlen; off += be16(msg + off + 2)) {
+            const uint8_t *set = msg + off;
+            if (be16(set + 2) < 4)
+                break;
+            if (be16(set) == set_id && (set_id >= 256 || be16(set + 4) == tid) && nth-- == 0) {
+                *len = be16(set + 2);
+                return set;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Two Sets hold the same records: equal up to the optional zero padding (RFC 7011 3.3.1). */
+static void
+assert_same_set(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    size_t n = alen < blen ? alen : blen;
+    assert_true(alen - n < 4 && blen - n < 4);
+    assert_memory_equal(a, b, 2);
+    assert_memory_equal(a + 4, b + 4, n - 4);
+    for (size_t i = n; i < alen; i++)
+        assert_int_equal(a[i], 0);
+    for (size_t i = n; i < blen; i++)
+        assert_int_equal(b[i], 0);
+}
+
+static void
+test_sampling_options(void **state)
+{
+    (void)state;
+    for (int mode = SMP_COUNT; mode <= SMP_RANDOM; mode++) {
+        struct capture c = {0};
+        struct exp_enc_params p = params(&c, false);
+        struct exp_opt_data od = opt_data();
+        smp_announce_init(&p.sampling, (enum smp_mode)mode, 10, false);
+        encode_run(&c, p, 3);
+        check_messages(&c, 1400);
+        struct smpx_report r = {.mode = (enum smp_mode)mode, .interval = 10, .selector_id = 1,
+                                .domain = 7, .observed = od.smp_observed,
+                                .selected = od.smp_selected};
+        uint8_t want[256];
+        size_t n = smpx_ipfix_templates(&r, IPFIX_TID_SAMPLING, IPFIX_TID_SAMPLING_NFDUMP, want,
+                                        sizeof(want));
+        assert_true(n > 0);
+        uint16_t len, first = be16(want + 2);
+        const uint8_t *set = find_set(&c, 3, IPFIX_TID_SAMPLING, 0, &len);
+        assert_non_null(set);
+        assert_same_set(set, len, want, first);
+        set = find_set(&c, 3, IPFIX_TID_SAMPLING_NFDUMP, 0, &len);
+        assert_non_null(set);
+        assert_same_set(set, len, want + first, n - first);
+        n = smpx_ipfix_data(&r, IPFIX_TID_SAMPLING, IPFIX_TID_SAMPLING_NFDUMP, want, sizeof(want));
+        assert_true(n > 0);
+        first = be16(want + 2);
+        for (size_t k = 0; k < 2; k++) { /* the session's and the final options */
+            set = find_set(&c, IPFIX_TID_SAMPLING, 0, k, &len);
+            assert_non_null(set);
+            assert_same_set(set, len, want, first);
+            set = find_set(&c, IPFIX_TID_SAMPLING_NFDUMP, 0, k, &len);
+            assert_non_null(set);
+            assert_same_set(set, len, want + first, n - first);
+        }
+        free(c.buf);
+    }
+    /* without --sampling: none of it */
+    struct capture c = {0};
+    uint16_t len;
+    encode_run(&c, params(&c, false), 3);
+    assert_null(find_set(&c, 3, IPFIX_TID_SAMPLING, 0, &len));
+    assert_null(find_set(&c, IPFIX_TID_SAMPLING_NFDUMP, 0, 0, &len));
+    static struct decoded plain, up;
+    decode(&c, &plain);
+    free(c.buf);
+    /* --sampling-upscale */
+    memset(&c, 0, sizeof(c));
+    struct exp_enc_params p = params(&c, false);
+    smp_announce_init(&p.sampling, SMP_COUNT, 10, true);
+    encode_run(&c, p, 3);
+    decode(&c, &up);
+    free(c.buf);
+    assert_int_equal(up.n, 3);
+    assert_int_equal(plain.n, 3);
+    for (size_t i = 0; i < 3; i++) {
+        struct ipfix_rec a = plain.rec[i], b = up.rec[i];
+        assert_true(a.src2dst_packets > 0 && a.dst2src_bytes > 0);
+        assert_int_equal(b.src2dst_packets, 10 * a.src2dst_packets);
+        assert_int_equal(b.src2dst_bytes, 10 * a.src2dst_bytes);
+        assert_int_equal(b.dst2src_packets, 10 * a.dst2src_packets);
+        assert_int_equal(b.dst2src_bytes, 10 * a.dst2src_bytes);
+        b.src2dst_packets = a.src2dst_packets;
+        b.src2dst_bytes = a.src2dst_bytes;
+        b.dst2src_packets = a.dst2src_packets;
+        b.dst2src_bytes = a.dst2src_bytes;
+        assert_int_equal(b.bidirectional_first_seen_ms, a.bidirectional_first_seen_ms);
+        assert_int_equal(b.src_port, a.src_port);
+    }
+}
+
 static void
 test_session_restart(void **state)
 {
@@ -1111,6 +1226,7 @@ main(void)
         cmocka_unit_test(test_golden_basic),
         cmocka_unit_test(test_golden_full),
         cmocka_unit_test(test_decode_values),
+        cmocka_unit_test(test_sampling_options),
         cmocka_unit_test(test_session_restart),
         cmocka_unit_test(test_record_too_large),
         cmocka_unit_test(test_template_file_errors),

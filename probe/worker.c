@@ -115,6 +115,7 @@ wrk_new(const struct wrk_config *c, char *err, size_t errlen)
         if (smp_init(&w->smp, c->smp_mode, c->smp_interval, c->smp_seed, err, errlen) != 0)
             goto fail;
         w->sampling = true;
+        w->snap.has_sampling = true; /* /metrics lists the families before the first tick */
     }
     if (c->n_dissections > 0) {
         struct dpi_config dc = {

@@ -703,6 +703,60 @@ test_sampling_options(void **state)
     }
 }
 
+/* The sampling options go out again with every refresh (UDP) and new session (TCP/TLS
+ * reconnect), and their counters with every options call, as they grow. */
+static void
+test_sampling_resend(void **state)
+{
+    (void)state;
+    struct capture c = {0};
+    struct exp_enc_params p = params(&c, false);
+    struct exp_opt_data od = opt_data();
+    struct exp_msg_info lost;
+    struct slot s;
+    char err[256];
+
+    smp_announce_init(&p.sampling, SMP_COUNT, 10, false);
+    void *e = ipfix_encoder_ops.open(&p, err, sizeof(err));
+    if (e == NULL)
+        fail_msg("open: %s", err);
+    const uint64_t obs[4] = {100, 2000, 30000, 400000};
+    for (int k = 0; k < 4; k++) {
+        od.smp_observed = obs[k];
+        od.smp_selected = obs[k] / 10;
+        if (k == 0)
+            assert_int_equal(ipfix_encoder_ops.session(e, &od), 0);
+        else if (k == 1)
+            assert_int_equal(ipfix_encoder_ops.refresh(e, &od), 0);
+        else if (k == 2)
+            assert_int_equal(ipfix_encoder_ops.options(e, &od), 0);
+        else {
+            ipfix_encoder_ops.discard(e, &lost);
+            assert_int_equal(ipfix_encoder_ops.session(e, &od), 0);
+        }
+        make_flow(&s, (unsigned)k);
+        assert_int_equal(ipfix_encoder_ops.flow(e, fl(&s)), 0);
+        assert_int_equal(ipfix_encoder_ops.flush(e), 0);
+    }
+    ipfix_encoder_ops.free(e);
+    uint16_t len;
+    for (size_t k = 0; k < 3; k++) { /* session, refresh, new session */
+        assert_non_null(find_set(&c, 3, IPFIX_TID_SAMPLING, k, &len));
+        assert_non_null(find_set(&c, 3, IPFIX_TID_SAMPLING_NFDUMP, k, &len));
+    }
+    assert_null(find_set(&c, 3, IPFIX_TID_SAMPLING, 3, &len));
+    for (size_t k = 0; k < 4; k++) {
+        const uint8_t *set = find_set(&c, IPFIX_TID_SAMPLING, 0, k, &len);
+        assert_non_null(set);
+        /* Set header, selectorId 8, algorithm 2, 305 and 306 4 each: then 318, 319 */
+        const uint8_t *v = set + 4 + 8 + 2 + 4 + 4;
+        assert_int_equal((uint64_t)be32(v) << 32 | be32(v + 4), obs[k]);
+        assert_int_equal((uint64_t)be32(v + 8) << 32 | be32(v + 12), obs[k] / 10);
+        assert_non_null(find_set(&c, IPFIX_TID_SAMPLING_NFDUMP, 0, k, &len));
+    }
+    free(c.buf);
+}
+
 static void
 test_session_restart(void **state)
 {
@@ -1227,6 +1281,7 @@ main(void)
         cmocka_unit_test(test_golden_full),
         cmocka_unit_test(test_decode_values),
         cmocka_unit_test(test_sampling_options),
+        cmocka_unit_test(test_sampling_resend),
         cmocka_unit_test(test_session_restart),
         cmocka_unit_test(test_record_too_large),
         cmocka_unit_test(test_template_file_errors),

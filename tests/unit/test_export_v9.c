@@ -997,6 +997,50 @@ test_saturate_truncate(void **state)
     nf9_free(x);
 }
 
+/* --sampling-upscale: IN/OUT_BYTES and IN/OUT_PKTS (the octet/packetDeltaCount rows) times N,
+ * the rest of the record as metered. */
+static void
+test_upscale(void **state)
+{
+    (void)state;
+    static struct slot s[1];
+    static struct nf9d_session ds1, ds2;
+    static struct one_record o1, o2;
+    const struct flow *fl[1] = {slot_flow(&s[0])};
+    struct nf9_config c;
+    uint8_t buf[9000];
+    char err[256];
+    size_t done, n;
+    struct nf9d_packet pk;
+    uint16_t len;
+
+    fixed_flows(s, 1);
+    cfg_full(&c);
+    struct nf9_ctx *x = new_ctx(&c);
+    n = nf9_encode(x, fl, 1, T0 + 9000, buf, sizeof(buf), &done);
+    assert_int_equal(nf9d_packet(&ds1, buf, n, &pk, keep_record, &o1, err, sizeof(err)), 0);
+    nf9_free(x);
+    c.counter_scale = 100;
+    x = new_ctx(&c);
+    n = nf9_encode(x, fl, 1, T0 + 9000, buf, sizeof(buf), &done);
+    assert_int_equal(nf9d_packet(&ds2, buf, n, &pk, keep_record, &o2, err, sizeof(err)), 0);
+    nf9_free(x);
+    assert_int_equal(o1.n, 1);
+    assert_int_equal(o2.n, 1);
+    assert_int_equal(o1.t.record_len, o2.t.record_len);
+    for (unsigned i = 0; i < o1.t.n_fields; i++) {
+        uint16_t type = o1.t.f[i].type;
+        const uint8_t *a = nf9d_get(&o1.t, o1.rec, type, &len);
+        const uint8_t *b = nf9d_get(&o2.t, o2.rec, type, &len);
+        if (type == 1 || type == 2 || type == 23 || type == 24) {
+            assert_true(nf9d_uint(a, len) > 0);
+            assert_int_equal(nf9d_uint(b, len), 100 * nf9d_uint(a, len));
+        } else {
+            assert_memory_equal(a, b, len);
+        }
+    }
+}
+
 /* export.c's view: sink gets whole packets; session restarts sequence numbers. */
 struct sink {
     struct nf9d_session ds;
@@ -1079,6 +1123,7 @@ main(void)
         cmocka_unit_test(test_exact_fit),
         cmocka_unit_test(test_boot_auto),
         cmocka_unit_test(test_saturate_truncate),
+        cmocka_unit_test(test_upscale),
         cmocka_unit_test(test_encoder_ops),
         cmocka_unit_test(test_property_default),
         cmocka_unit_test(test_property_full),

@@ -418,7 +418,8 @@ static void
 copy_str(char *dst, const fbVarfield_t *v)
 {
     size_t n = v->len < 299 ? v->len : 299;
-    memcpy(dst, v->buf, n);
+    if (n > 0) /* a field the template lacks: no buffer */
+        memcpy(dst, v->buf, n);
     dst[n] = '\0';
 }
 

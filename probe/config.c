@@ -147,9 +147,9 @@ static const struct opt opts[] = {
     NUM("max-memory", max_memory, 0, 1ull << 50, U_BYTES, false, S_METER, "SIZE",
         "memory of the flow tables (K/M/G; default 1/4 of\nRAM, at most 4G); sizes the table if smaller"),
     NUM("sampling", sampling, 0, CFG_MAX_SAMPLING, U_NONE, false, S_METER, "N",
-        "meter one packet in N, before metering (RFC 7014;\n1 = every packet; 0 = off, the default)"),
-    CHOICE("sampling-mode", sampling_mode, sampling_modes, false, S_METER, "count|random",
-           "count: every Nth packet (default); random: one\nat a random place in each N"),
+        "meter one packet in N, before metering (RFC\n7014; 1 = every packet; 0 = off, the default)"),
+    CHOICE("sampling-mode", sampling_mode, sampling_modes, false, S_METER, "M",
+           "count: every Nth packet (default); random:\none at a random place in each N"),
     FLAG("sampling-upscale", sampling_upscale, false, false, S_METER,
          "export packet/octet counters times N (default:\nas observed, RFC 7014)"),
     /* DPI */

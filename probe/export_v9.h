@@ -73,8 +73,8 @@
  * (what this encoder produced), 164 ignoredPacketTotalCount, 160 systemInitTimeMilliseconds;
  * sampling, only when a sampling interval is configured, as two templates: 34 SAMPLING_INTERVAL
  * alone (what nfdump 1.7.1 reads: it ignores 34 beside 35), and 34 with 35 SAMPLING_ALGORITHM
- * and the RFC 7014 counters 318/319 packets observed/selected (tshark decodes them); the application map 95/96/94 (id, nDPI's name, "nDPI " + name, as the IPFIX
- * encoder), every nDPI protocol id, with the first packets of a session and again with every
+ * and the RFC 7014 counters 318/319 packets observed/selected (tshark decodes them); the
+ * application map 95/96/94 (id, nDPI's name, "nDPI " + name, as the IPFIX encoder), every nDPI protocol id, with the first packets of a session and again with every
  * time refresh (several records per FlowSet: nfdump's v9 reader handles that, unlike its IPFIX
  * reader), spread over as many packets as it takes.
  */

@@ -159,7 +159,8 @@ bad() { echo "FAIL $*"; fails=$((fails + 1)); }
 # A free port; another one if it was taken meanwhile.
 for _ in 1 2 3 4 5; do
     PORT=$(free_port tcp)
-    "$NFPROBE" -i "$VETH" --metrics "127.0.0.1:$PORT" \
+    # --sampling 1: the sampler's families are on /metrics (and checked), no packet is lost
+    "$NFPROBE" -i "$VETH" --metrics "127.0.0.1:$PORT" --sampling 1 \
         --csv "$TMP/flows.csv" 2>"$TMP/stderr" &
     PID=$!
     res=$(scrape /metrics 0 15); rc=$?
@@ -191,6 +192,19 @@ m = re.search(r'^nfprobe_dpi_packets_total\{interface="[^"]*"\} (\d+)$',
 print(m.group(1) if m else '')
 PY
 )
+
+SMP=$(python3 - "$PORT" <<'PY'
+import http.client, re, sys
+c = http.client.HTTPConnection('127.0.0.1', int(sys.argv[1]), timeout=5)
+c.request('GET', '/metrics')
+t = c.getresponse().read().decode()
+v = [re.search(r'^nfprobe_sampling_%s_packets_total\{interface="[^"]*"\} (\d+)$' % k, t, re.M)
+     for k in ('observed', 'selected')]
+print(' '.join(m.group(1) if m else '-' for m in v))
+PY
+)
+if [ "$SMP" = "$N $N" ]; then ok "nfprobe_sampling_observed/selected_packets_total $SMP (1:1)"
+else bad "sampling counters '$SMP', want '$N $N'"; fi
 
 if res=$(scrape /nothing-here 404 5); then ok "404 for another path"
 else bad "/nothing-here: $res"; fi

@@ -73,6 +73,7 @@ struct opt {
 
 static const char *const collector_modes[] = {"all", "round-robin", NULL};
 static const char *const log_targets[] = {"stderr", "syslog", NULL};
+static const char *const sampling_modes[] = {"count", "random", NULL};
 /* Indexed by syslog level (LOG_EMERG 0 .. LOG_DEBUG 7). */
 static const char *const level_names[] = {"emerg", "alert", "crit",  "err",
                                           "warning", "notice", "info", "debug"};
@@ -145,6 +146,12 @@ static const struct opt opts[] = {
         "flow table size; when full a flow is exported\nearly, flowEndReason 5 (1048576)"),
     NUM("max-memory", max_memory, 0, 1ull << 50, U_BYTES, false, S_METER, "SIZE",
         "memory of the flow tables (K/M/G; default 1/4 of\nRAM, at most 4G); sizes the table if smaller"),
+    NUM("sampling", sampling, 0, CFG_MAX_SAMPLING, U_NONE, false, S_METER, "N",
+        "meter one packet in N, before metering (RFC\n7014; 1 = every packet; 0 = off, the default)"),
+    CHOICE("sampling-mode", sampling_mode, sampling_modes, false, S_METER, "M",
+           "count: every Nth packet (default); random:\none at a random place in each N"),
+    FLAG("sampling-upscale", sampling_upscale, false, false, S_METER,
+         "export packet/octet counters times N (default:\nas observed, RFC 7014)"),
     /* DPI */
     STR("ndpi-protos", ndpi_protos, false, S_DPI, "FILE", "nDPI custom protocols file"),
     STR("ndpi-categories", ndpi_categories, false, S_DPI, "FILE", "nDPI custom categories file"),
@@ -249,6 +256,7 @@ cfg_defaults(struct prb_config *c)
     c->active_timeout = 1800;
     c->n_dissections = 20;
     c->max_flows = 1u << 20;
+    c->sampling_mode = "count";
     c->collector_mode = "all";
     c->observation_domain = 1;
     c->pen = 32473; /* RFC 5612 documentation PEN until the project has its own */
@@ -963,6 +971,20 @@ cfg_validate(const struct prb_config *c, char *err, size_t errlen)
         strcmp(c->json_path, "-") == 0) {
         snprintf(err, errlen, "--csv and --json cannot both write to stdout");
         return -EINVAL;
+    }
+    /* Sampling modifiers without --sampling would silently do nothing. */
+    if (c->sampling == 0 && (c->sampling_upscale || strcmp(c->sampling_mode, "count") != 0)) {
+        snprintf(err, errlen, "%s: applies to --sampling N, and none is given",
+                 c->sampling_upscale ? "--sampling-upscale" : "--sampling-mode");
+        return -EINVAL;
+    }
+    /* NetFlow v5 announces N in 14 bits: a larger N would go out as another rate. */
+    for (size_t i = 0; i < c->n_collectors && c->sampling > CFG_MAX_SAMPLING_V5; i++) {
+        if (strncmp(c->collectors[i], "v5+", 3) == 0) {
+            snprintf(err, errlen, "--sampling %" PRIu32 ": NetFlow v5 (%s) announces at most 1:%u",
+                     c->sampling, c->collectors[i], CFG_MAX_SAMPLING_V5);
+            return -EINVAL;
+        }
     }
     /* Files are one stream in one clock: splitting them over threads would change the flows. */
     if (c->workers > 1 && c->n_ifaces == 0) {

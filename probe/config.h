@@ -33,6 +33,8 @@
 /* Longest configuration-file line, newline excluded: room for any value cfg_print() escapes. */
 #define CFG_MAX_LINE 32768
 #define CFG_MAX_FILE (1u << 20)  /* largest configuration file cfg_load_file() reads */
+#define CFG_MAX_SAMPLING 1000000u /* --sampling: 1:N beyond this measures nothing (typo) */
+#define CFG_MAX_SAMPLING_V5 16383u /* the NetFlow v5 header holds N in 14 bits */
 
 struct cfg_text; /* configuration-file text the string values point into (config.c) */
 
@@ -57,6 +59,9 @@ struct prb_config {
     uint64_t max_nflows;
     uint32_t max_flows;
     uint64_t max_memory;     /* bytes for the flow tables, 0 = auto (cfg_memory_budget()) */
+    uint32_t sampling;        /* meter one packet in N (RFC 7014), 0 = no sampling */
+    const char *sampling_mode; /* "count" (systematic) or "random" (n-out-of-N) */
+    bool sampling_upscale;    /* exported packet/octet counters times N */
     /* DPI */
     const char *ndpi_protos;
     const char *ndpi_categories;

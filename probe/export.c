@@ -430,6 +430,8 @@ opt_data(const struct exporter *x, const struct collector *c, struct exp_opt_dat
     od->ignored_octets = x->ps.octets_ignored;
     od->first_obs_ms = x->ps.first_ms ? x->ps.first_ms : x->flows_first_ms;
     od->last_obs_ms = x->ps.last_ms ? x->ps.last_ms : x->flows_last_ms;
+    od->smp_observed = x->ps.sampling_observed;
+    od->smp_selected = x->ps.sampling_selected;
 }
 
 static void
@@ -769,6 +771,7 @@ exp_new(const struct exp_config *cfg, char *err, size_t errlen)
             .export_time_s = c->export_time_s,
             .extras = c->extras, /* plugin */
             .n_extras = c->n_extras,
+            .sampling = c->sampling,
             .sink = collector_sink,
             .sink_ctx = col,
         };

@@ -25,6 +25,7 @@
 
 #include "features.h"
 #include "flow.h"
+#include "sampling.h"
 
 /*
  * plugin: a per-flow element a plugin adds (plugin.h plg_exp_extras()), kept small on purpose
@@ -75,6 +76,7 @@ struct exp_config {
     bool offline;                  /* reading files: exp_flow() waits for a slow collector */
     const struct exp_extra *extras; /* plugin: elements appended to the templates (or NULL) */
     size_t n_extras;
+    struct smp_announce sampling;  /* --sampling: options records, upscale (interval 0: off) */
     /* Tuning (0 = default): */
     size_t queue_bytes;            /* per collector, flows waiting to be sent (16 MiB) */
     uint32_t flush_ms;             /* a partly filled message leaves after this long (1000) */
@@ -93,6 +95,8 @@ struct exp_process_stats {
     uint64_t capture_drops;   /* packets the capture dropped (pcap ps_drop + ps_ifdrop) */
     uint64_t first_ms;        /* Unix ms of the first and the last packet observed, 0 = take */
     uint64_t last_ms;         /* the earliest start and latest end of the flows exported */
+    uint64_t sampling_observed; /* --sampling: packets the selectors saw and kept (318/319) */
+    uint64_t sampling_selected;
 };
 
 /* Counters of one collector (or of all, summed). */

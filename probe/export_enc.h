@@ -16,6 +16,7 @@
 
 #include "features.h"
 #include "flow.h"
+#include "sampling.h"
 
 struct exp_extra; /* export.h: plugin elements */
 
@@ -55,6 +56,7 @@ struct exp_enc_params {
     uint32_t export_time_s;    /* fixed message export time (tests), 0 = wall clock */
     const struct exp_extra *extras; /* plugin: export.h, appended to the data templates */
     size_t n_extras;
+    struct smp_announce sampling;   /* --sampling: the options records and upscale (sampling.h) */
     exp_sink_fn sink;
     void *sink_ctx;
 };
@@ -73,6 +75,8 @@ struct exp_opt_data {
     uint64_t ignored_octets;
     uint64_t first_obs_ms;     /* Unix ms of the first and last observed packet (0 = none) */
     uint64_t last_obs_ms;
+    uint64_t smp_observed;     /* --sampling: packets observed and selected (318/319) */
+    uint64_t smp_selected;
 };
 
 struct exp_encoder_ops {

@@ -365,6 +365,52 @@ static const fbInfoElementSpec_t appmap_ext[] = {
     {"applicationName", IPFIX_APP_NAME_LEN, 0},
     {"applicationDescription", IPFIX_APP_DESC_LEN, 0}};
 
+/*
+ * --sampling (docs/sampling.md): the RFC 7014 selector report, scope selectorId, with 305/306
+ * (count) or 309/310 (random) as p1/p2; and, as a template of its own, the one nfdump 1.7.1
+ * reads (it ignores a sampler template carrying 302 or 304). probe/sampling_export.c writes
+ * the same layouts by hand (test_export_ipfix compares the two).
+ */
+struct opt_smp {
+    uint64_t selector_id;
+    uint64_t observed;
+    uint64_t selected;
+    uint32_t p1; /* samplingPacketInterval (1) or samplingSize (1) */
+    uint32_t p2; /* samplingPacketSpace (N - 1) or samplingPopulation (N) */
+    uint16_t algorithm;
+    uint8_t pad[6];
+};
+_Static_assert(sizeof(struct opt_smp) == 40, "opt_smp must have no hidden padding");
+
+struct opt_smp_nfdump {
+    uint32_t domain;
+    uint32_t interval; /* 1 */
+    uint32_t space;    /* N - 1 */
+};
+
+/* The report's specs; P1/P2 are the mode's parameter elements. */
+#define SMP_INT(p1, p2)                                                                            \
+    {{"selectorId", 8, 0},     {"selectorIdTotalPktsObserved", 8, 0},                            \
+     {"selectorIdTotalPktsSelected", 8, 0}, {p1, 4, 0}, {p2, 4, 0},                              \
+     {"selectorAlgorithm", 2, 0}, {"paddingOctets", 6, 0}}
+#define SMP_EXT(p1, p2)                                                                            \
+    {{"selectorId", 8, 0}, {"selectorAlgorithm", 2, 0}, {p1, 4, 0}, {p2, 4, 0},                  \
+     {"selectorIdTotalPktsObserved", 8, 0}, {"selectorIdTotalPktsSelected", 8, 0}}
+static const fbInfoElementSpec_t smp_count_int[] =
+    SMP_INT("samplingPacketInterval", "samplingPacketSpace");
+static const fbInfoElementSpec_t smp_count_ext[] =
+    SMP_EXT("samplingPacketInterval", "samplingPacketSpace");
+static const fbInfoElementSpec_t smp_random_int[] = SMP_INT("samplingSize", "samplingPopulation");
+static const fbInfoElementSpec_t smp_random_ext[] = SMP_EXT("samplingSize", "samplingPopulation");
+#undef SMP_INT
+#undef SMP_EXT
+static const fbInfoElementSpec_t smp_nfdump[] = {{"observationDomainId", 4, 0},
+                                                  {"samplingPacketInterval", 4, 0},
+                                                  {"samplingPacketSpace", 4, 0}};
+
+/* The selectorId of the report: one selector per observation domain. */
+#define IPFIX_SELECTOR_ID 1
+
 /* RFC 5610 type records as libfixbuf writes them, without the padding of its internal layout. */
 static const fbInfoElementSpec_t typeinfo_ext[] = {
     {"privateEnterpriseNumber", 4, 0},      {"informationElementId", 2, 0},
@@ -410,6 +456,9 @@ struct ipfix_enc {
     uint8_t app_id[IPFIX_APP_ID_LEN];
     struct app_entry *apps; /* the application map, built at open */
     size_t n_apps;
+    /* --sampling-upscale: the exported counter fields (ipfix_fields indices) times scale */
+    uint16_t scaled[16];
+    size_t n_scaled;
     struct ipfix_rec rec;
 };
 
@@ -734,6 +783,13 @@ session_build(struct ipfix_enc *e)
                            template_from(e->model, appmap_ext, NELEM(appmap_ext), 1, err,
                                          sizeof(err)));
     }
+    if (e->p.sampling.interval > 0) {
+        if (e->p.sampling.mode == SMP_RANDOM)
+            OPT_PAIR(IPFIX_TID_SAMPLING, smp_random_int, smp_random_ext);
+        else
+            OPT_PAIR(IPFIX_TID_SAMPLING, smp_count_int, smp_count_ext);
+        OPT_PAIR(IPFIX_TID_SAMPLING_NFDUMP, smp_nfdump, smp_nfdump);
+    }
 #undef OPT_PAIR
     if (e->n_type_ies > 0) {
         rc |= add_template(s, TRUE, IPFIX_TID_TYPEINFO,
@@ -769,13 +825,17 @@ export_template(struct ipfix_enc *e, uint16_t tid)
 static int
 send_templates(struct ipfix_enc *e)
 {
-    const uint16_t opt_tids[] = {IPFIX_TID_MSTATS, IPFIX_TID_MREL,    IPFIX_TID_EREL,
-                                 IPFIX_TID_APPMAP, IPFIX_TID_APPMAP2, IPFIX_TID_TYPEINFO};
+    const uint16_t opt_tids[] = {IPFIX_TID_MSTATS,   IPFIX_TID_MREL,     IPFIX_TID_EREL,
+                                 IPFIX_TID_SAMPLING, IPFIX_TID_SAMPLING_NFDUMP,
+                                 IPFIX_TID_APPMAP,   IPFIX_TID_APPMAP2,  IPFIX_TID_TYPEINFO};
     int rc;
 
     for (size_t i = 0; i < NELEM(opt_tids); i++) {
         if ((opt_tids[i] == IPFIX_TID_APPMAP || opt_tids[i] == IPFIX_TID_APPMAP2) &&
             !(e->groups & NFP_G_L7))
+            continue;
+        if ((opt_tids[i] == IPFIX_TID_SAMPLING || opt_tids[i] == IPFIX_TID_SAMPLING_NFDUMP) &&
+            e->p.sampling.interval == 0)
             continue;
         if (opt_tids[i] == IPFIX_TID_TYPEINFO && e->n_type_ies == 0)
             continue;
@@ -829,6 +889,31 @@ send_apps(struct ipfix_enc *e)
     return emit(e);
 }
 
+/* The sampling options records: the selector report with the counters, then nfdump's. */
+static int
+send_sampling(struct ipfix_enc *e, const struct exp_opt_data *od)
+{
+    const struct smp_announce *sa = &e->p.sampling;
+    bool rnd = sa->mode == SMP_RANDOM;
+    struct opt_smp r = {.selector_id = IPFIX_SELECTOR_ID, .observed = od->smp_observed,
+                        .selected = od->smp_selected, .p1 = 1,
+                        .p2 = rnd ? sa->interval : sa->interval - 1, .algorithm = sa->algorithm};
+    struct opt_smp_nfdump n = {.domain = e->p.observation_domain, .interval = 1,
+                               .space = sa->interval - 1};
+    struct append_op ops[] = {
+        {.kind = APP_DATA, .itid = IPFIX_TID_SAMPLING, .etid = IPFIX_TID_SAMPLING, .rec = &r,
+         .len = sizeof(r)},
+        {.kind = APP_DATA, .itid = IPFIX_TID_SAMPLING_NFDUMP, .etid = IPFIX_TID_SAMPLING_NFDUMP,
+         .rec = &n, .len = sizeof(n)},
+    };
+    int rc;
+
+    for (size_t i = 0; i < NELEM(ops); i++)
+        if ((rc = append(e, &ops[i])) != 0)
+            return rc;
+    return 0;
+}
+
 static int
 send_options(struct ipfix_enc *e, const struct exp_opt_data *od)
 {
@@ -853,7 +938,7 @@ send_options(struct ipfix_enc *e, const struct exp_opt_data *od)
     for (size_t i = 0; i < NELEM(ops); i++)
         if ((rc = append(e, &ops[i])) != 0)
             return rc;
-    return 0;
+    return e->p.sampling.interval > 0 ? send_sampling(e, od) : 0;
 }
 
 /* Everything a collector needs before flows: templates, type records, map, options data. */
@@ -1012,6 +1097,29 @@ fill_rec(struct ipfix_enc *e, const struct flow *f, struct ipfix_rec *r)
 #undef FLD
 }
 
+/* --sampling-upscale: the counter fields of the record times N, saturated at their width. */
+static void
+upscale_rec(const struct ipfix_enc *e, struct ipfix_rec *r)
+{
+    uint32_t n = e->p.sampling.upscale;
+
+    for (size_t i = 0; i < e->n_scaled; i++) {
+        const struct ipfix_field *fd = &ipfix_fields[e->scaled[i]];
+        unsigned char *m = (unsigned char *)r + fd->offset;
+        if (fd->kind == IPFIX_K_U64) {
+            uint64_t v;
+            memcpy(&v, m, 8);
+            v = smp_scale(v, n);
+            memcpy(m, &v, 8);
+        } else if (fd->kind == IPFIX_K_U32) {
+            uint32_t v;
+            memcpy(&v, m, 4);
+            v = (uint32_t)saturate(smp_scale(v, n), UINT32_MAX);
+            memcpy(m, &v, 4);
+        }
+    }
+}
+
 /* ------------------------------------------------------------------ plugin elements */
 
 /*
@@ -1158,6 +1266,13 @@ ipfix_open(const struct exp_enc_params *p, char *err, size_t errlen)
         if (fld_enabled((enum fld_id)id, e->groups | NFP_G_V4 | NFP_G_V6))
             e->fill_bits[id / 64] |= UINT64_C(1) << (id % 64);
     }
+    if (p->sampling.upscale > 1) /* the counters this run exports */
+        for (size_t i = 0; i < e->n_order && e->n_scaled < NELEM(e->scaled); i++) {
+            const struct ipfix_field *fd = &ipfix_fields[e->order[i]];
+            if (smp_scaled_element(fd->element) &&
+                (e->fill_bits[fd->fld / 64] >> (fd->fld % 64) & 1))
+                e->scaled[e->n_scaled++] = e->order[i];
+        }
     e->ie_dir = fbInfoModelGetElementByName(e->model, "nfsPacketDirection");
     e->ie_ps = fbInfoModelGetElementByName(e->model, "nfsPacketSize");
     e->ie_piat = fbInfoModelGetElementByName(e->model, "nfsPacketPiatMilliseconds");
@@ -1258,6 +1373,8 @@ ipfix_flow(void *enc, const struct flow *f)
     if (e->fbuf == NULL)
         return -ENOTCONN;
     fill_rec(e, f, &e->rec);
+    if (e->n_scaled > 0)
+        upscale_rec(e, &e->rec);
     struct append_op op = {.kind = APP_DATA, .itid = IPFIX_TID_REC,
                            .etid = f->key.ip_version == 4 ? IPFIX_TID_V4 : IPFIX_TID_V6,
                            .rec = &e->rec, .len = sizeof(e->rec)};

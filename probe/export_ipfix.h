@@ -45,6 +45,8 @@ enum {
     IPFIX_TID_TYPEINFO = 262, /* options: RFC 5610 element type records */
     IPFIX_TID_APPMAP2 = 263,  /* the same as 261: alternating them puts one record per Set */
     IPFIX_TID_REC_EXTRA = 264, /* internal: struct ipfix_rec + plugin elements (plugin) */
+    IPFIX_TID_SAMPLING = 265,  /* options: RFC 7014 selector report (--sampling) */
+    IPFIX_TID_SAMPLING_NFDUMP = 266, /* options: 305/306 alone, the sampler nfdump 1.7.1 reads */
 };
 
 /*

@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "features.h"
 #include "fields.h"
+#include "sampling.h"
 
 /* RFC 3954 field types of the options records (the data records' come from fields.def). */
 enum {
@@ -30,6 +31,8 @@ enum {
     F_APPLICATION_NAME = 96,
     F_SYSTEM_INIT_MS = 160,
     F_IGNORED_PACKETS = 164,
+    F_SELECTOR_OBSERVED = 318, /* IPFIX selectorIdTotalPktsObserved: v9 shares IANA's ids */
+    F_SELECTOR_SELECTED = 319,
 };
 
 /* RFC 3954 options scope type System. */
@@ -63,13 +66,15 @@ struct nf9_app {
 
 struct nf9_ctx {
     struct nf9_config cfg;
-    struct nf9_template tmpl_v4, tmpl_v6, opt_stats, opt_sampling, opt_apps;
+    struct nf9_template tmpl_v4, tmpl_v6, opt_stats, opt_sampling, opt_sampling_full, opt_apps;
     uint64_t boot_ms;
     bool boot_set;
     uint64_t last_refresh_ms;
     uint32_t sequence;
     uint32_t pkts_since_templates;
     uint64_t ignored_packets;
+    uint64_t smp_observed, smp_selected; /* --sampling: the selectors' counters */
+    uint64_t scaled[(FLD_COUNT + 63) / 64]; /* --sampling-upscale: counter rows times N */
     bool templates_due;
     bool options_due;
     /* application map: entries [app_next, n_apps) are still to be sent */
@@ -100,6 +105,8 @@ enum src {
     S_OPT_BOOT,
     S_OPT_SAMPLING_INTERVAL,
     S_OPT_SAMPLING_ALGORITHM,
+    S_OPT_SMP_OBSERVED,
+    S_OPT_SMP_SELECTED,
     S_TBL_ID,
     S_TBL_NAME,
     S_TBL_DESC,
@@ -264,6 +271,8 @@ build_options_templates(struct nf9_ctx *x, uint16_t base)
         add(t, F_APPLICATION_DESCRIPTION, c->len.table_desc, S_TBL_DESC, 0);
     }
 
+    /* nfdump 1.7.1 ignores 34 when 35 is beside it: 34 alone in a template of its own, and
+     * 34 with 35 and the selector's counters in another (tshark, Cisco-style collectors) */
     t = &x->opt_sampling;
     memset(t, 0, sizeof(*t));
     if (c->sampling_interval > 0) {
@@ -271,7 +280,17 @@ build_options_templates(struct nf9_ctx *x, uint16_t base)
         add(t, SCOPE_SYSTEM, 4, S_SCOPE_SYSTEM, 0);
         t->n_scope = 1;
         add(t, F_SAMPLING_INTERVAL, 4, S_OPT_SAMPLING_INTERVAL, 0);
+    }
+    t = &x->opt_sampling_full;
+    memset(t, 0, sizeof(*t));
+    if (c->sampling_interval > 0) {
+        t->id = (uint16_t)(base + 5);
+        add(t, SCOPE_SYSTEM, 4, S_SCOPE_SYSTEM, 0);
+        t->n_scope = 1;
+        add(t, F_SAMPLING_INTERVAL, 4, S_OPT_SAMPLING_INTERVAL, 0);
         add(t, F_SAMPLING_ALGORITHM, 1, S_OPT_SAMPLING_ALGORITHM, 0);
+        add(t, F_SELECTOR_OBSERVED, 8, S_OPT_SMP_OBSERVED, 0);
+        add(t, F_SELECTOR_SELECTED, 8, S_OPT_SMP_SELECTED, 0);
     }
 }
 
@@ -329,7 +348,9 @@ templates_len(const struct nf9_ctx *x)
 
     n += options_template_set_len(&x->opt_stats) + set_len(&x->opt_stats, 1);
     if (x->opt_sampling.id != 0)
-        n += options_template_set_len(&x->opt_sampling) + set_len(&x->opt_sampling, 1);
+        n += options_template_set_len(&x->opt_sampling) + set_len(&x->opt_sampling, 1) +
+             options_template_set_len(&x->opt_sampling_full) +
+             set_len(&x->opt_sampling_full, 1);
     if (x->opt_apps.id != 0)
         n += options_template_set_len(&x->opt_apps);
     return n;
@@ -410,6 +431,10 @@ nf9_new(const struct nf9_config *c, char *err, size_t errlen)
     build_data_template(&x->tmpl_v4, base, 4, &x->cfg, &x->cfg.layout);
     build_data_template(&x->tmpl_v6, (uint16_t)(base + 1), 6, &x->cfg, &x->cfg.layout);
     build_options_templates(x, base);
+    if (x->cfg.counter_scale > 1) /* by IPFIX element name: IN_BYTES is octetDeltaCount's row */
+        for (unsigned id = 0; id < FLD_COUNT; id++)
+            if (fld_defs[id].v9_id != 0 && smp_scaled_element(fld_defs[id].ipfix))
+                x->scaled[id / 64] |= UINT64_C(1) << (id % 64);
     if (x->tmpl_v6.n_fields > NF9_MAX_FIELDS) {
         snprintf(err, errlen, "netflow v9: %u fields exceed the template limit %u",
                  (unsigned)x->tmpl_v6.n_fields, NF9_MAX_FIELDS);
@@ -477,6 +502,13 @@ nf9_set_ignored_packets(struct nf9_ctx *x, uint64_t packets)
     x->ignored_packets = packets;
 }
 
+void
+nf9_set_sampling_counters(struct nf9_ctx *x, uint64_t observed, uint64_t selected)
+{
+    x->smp_observed = observed;
+    x->smp_selected = selected;
+}
+
 static bool
 time_refresh_due(const struct nf9_ctx *x, uint64_t now_ms)
 {
@@ -536,6 +568,8 @@ put_field(const struct nf9_ctx *x, enum fld_id id, const struct flow *f, uint8_t
     fld_get(id, &x->cfg.layout, f, &v);
     switch (fld_defs[id].type) {
     case FLD_T_U64:
+        if (x->scaled[id / 64] >> (id % 64) & 1)
+            v.u = smp_scale(v.u, x->cfg.counter_scale);
         put_uint(p, v.u, len);
         break;
     case FLD_T_I64:
@@ -620,6 +654,12 @@ write_option(const struct nf9_ctx *x, const struct nf9_template *t, const struct
             break;
         case S_OPT_SAMPLING_ALGORITHM:
             put_uint(p, x->cfg.sampling_algorithm, len);
+            break;
+        case S_OPT_SMP_OBSERVED:
+            put_uint(p, x->smp_observed, len);
+            break;
+        case S_OPT_SMP_SELECTED:
+            put_uint(p, x->smp_selected, len);
             break;
         case S_TBL_ID:
             p[0] = NF9_APP_ENGINE_PANA_L7_PEN;
@@ -781,7 +821,8 @@ nf9_begin(struct nf9_ctx *x, uint64_t now_ms, uint8_t *buf, size_t cap)
         x->pkt.records++;
         if (x->opt_sampling.id != 0) {
             x->p = write_options_template_set(x->p, &x->opt_sampling);
-            x->pkt.records++;
+            x->p = write_options_template_set(x->p, &x->opt_sampling_full);
+            x->pkt.records += 2;
         }
         if (x->opt_apps.id != 0) {
             x->p = write_options_template_set(x->p, &x->opt_apps);
@@ -794,11 +835,15 @@ nf9_begin(struct nf9_ctx *x, uint64_t now_ms, uint8_t *buf, size_t cap)
     /* options data only with or after their templates */
     if (x->options_due && !x->templates_due) {
         size_t need = set_len(&x->opt_stats, 1) +
-                      (x->opt_sampling.id != 0 ? set_len(&x->opt_sampling, 1) : 0);
+                      (x->opt_sampling.id != 0 ? set_len(&x->opt_sampling, 1) +
+                                                     set_len(&x->opt_sampling_full, 1)
+                                               : 0);
         if (need <= (size_t)(x->end - x->p)) {
             write_option_set(x, &x->opt_stats);
-            if (x->opt_sampling.id != 0)
+            if (x->opt_sampling.id != 0) {
                 write_option_set(x, &x->opt_sampling);
+                write_option_set(x, &x->opt_sampling_full);
+            }
             x->options_due = false;
         }
     }
@@ -986,6 +1031,11 @@ enc_open(const struct exp_enc_params *p, char *err, size_t errlen)
     c.n_apps = p->n_apps;
     c.extras = p->extras; /* plugin */
     c.n_extras = p->n_extras;
+    if (p->sampling.interval > 0) {
+        c.sampling_interval = p->sampling.interval;
+        c.sampling_algorithm = p->sampling.v9_mode;
+        c.counter_scale = p->sampling.upscale;
+    }
     if ((e->x = nf9_new(&c, err, errlen)) == NULL) {
         enc_free(e);
         return NULL;
@@ -1019,6 +1069,7 @@ enc_session(void *enc, const struct exp_opt_data *od)
     memset(&e->cur, 0, sizeof(e->cur));
     nf9_restart(e->x);
     nf9_set_ignored_packets(e->x, od->ignored_packets);
+    nf9_set_sampling_counters(e->x, od->smp_observed, od->smp_selected);
     return enc_send_due(e);
 }
 
@@ -1029,6 +1080,7 @@ enc_refresh(void *enc, const struct exp_opt_data *od)
 
     enc_clock(e, od->now_ms);
     nf9_set_ignored_packets(e->x, od->ignored_packets);
+    nf9_set_sampling_counters(e->x, od->smp_observed, od->smp_selected);
     enc_emit(e);
     nf9_force_templates(e->x);
     return enc_send_due(e);
@@ -1041,6 +1093,7 @@ enc_options(void *enc, const struct exp_opt_data *od)
 
     enc_clock(e, od->now_ms);
     nf9_set_ignored_packets(e->x, od->ignored_packets);
+    nf9_set_sampling_counters(e->x, od->smp_observed, od->smp_selected);
     enc_emit(e);
     nf9_options_due(e->x);
     return enc_send_due(e);

@@ -71,9 +71,10 @@
  *
  * Options records (scope System = the source id): statistics 40/41/42 TOTAL_BYTES/PKTS/FLOWS_EXP
  * (what this encoder produced), 164 ignoredPacketTotalCount, 160 systemInitTimeMilliseconds;
- * sampling 34/35 only when a sampling interval is configured (nfdump 1.7.1 ignores it; tshark
- * decodes it); the application map 95/96/94 (id, nDPI's name, "nDPI " + name, as the IPFIX
- * encoder), every nDPI protocol id, with the first packets of a session and again with every
+ * sampling, only when a sampling interval is configured, as two templates: 34 SAMPLING_INTERVAL
+ * alone (what nfdump 1.7.1 reads: it ignores 34 beside 35), and 34 with 35 SAMPLING_ALGORITHM
+ * and the RFC 7014 counters 318/319 packets observed/selected (tshark decodes them); the
+ * application map 95/96/94 (id, nDPI's name, "nDPI " + name, as the IPFIX encoder), every nDPI protocol id, with the first packets of a session and again with every
  * time refresh (several records per FlowSet: nfdump's v9 reader handles that, unlike its IPFIX
  * reader), spread over as many packets as it takes.
  */
@@ -92,8 +93,8 @@
 #define NF9_TEMPLATE_SET_ID 0
 #define NF9_OPTIONS_TEMPLATE_SET_ID 1
 #define NF9_MIN_DATA_SET_ID 256
-/* Template ids are base + 8 * variant + 0..4, variant 0..7 from the enabled field groups. */
-#define NF9_MAX_TEMPLATE_ID_BASE (65535 - 8 * 7 - 4)
+/* Template ids are base + 8 * variant + 0..5, variant 0..7 from the enabled field groups. */
+#define NF9_MAX_TEMPLATE_ID_BASE (65535 - 8 * 7 - 5)
 
 /* Our field ids: above Cisco's and below ntop's (57472+) ranges. */
 #define NF9_CUSTOM_BASE 53248
@@ -131,6 +132,8 @@ struct nf9_config {
     uint32_t pen;               /* enterprise number inside applicationId */
     uint32_t sampling_interval; /* 1-in-N packet sampling, 0 = not sampled (no options) */
     uint8_t sampling_algorithm; /* 1 deterministic, 2 random (RFC 3954 field 35) */
+    uint32_t counter_scale;     /* --sampling-upscale: packet/octet counters times this (0/1 =
+                                 * as metered; sampling.h smp_scaled_element() picks them) */
     /* the application map, with l7: names of the nDPI protocol ids 0 .. n_apps - 1, read
      * (copied) in nf9_new() only (exp_enc_params' app_name/app_ctx/n_apps) */
     const char *(*app_name)(void *ctx, uint16_t id);
@@ -206,6 +209,9 @@ void nf9_options_due(struct nf9_ctx *x);
 
 /* Capture-level losses (pcap ps_drop + ps_ifdrop) for the statistics options record. */
 void nf9_set_ignored_packets(struct nf9_ctx *x, uint64_t packets);
+
+/* The sampling selectors' packets observed and selected (318/319 in the sampling options). */
+void nf9_set_sampling_counters(struct nf9_ctx *x, uint64_t observed, uint64_t selected);
 
 /* True when templates, options or map entries wait (by time or force; the packet-count
  * refresh only rides on packets sent anyway). */

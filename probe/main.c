@@ -391,6 +391,9 @@ open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
          * one per flow); only those in use at once take memory. */
         .dpi_max_concurrent = sz.max_flows,
         .plugins = a->plugins, /* plugin */
+        .smp_mode = (enum smp_mode)smp_mode_parse(c->sampling_mode),
+        .smp_interval = c->sampling,
+        .smp_seed = seed ^ 0x5851f42d4c957f2dull, /* not the flow hash's seed */
     };
 
     if (a->zmq != NULL) /* the ntopng sink's per-flow state (last reported counters) */
@@ -418,6 +421,7 @@ open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
     for (size_t i = 0; i < c->n_ifaces; i++) {
         for (uint32_t k = 0; k < c->workers; k++) {
             wc.id = (unsigned)a->n_workers;
+            wc.smp_seed += 0x9e3779b97f4a7c15ull; /* each worker its own random positions */
             wc.live = (struct cap_live_config){
                 .iface = c->ifaces[i],
                 .snaplen = c->snapshot_length,
@@ -702,6 +706,8 @@ open_exporter(struct app *a, char *err, size_t errlen)
             .n_extras = a->plugins != NULL ? plg_exp_extras(a->plugins, a->xextra, EXP_MAX_EXTRA)
                                            : 0,
         };
+    smp_announce_init(&ec.sampling, (enum smp_mode)smp_mode_parse(a->cfg.sampling_mode),
+                      a->cfg.sampling, a->cfg.sampling_upscale);
     return exp_new(&ec, err, errlen);
 }
 

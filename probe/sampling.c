@@ -79,3 +79,43 @@ smp_algorithm(enum smp_mode mode)
         return 0;
     }
 }
+
+void
+smp_announce_init(struct smp_announce *a, enum smp_mode mode, uint32_t interval, bool upscale)
+{
+    memset(a, 0, sizeof(*a));
+    a->upscale = 1;
+    if (interval == 0 || (mode != SMP_COUNT && mode != SMP_RANDOM))
+        return;
+    a->mode = (uint8_t)mode;
+    a->algorithm = smp_algorithm(mode);
+    a->v9_mode = mode == SMP_RANDOM ? 2 : 1;
+    a->interval = interval;
+    a->upscale = upscale ? interval : 1;
+}
+
+uint16_t
+smp_v5_sampling(const struct smp_announce *a)
+{
+    if (a->interval == 0 || a->interval > 0x3fff)
+        return 0;
+    return (uint16_t)((unsigned)a->v9_mode << 14 | a->interval);
+}
+
+bool
+smp_scaled_element(const char *element)
+{
+    static const char *const names[] = {
+        "octetDeltaCount",       "packetDeltaCount",       "layer2OctetDeltaCount",
+        "octetTotalCount",       "packetTotalCount",       "layer2OctetTotalCount",
+        "reverseOctetDeltaCount", "reversePacketDeltaCount", "reverseLayer2OctetDeltaCount",
+        "reverseOctetTotalCount", "reversePacketTotalCount", "reverseLayer2OctetTotalCount",
+    };
+
+    if (element == NULL)
+        return false;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(element, names[i]) == 0)
+            return true;
+    return false;
+}

@@ -52,6 +52,44 @@ uint8_t smp_algorithm(enum smp_mode mode);
 /* Internal: draws the random position of the next block. */
 uint32_t smp_next_pick(struct smp *s);
 
+/*
+ * What the exporters announce, filled from the configuration by smp_announce_init(): one small
+ * value every encoder reads (IPFIX/v9 options records, the NetFlow v5 header, --sampling-upscale).
+ * interval 0 = no sampling configured (nothing announced, nothing scaled).
+ */
+struct smp_announce {
+    uint8_t mode;      /* enum smp_mode */
+    uint8_t algorithm; /* IPFIX selectorAlgorithm (304): 1 count, 3 random; 0 none */
+    uint8_t v9_mode;   /* NetFlow v9 SAMPLING_ALGORITHM (35) and the v5 header's top 2 bits:
+                        * 1 deterministic, 2 random; 0 none */
+    uint32_t interval; /* N: one packet of N metered; 0 = no sampling */
+    uint32_t upscale;  /* --sampling-upscale: exported packet/octet counters times this (N),
+                        * else 1 */
+};
+
+/* interval 0 (no --sampling) gives the "not sampled" announce (upscale 1). */
+void smp_announce_init(struct smp_announce *a, enum smp_mode mode, uint32_t interval,
+                       bool upscale);
+
+/* The NetFlow v5 header's 16-bit sampling field: v9_mode in the top 2 bits, N in the low 14
+ * (0 when not sampled; the configuration refuses N > 16383 with a v5 collector). */
+uint16_t smp_v5_sampling(const struct smp_announce *a);
+
+/*
+ * --sampling-upscale: whether the catalogue row with IPFIX element `element` is one of the
+ * flow's packet or octet totals an encoder multiplies (octetDeltaCount, packetDeltaCount,
+ * layer2OctetDeltaCount, their reverse, the total counts). Features (sizes, times, TCP flag
+ * counts) stay as metered. Encoders resolve the names to rows once, at open.
+ */
+bool smp_scaled_element(const char *element);
+
+/* v * n, saturated at UINT64_MAX. */
+static inline uint64_t
+smp_scale(uint64_t v, uint32_t n)
+{
+    return n > 1 && v > UINT64_MAX / n ? UINT64_MAX : v * n;
+}
+
 /* Whether to meter this packet. Per packet: no call, no branch on the mode beyond one. */
 static inline bool
 smp_select(struct smp *s)

@@ -113,6 +113,9 @@ add_stats(struct wrk_stats *t, const struct wrk_stats *s)
         t->ignored[r] += s->ignored[r];
     t->ignored_octets += s->ignored_octets;
     t->ring_waits += s->ring_waits;
+    t->has_sampling |= s->has_sampling;
+    t->smp_observed += s->smp_observed;
+    t->smp_selected += s->smp_selected;
     t->mtr.packets += s->mtr.packets;
     t->mtr.ts_backwards += s->mtr.ts_backwards;
     t->mtr.flows_idle += s->mtr.flows_idle;
@@ -154,6 +157,8 @@ st_process(const struct wrk_stats *t, struct exp_process_stats *ps)
         ps->packets_ignored += t->ignored[r];
     ps->octets_ignored = t->ignored_octets;
     ps->capture_drops = t->cap.kernel_drops + t->cap.if_drops;
+    ps->sampling_observed = t->smp_observed;
+    ps->sampling_selected = t->smp_selected;
 }
 
 void
@@ -176,6 +181,9 @@ st_summary(FILE *out, const struct wrk_stats *t)
         sep = ", ";
     }
     fprintf(out, "%s\n", n_ignored ? ")" : "");
+    if (t->has_sampling)
+        fprintf(out, "nfprobe: sampling: %" PRIu64 " packets observed, %" PRIu64 " selected\n",
+                t->smp_observed, t->smp_selected);
     fprintf(out,
             "nfprobe: %" PRIu64 " flows: %" PRIu64 " idle, %" PRIu64 " active, %" PRIu64
             " end of input, %" PRIu64 " evicted (table full), %" PRIu64 " custom\n",
@@ -271,6 +279,8 @@ static uint64_t get_ignored(const struct wrk_stats *s, size_t r) { return s->ign
 static uint64_t get_kdrops(const struct wrk_stats *s, size_t a) { (void)a; return s->cap.kernel_drops; }
 static uint64_t get_idrops(const struct wrk_stats *s, size_t a) { (void)a; return s->cap.if_drops; }
 static uint64_t get_active(const struct wrk_stats *s, size_t a) { (void)a; return s->mtr.flows_active_now; }
+static uint64_t get_smp_obs(const struct wrk_stats *s, size_t a) { (void)a; return s->smp_observed; }
+static uint64_t get_smp_sel(const struct wrk_stats *s, size_t a) { (void)a; return s->smp_selected; }
 static uint64_t get_dpi_fed(const struct wrk_stats *s, size_t a) { (void)a; return s->dpi.packets_fed; }
 
 static uint64_t
@@ -363,6 +373,14 @@ st_render(void *hub, char *buf, size_t cap)
               get_bytes, 0);
     per_input(h, &b, true, "nfprobe_metered_packets_total", "Packets metered into flows.", NULL,
               NULL, get_metered, 0);
+    if (t.has_sampling) {
+        per_input(h, &b, true, "nfprobe_sampling_observed_packets_total",
+                  "Packets the sampler saw (--sampling; RFC 7014 selectorIdTotalPktsObserved).",
+                  NULL, NULL, get_smp_obs, 0);
+        per_input(h, &b, true, "nfprobe_sampling_selected_packets_total",
+                  "Packets the sampler kept for metering (selectorIdTotalPktsSelected).", NULL,
+                  NULL, get_smp_sel, 0);
+    }
     for (int r = 1; r < DEC_NRESULTS; r++)
         per_input(h, &b, true, "nfprobe_ignored_packets_total", "Packets not metered, by reason.",
                   "reason", dec_result_name((enum dec_result)r), get_ignored, (size_t)r);

@@ -51,6 +51,8 @@ struct worker {
      * metering: libpcap reuses its buffer at every read */
     uint8_t *copies;
     struct batch_pkt batch[WRK_BATCH];
+    bool sampling; /* smp_interval > 0: packets go through smp first */
+    struct smp smp;
     pthread_t thread;
     bool started;
     atomic_bool stop;
@@ -109,6 +111,12 @@ wrk_new(const struct wrk_config *c, char *err, size_t errlen)
         w->src = cap_open_live(&c->live, err, errlen);
     if (w->src == NULL)
         goto fail;
+    if (c->smp_interval > 0) {
+        if (smp_init(&w->smp, c->smp_mode, c->smp_interval, c->smp_seed, err, errlen) != 0)
+            goto fail;
+        w->sampling = true;
+        w->snap.has_sampling = true; /* /metrics lists the families before the first tick */
+    }
     if (c->n_dissections > 0) {
         struct dpi_config dc = {
             .n_dissections = c->n_dissections,
@@ -190,6 +198,9 @@ publish_stats(struct worker *w)
     memcpy(w->snap.ignored, w->ignored, sizeof(w->ignored));
     w->snap.ignored_octets = w->ignored_octets;
     w->snap.ring_waits = w->ring_waits;
+    w->snap.has_sampling = w->sampling;
+    w->snap.smp_observed = w->smp.observed;
+    w->snap.smp_selected = w->smp.selected;
     if (w->dpi != NULL) {
         w->snap.has_dpi = true;
         dpi_stats(w->dpi, &w->snap.dpi);
@@ -214,6 +225,9 @@ read_batch(struct worker *w, enum cap_result *last)
         *last = cap_next(w->src, &cp);
         if (*last != CAP_PACKET)
             break;
+        /* Sampling comes first: a packet not selected costs no copy and no decoding. */
+        if (w->sampling && !smp_select(&w->smp))
+            continue;
         struct batch_pkt *b = &w->batch[n];
         const uint8_t *bytes = cp.bytes;
         if (w->copies != NULL) {

@@ -18,6 +18,7 @@
 #include "dpi.h"
 #include "flow.h"
 #include "meter.h"
+#include "sampling.h"
 
 struct plg_set; /* plugin.h */
 
@@ -30,6 +31,11 @@ struct wrk_config {
     struct cap_live_config live; /* used when files == NULL */
     bool decode_tunnels;
     struct mtr_config mc;
+    /* packet sampling before decoding (sampling.h): smp_interval 0 = off, every packet metered
+     * without the selector; seed of SMP_RANDOM's positions */
+    enum smp_mode smp_mode;
+    uint32_t smp_interval;
+    uint64_t smp_seed;
     /* DPI, when n_dissections > 0 */
     uint8_t n_dissections;
     const char *ndpi_protos;
@@ -55,6 +61,8 @@ struct wrk_stats {
     uint64_t ignored[DEC_NRESULTS];
     uint64_t ignored_octets;
     uint64_t ring_waits; /* times the worker waited for room in its ring */
+    bool has_sampling;   /* --sampling: packets read (observed) and kept for metering */
+    uint64_t smp_observed, smp_selected;
     bool has_dpi;
     struct dpi_stats dpi; /* when has_dpi */
 };

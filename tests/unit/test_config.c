@@ -76,6 +76,9 @@ static const struct {
     {"max-nflows", "123456789012"},
     {"max-flows", "4096"},
     {"max-memory", "2G"},
+    {"sampling", "100"},
+    {"sampling-mode", "random"},
+    {"sampling-upscale", NULL},
     {"ndpi-protos", "/etc/ndpi/protos.txt"},
     {"ndpi-categories", "/etc/ndpi/categories.txt"},
     {"csv", " leading blank.csv"},
@@ -167,7 +170,7 @@ every_key_round_trips(void **state)
     char *t1 = print(&a, NULL);
 
     /* 47 option names, of which the two "no-" forms print as their positive key. */
-    assert_int_equal(count_keys(t1), 57);
+    assert_int_equal(count_keys(t1), 60);
 
     cfg_defaults(&b);
     if (cfg_parse_buf(t1, strlen(t1), "printed", &b, err, sizeof(err)) != 0)
@@ -620,6 +623,18 @@ validate_cross_option_rules(void **state)
     INVALID("read = a\ndaemon = yes\nlog = syslog\ncsv = -\n", "stdout");
     INVALID("read = a\ndaemon = yes\nlog = syslog\npid-file = run/x.pid\n",
             "--pid-file run/x.pid: must be an absolute path");
+    VALID("read = a\nsampling = 1\n");
+    VALID("read = a\nsampling = 1000000\nsampling-mode = random\nsampling-upscale = yes\n");
+    INVALID("read = a\nsampling-upscale = yes\n",
+            "--sampling-upscale: applies to --sampling N, and none is given");
+    INVALID("read = a\nsampling-mode = random\n", "--sampling-mode: applies to --sampling N");
+    VALID("read = a\nsampling = 16383\ncollector = v5+udp://127.0.0.1:2055\n");
+    INVALID("read = a\nsampling = 16384\ncollector = v5+udp://127.0.0.1:2055\n",
+            "--sampling 16384: NetFlow v5 (v5+udp://127.0.0.1:2055) announces at most 1:16383");
+    assert_int_not_equal(cfg_set(&c, "sampling", "1000001", err, sizeof(err)), 0);
+    assert_non_null(strstr(err, "--sampling: '1000001' is not a number from 0 to 1000000"));
+    assert_int_not_equal(cfg_set(&c, "sampling-mode", "systematic", err, sizeof(err)), 0);
+    assert_non_null(strstr(err, "--sampling-mode"));
 #undef VALID
 #undef INVALID
 }
@@ -759,7 +774,7 @@ example_file_documents_every_key(void **state)
         }
         line = eol ? eol + 1 : line + ll;
     }
-    assert_int_equal(checked, 35); /* every numeric, flag and choice key */
+    assert_int_equal(checked, 38); /* every numeric, flag and choice key */
     free(defaults);
     free(shipped);
 }

@@ -536,7 +536,8 @@ struct rt {
     size_t next;                /* next flow expected */
     const struct nf9_config *c;
     const struct nf9_ctx *x;
-    size_t stats_seen, sampling_seen, app_seen;
+    size_t stats_seen, sampling_seen, sampling_full_seen, app_seen;
+    uint64_t smp_observed, smp_selected;
     size_t app_next;            /* next map entry expected in the current cycle */
     uint64_t octets_before, packets_before, flows_before, ignored;
 };
@@ -581,10 +582,17 @@ rt_record(void *ctx, const struct nf9d_header *h, const struct nf9d_template *t,
         assert_int_equal(field_uint(t, rec, 160), nf9_boot_ms(r->x));
         r->stats_seen++;
     } else if ((v = nf9d_get(t, rec, 34, &len)) != NULL) {
-        assert_int_equal(t->n_fields, 3);
         assert_int_equal(nf9d_uint(v, len), r->c->sampling_interval);
-        assert_int_equal(field_uint(t, rec, 35), r->c->sampling_algorithm);
-        r->sampling_seen++;
+        if (t->n_fields == 2) { /* 34 alone: what nfdump 1.7.1 reads */
+            assert_null(nf9d_get(t, rec, 35, &len));
+            r->sampling_seen++;
+        } else {
+            assert_int_equal(t->n_fields, 5);
+            assert_int_equal(field_uint(t, rec, 35), r->c->sampling_algorithm);
+            assert_int_equal(field_uint(t, rec, 318), r->smp_observed);
+            assert_int_equal(field_uint(t, rec, 319), r->smp_selected);
+            r->sampling_full_seen++;
+        }
     } else if ((v = nf9d_get(t, rec, 95, &len)) != NULL) {
         assert_int_equal(t->n_fields, 4);
         assert_int_equal(len, 7);
@@ -648,7 +656,8 @@ drive_packet(struct nf9_ctx *x, struct nf9d_session *ds, struct rt *r, struct dr
     if (has_tmpl) {
         assert_int_equal(pk.n_templates, 2);
         assert_int_equal(pk.n_options_templates,
-                         1 + (r->c->sampling_interval > 0) + (r->c->layout.l7 && r->c->n_apps));
+                         1 + 2 * (r->c->sampling_interval > 0) +
+                             (r->c->layout.l7 && r->c->n_apps));
         dv->last_tmpl_pkt = dv->packets_out;
         dv->last_tmpl_ms = dv->now;
     } else {
@@ -699,6 +708,9 @@ run_property(const struct nf9_config *cin, size_t n_flows, uint64_t seed, struct
         }
         r.ignored = rng_below(1000);
         nf9_set_ignored_packets(x, r.ignored);
+        r.smp_selected += rng_below(1000);
+        r.smp_observed = 100 * r.smp_selected + rng_below(100);
+        nf9_set_sampling_counters(x, r.smp_observed, r.smp_selected);
         size_t batch = dv.max_batch ? 1 + rng_below(dv.max_batch) : n_flows;
         if (batch > n_flows - off)
             batch = n_flows - off;
@@ -727,6 +739,7 @@ run_property(const struct nf9_config *cin, size_t n_flows, uint64_t seed, struct
     assert_int_equal(r.app_next, c.layout.l7 ? c.n_apps : 0);
     assert_true(r.stats_seen >= 1);
     assert_int_equal(r.sampling_seen > 0, c.sampling_interval > 0);
+    assert_int_equal(r.sampling_full_seen, r.sampling_seen);
     struct nf9_stats st;
     nf9_stats(x, &st);
     assert_int_equal(st.packets, dv.packets_out);
@@ -984,6 +997,50 @@ test_saturate_truncate(void **state)
     nf9_free(x);
 }
 
+/* --sampling-upscale: IN/OUT_BYTES and IN/OUT_PKTS (the octet/packetDeltaCount rows) times N,
+ * the rest of the record as metered. */
+static void
+test_upscale(void **state)
+{
+    (void)state;
+    static struct slot s[1];
+    static struct nf9d_session ds1, ds2;
+    static struct one_record o1, o2;
+    const struct flow *fl[1] = {slot_flow(&s[0])};
+    struct nf9_config c;
+    uint8_t buf[9000];
+    char err[256];
+    size_t done, n;
+    struct nf9d_packet pk;
+    uint16_t len;
+
+    fixed_flows(s, 1);
+    cfg_full(&c);
+    struct nf9_ctx *x = new_ctx(&c);
+    n = nf9_encode(x, fl, 1, T0 + 9000, buf, sizeof(buf), &done);
+    assert_int_equal(nf9d_packet(&ds1, buf, n, &pk, keep_record, &o1, err, sizeof(err)), 0);
+    nf9_free(x);
+    c.counter_scale = 100;
+    x = new_ctx(&c);
+    n = nf9_encode(x, fl, 1, T0 + 9000, buf, sizeof(buf), &done);
+    assert_int_equal(nf9d_packet(&ds2, buf, n, &pk, keep_record, &o2, err, sizeof(err)), 0);
+    nf9_free(x);
+    assert_int_equal(o1.n, 1);
+    assert_int_equal(o2.n, 1);
+    assert_int_equal(o1.t.record_len, o2.t.record_len);
+    for (unsigned i = 0; i < o1.t.n_fields; i++) {
+        uint16_t type = o1.t.f[i].type;
+        const uint8_t *a = nf9d_get(&o1.t, o1.rec, type, &len);
+        const uint8_t *b = nf9d_get(&o2.t, o2.rec, type, &len);
+        if (type == 1 || type == 2 || type == 23 || type == 24) {
+            assert_true(nf9d_uint(a, len) > 0);
+            assert_int_equal(nf9d_uint(b, len), 100 * nf9d_uint(a, len));
+        } else {
+            assert_memory_equal(a, b, len);
+        }
+    }
+}
+
 /* export.c's view: sink gets whole packets; session restarts sequence numbers. */
 struct sink {
     struct nf9d_session ds;
@@ -1066,6 +1123,7 @@ main(void)
         cmocka_unit_test(test_exact_fit),
         cmocka_unit_test(test_boot_auto),
         cmocka_unit_test(test_saturate_truncate),
+        cmocka_unit_test(test_upscale),
         cmocka_unit_test(test_encoder_ops),
         cmocka_unit_test(test_property_default),
         cmocka_unit_test(test_property_full),

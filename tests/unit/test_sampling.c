@@ -108,6 +108,41 @@ interval_one_and_none(void **state)
     assert_int_equal(smp_algorithm(SMP_RANDOM), 3);
 }
 
+/* What the exporters read: the announce from the configuration, the v5 header field, the
+ * counters --sampling-upscale multiplies. */
+static void
+announce(void **state)
+{
+    (void)state;
+    struct smp_announce a;
+
+    smp_announce_init(&a, SMP_COUNT, 0, true); /* no --sampling */
+    assert_int_equal(a.interval, 0);
+    assert_int_equal(a.upscale, 1);
+    assert_int_equal(smp_v5_sampling(&a), 0);
+    smp_announce_init(&a, SMP_COUNT, 100, false);
+    assert_int_equal(a.algorithm, SMP_ALGO_SYSTEMATIC_COUNT);
+    assert_int_equal(a.v9_mode, 1);
+    assert_int_equal(a.interval, 100);
+    assert_int_equal(a.upscale, 1);
+    assert_int_equal(smp_v5_sampling(&a), 0x4000 | 100);
+    smp_announce_init(&a, SMP_RANDOM, 16383, true);
+    assert_int_equal(a.algorithm, SMP_ALGO_RANDOM_N_OUT_OF_N);
+    assert_int_equal(a.v9_mode, 2);
+    assert_int_equal(a.upscale, 16383);
+    assert_int_equal(smp_v5_sampling(&a), 0x8000 | 16383);
+    smp_announce_init(&a, SMP_RANDOM, 16384, false); /* not announceable in v5 */
+    assert_int_equal(smp_v5_sampling(&a), 0);
+    assert_true(smp_scaled_element("octetDeltaCount"));
+    assert_true(smp_scaled_element("reversePacketDeltaCount"));
+    assert_true(smp_scaled_element("layer2OctetDeltaCount"));
+    assert_false(smp_scaled_element("tcpSynTotalCount"));
+    assert_false(smp_scaled_element("nfsMeanPacketSize"));
+    assert_false(smp_scaled_element(NULL));
+    assert_int_equal(smp_scale(7, 10), 70);
+    assert_int_equal(smp_scale(UINT64_MAX / 3, 10), UINT64_MAX);
+}
+
 int
 main(void)
 {
@@ -116,6 +151,7 @@ main(void)
         cmocka_unit_test(random_1_out_of_10),
         cmocka_unit_test(deterministic_seed),
         cmocka_unit_test(interval_one_and_none),
+        cmocka_unit_test(announce),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

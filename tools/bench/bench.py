@@ -183,6 +183,28 @@ if os.path.exists(os.path.join(plugdir, 'noop.so')):
         shutil.rmtree(mdir, ignore_errors=True)
 # END plugin
 
+# Issue 13: what the packet selector costs. Default fields without sampling beside --sampling 1
+# (the selector runs on every packet and keeps them all), and --sampling 10 (what sampling
+# saves: a packet not selected is neither decoded nor metered). Runs alternated, one core, medians.
+smp_variants = [('nfprobe, default fields, no sampling', []),
+                ('nfprobe, default fields, --sampling 1', ['--sampling', '1']),
+                ('nfprobe, default fields, --sampling 10', ['--sampling', '10'])]
+smp_walls = [[] for _ in smp_variants]
+smp_rss = [0 for _ in smp_variants]
+for _ in range(max(runs, 5)):
+    for k, (_, extra) in enumerate(smp_variants):
+        p = subprocess.run(['/usr/bin/time', '-f', 'BENCHTIME %e %M'] + PIN +
+                           [nfprobe, '-r', pcap, '--n-dissections', '0', '--csv', '/dev/null'] +
+                           extra, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        m = re.search(r'BENCHTIME ([\d.]+) (\d+)', p.stderr)
+        if p.returncode != 0 or not m:
+            raise SystemExit('bench: %s failed:\n%s' % (' '.join(extra), p.stderr[-2000:]))
+        smp_walls[k].append(float(m.group(1)))
+        smp_rss[k] = max(smp_rss[k], int(m.group(2)))
+smp_pps = [row(name, statistics.median(smp_walls[k]), smp_rss[k])
+           for k, (name, _) in enumerate(smp_variants)]
+smp_cost = 100.0 * (1.0 - smp_pps[1] / smp_pps[0])
+
 # Issue 12: metering and export overlap on two cores (the worker thread reads and meters, the
 # output thread writes and exports). Offline, default fields, pinned to two CPUs (BENCH_CPUS2,
 # default 0,1): CSV to /dev/null, IPFIX to the UDP sink unpaced, IPFIX to a TLS sink. The three
@@ -249,6 +271,8 @@ if kafka_ratio is not None:  # kafka
           '%.2fx of --csv and --json to /dev/null' % kafka_ratio)
 if plug_cost is not None:  # plugin
     print('  no-op plugin costs <= 5%% of packets/s (issue 7): %.1f%%' % plug_cost)
+print('  the sampler at --sampling 1 costs (issue 13): %.1f%% of packets/s; --sampling 10 '
+      'runs at %.2fx the packets/s' % (smp_cost, smp_pps[2] / smp_pps[0]))
 print()
 print('two cores (%s), offline, default fields, runs alternated, medians of %d:' %
       (' '.join(PIN2) or 'not pinned', runs))

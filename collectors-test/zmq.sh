@@ -15,6 +15,7 @@
 #  3. CURVE: a collector with a CURVE server key gets every flow from nfprobe given its public
 #     key; with another (well-formed) key nothing arrives; a malformed key is refused at start
 #     with one line naming --zmq-encryption-key.
+#     -n refuses a malformed endpoint or key with one line naming the flag.
 #  5. --zmq-rebase-time puts the run's first packet at nfprobe's start and keeps the intervals;
 #     --zmq-source-id is the header's source id.
 #  6. SIGHUP moves the feed (reading a FIFO): the configuration file's collector changes, the
@@ -214,6 +215,18 @@ for key in short "$(echo "$PUB" | tr 'A-Z' '~')" ; do
     fi
 done
 
+# -n checks endpoints and key without opening anything: one line naming the flag
+for args in "-c zmq+tcp://127.0.0.1" "--zmq-bind udp://127.0.0.1:5556" \
+    "-c zmq+tcp://127.0.0.1:5556 --zmq-encryption-key short"; do
+    if "$NFPROBE" -n -r "$P/quic.pcap" $args >/dev/null 2>"$TMP/n.nf"; then
+        bad "-n: '$args' accepted"
+    elif [ "$(wc -l <"$TMP/n.nf")" -eq 1 ] && grep -q -- '-c zmq+\|--zmq-bind\|--zmq-encryption-key' "$TMP/n.nf"; then
+        ok "-n refuses: $(cat "$TMP/n.nf")"
+    else
+        bad "-n: '$args': $(cat "$TMP/n.nf")"
+    fi
+done
+
 # 5. --zmq-rebase-time, --zmq-source-id
 collect r --bind "tcp://127.0.0.1:*"
 t0=$(date +%s)
@@ -245,6 +258,45 @@ print('%s; first packet at %d (run %d..%d), %d events from source 7' % ('; '.joi
 sys.exit(1 if bad else 0)
 PY
 ); then ok "rebase: $out"; else bad "rebase: $out"; fi
+
+# 6. SIGHUP moves the feed to another endpoint (nfprobe reads a FIFO, so it is still running)
+collect h1 --bind "tcp://127.0.0.1:*" --idle-ms 8000
+EP1=$EP h1=$last_pid
+collect h2 --bind "tcp://127.0.0.1:*" --idle-ms 3000
+EP2=$EP h2=$last_pid
+printf 'collector = zmq+%s\nzmq-update-interval = 1\n' "$EP1" >"$TMP/h.conf"
+mkfifo "$TMP/h.fifo"
+"$NFPROBE" -C "$TMP/h.conf" -r "$P/1kxun.pcap" -r "$TMP/h.fifo" --idle-timeout 10 \
+    --csv "$TMP/h.csv" --zmq-ndpi-ids "$IDS" 2>"$TMP/h.nf" &
+nf=$!
+pids="$pids $nf"
+# the first capture's flows reach the first endpoint while nfprobe waits for the FIFO's writer
+wait_for 100 grep -q '"_msg"' "$TMP/h1.out" || bad "sighup: nothing reached the first endpoint"
+sleep 1
+printf 'collector = zmq+%s\nzmq-update-interval = 1\n' "$EP2" >"$TMP/h.conf.new"
+mv "$TMP/h.conf.new" "$TMP/h.conf"
+kill -HUP "$nf"
+wait_for 50 grep -q 'SIGHUP: configuration reloaded' "$TMP/h.nf" || bad "sighup: no reload: $(cat "$TMP/h.nf")"
+sleep 1
+cat "$P/quic.pcap" >"$TMP/h.fifo"
+wait "$nf" || bad "sighup: nfprobe failed: $(cat "$TMP/h.nf")"
+wait "$h1" "$h2"
+cat "$TMP/h1.out" "$TMP/h2.out" >"$TMP/h.out"
+cat "$TMP/h1.err" "$TMP/h2.err" >"$TMP/h.err" # gaps within each: below
+if out=$(check h "$TMP/h.csv"); then ok "sighup: $out"; else bad "sighup: $out"; fi
+if out=$(python3 - "$TMP/h1.out" "$TMP/h2.out" <<'PY'
+import json, sys
+ids = [sorted(set(json.loads(l)['_msg'] for l in open(f))) for f in sys.argv[1:3]]
+bad = []
+for n, i in zip(('old', 'new'), ids):
+    if not i: bad.append('nothing on the %s endpoint' % n)
+    elif i != list(range(i[0], i[-1] + 1)): bad.append('%s endpoint: ids with gaps' % n)
+if not bad and ids[1][0] != ids[0][-1] + 1:
+    bad.append('old endpoint ended at %d, new began at %d' % (ids[0][-1], ids[1][0]))
+print('; '.join(bad) or 'ids %d..%d on the old endpoint, %d..%d on the new' % (ids[0][0], ids[0][-1], ids[1][0], ids[1][-1]))
+sys.exit(1 if bad else 0)
+PY
+); then ok "sighup: $out"; else bad "sighup: $out"; fi
 
 # 4. a stalled collector: metering goes on, drops are counted
 "$MKPCAP" bench "$TMP/big.pcap" --packets 60000 --flows 30000 >/dev/null 2>&1 || bad "mkpcap failed"

@@ -490,7 +490,7 @@ zsink_tick(struct zsink *z, uint64_t now, const struct zsink_probe_stats *ps)
         z->hold_until = 0;
     if (z->n_flows > 0 && now - z->pending_since >= z->cfg.flush_ms && z->hold_until == 0)
         flush_flows(z);
-    if (now >= z->next_event && z->n_ep > 0) {
+    if (now >= z->next_event && z->n_ep > 0 && z->hold_until == 0) {
         send_event(z, ps);
         z->next_event = now + (uint64_t)z->cfg.event_s * 1000;
     }
@@ -758,8 +758,9 @@ zsink_reload(struct zsink *z, const struct zsink_config *c, char *err, size_t er
     pthread_mutex_unlock(&z->lock);
     set_intervals(z, c);
     snprintf(z->key, sizeof(z->key), "%s", c->server_key != NULL ? c->server_key : "");
-    /* A new endpoint's subscriber is not there yet (the slow joiner): flow messages wait for
-     * it, bounded (a full message leaves anyway, counted as sent without subscriber). */
+    /* A new endpoint's subscriber is not there yet (the slow joiner): messages wait for it,
+     * bounded (a full flow message leaves anyway, counted as sent without subscriber), so that
+     * the ids it sees go on from the old endpoint's without a gap. */
     if (fresh)
         z->hold_until = clk_mono_ms() + ZS_SETTLE_MS;
     return 0;

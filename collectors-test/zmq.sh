@@ -204,28 +204,25 @@ if grep -q 'messages 0 flows 0' "$TMP/w.err" && grep -q ' 0 messages\|sent witho
 else
     bad "curve: with another key: $(cat "$TMP/w.err")"
 fi
+# refused WHAT FLAG ARGS...: nfprobe ARGS fails with one line naming FLAG
+refused() {
+    what=$1 flag=$2; shift 2
+    if "$NFPROBE" "$@" >/dev/null 2>"$TMP/bad.nf"; then
+        bad "$what: accepted"
+    elif [ "$(wc -l <"$TMP/bad.nf")" -eq 1 ] && grep -q -- "$flag" "$TMP/bad.nf"; then
+        ok "$what: refused: $(cat "$TMP/bad.nf")"
+    else
+        bad "$what: $(cat "$TMP/bad.nf")"
+    fi
+}
 for key in short "$(echo "$PUB" | tr 'A-Z' '~')" ; do
-    if "$NFPROBE" $IN --csv /dev/null -c "zmq+$EP" --zmq-encryption-key "$key" \
-        2>"$TMP/bad.nf"; then
-        bad "curve: malformed key '$key' accepted"
-    elif [ "$(wc -l <"$TMP/bad.nf")" -eq 1 ] && grep -q -- '--zmq-encryption-key' "$TMP/bad.nf"; then
-        ok "curve: malformed key refused: $(cat "$TMP/bad.nf")"
-    else
-        bad "curve: malformed key: $(cat "$TMP/bad.nf")"
-    fi
+    refused "curve: malformed key" --zmq-encryption-key $IN --csv /dev/null -c "zmq+$EP" \
+        --zmq-encryption-key "$key"
 done
-
-# -n checks endpoints and key without opening anything: one line naming the flag
-for args in "-c zmq+tcp://127.0.0.1" "--zmq-bind udp://127.0.0.1:5556" \
-    "-c zmq+tcp://127.0.0.1:5556 --zmq-encryption-key short"; do
-    if "$NFPROBE" -n -r "$P/quic.pcap" $args >/dev/null 2>"$TMP/n.nf"; then
-        bad "-n: '$args' accepted"
-    elif [ "$(wc -l <"$TMP/n.nf")" -eq 1 ] && grep -q -- '-c zmq+\|--zmq-bind\|--zmq-encryption-key' "$TMP/n.nf"; then
-        ok "-n refuses: $(cat "$TMP/n.nf")"
-    else
-        bad "-n: '$args': $(cat "$TMP/n.nf")"
-    fi
-done
+# -n checks endpoints and key without opening anything
+refused "-n, endpoint without a port" "-c zmq+" -n $IN -c zmq+tcp://127.0.0.1
+refused "-n, bind endpoint not tcp" --zmq-bind -n $IN --zmq-bind udp://127.0.0.1:5556
+refused "-n, malformed key" --zmq-encryption-key -n $IN -c "zmq+$EP" --zmq-encryption-key short
 
 # 5. --zmq-rebase-time, --zmq-source-id
 collect r --bind "tcp://127.0.0.1:*"

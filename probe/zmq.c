@@ -58,6 +58,7 @@ struct zs_state {
     uint64_t rep[ZS_NCOUNT]; /* reported so far (live updates) */
     uint32_t upd[ZS_NCOUNT]; /* a live update's deltas (each < 2^32: reported before 2^31) */
     uint64_t next_ms;        /* packet time of the next live update */
+    uint64_t bound;          /* since the last report: a bound of every octet count's growth */
 };
 
 struct zs_ep {
@@ -334,6 +335,18 @@ put_flow(struct zsink *z, const struct flow *f, const uint64_t delta[ZS_NCOUNT],
         flush_flows(z);
 }
 
+/* At least what the packet adds to any octet count of its flow: its wire length (the link-layer
+ * accounting's, as the meter holds it), or its IP-layer octets with a whole IPv6 header (the IP
+ * layer's; transport and payload counts are smaller). Counted per report, it keeps every delta
+ * below 2^31 plus one packet. */
+static inline uint64_t
+octet_bound(const struct pkt_meta *m)
+{
+    uint32_t ip = (uint32_t)m->ip_size + 40;
+
+    return m->raw_size > ip ? m->raw_size : ip;
+}
+
 static void
 ext_init(void *ctx, struct flow *f, void *state, const struct pkt_meta *m)
 {
@@ -343,6 +356,7 @@ ext_init(void *ctx, struct flow *f, void *state, const struct pkt_meta *m)
 
     (void)f;
     memset(st, 0, sizeof(*st));
+    st->bound = octet_bound(m);
     st->next_ms = m->time_ms + atomic_load_explicit(&z->update_ms, memory_order_relaxed);
     if (z->cfg.rebase_time)
         atomic_compare_exchange_strong(&z->first_pkt_ms, &zero, m->time_ms ? m->time_ms : 1);
@@ -355,10 +369,11 @@ zsink_due(void *ctx, struct flow *f, void *state, const struct pkt_meta *m)
     struct zs_state *st = state;
     uint64_t c[ZS_NCOUNT];
 
-    counters(z, f, c);
-    if (m->time_ms < st->next_ms && c[ZS_IN_BYTES] - st->rep[ZS_IN_BYTES] < ZS_SPLIT &&
-        c[ZS_OUT_BYTES] - st->rep[ZS_OUT_BYTES] < ZS_SPLIT)
+    /* Per packet only adds and compares; the counters are read when an update is due. */
+    st->bound += octet_bound(m);
+    if (m->time_ms < st->next_ms && st->bound < ZS_SPLIT)
         return false;
+    counters(z, f, c);
     /* A live update: the flow stays in the meter; the next one is an interval away. Its
      * deltas go with the copy the worker hands over; the final report carries the rest. */
     st->next_ms = m->time_ms + atomic_load_explicit(&z->update_ms, memory_order_relaxed);
@@ -366,6 +381,7 @@ zsink_due(void *ctx, struct flow *f, void *state, const struct pkt_meta *m)
         st->upd[k] = (uint32_t)(c[k] - st->rep[k]);
         st->rep[k] = c[k];
     }
+    st->bound = 0;
     return true;
 }
 

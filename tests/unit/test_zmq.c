@@ -286,6 +286,7 @@ deltas_stay_under_2_31(void **state)
     struct zsink *z = open_sink(&b, 30);
     struct flow *f = new_flow(z, &x, &m);
     uint64_t total = 1000;
+    m.ip_size = 65535 - 40; /* the IP layer's size bounds the octets */
     for (int i = 0; i < 40000; i++) {
         add_packet(f, 0, 65535);
         total += 65535;

@@ -146,7 +146,6 @@ send_msg(struct zsink *z, const char *topic, const void *payload, size_t len, un
     pthread_mutex_lock(&z->lock);
     for (size_t i = 0; i < z->n_ep; i++) {
         struct zs_ep *e = &z->ep[i];
-        drain_subs(e);
         if (zmq_send(e->sock, &h, sizeof(h), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
             e->st.dropped++;
             continue;

@@ -79,6 +79,7 @@ struct zsink {
     size_t n_planned;     /* configured */
     char key[41];
     pthread_mutex_t lock; /* the endpoints' counters and list: the metrics thread reads them */
+    struct zsink_stats retired; /* of the endpoints a reload closed: part of the totals */
     ndpi_serializer ser;
     bool ser_ok;
     unsigned n_flows;     /* records in the pending message */
@@ -104,6 +105,8 @@ struct zsink {
     uint64_t total_flows;
     char hostname[64];
 };
+
+static void add_stats(struct zsink_stats *out, const struct zsink_stats *s);
 
 int
 zsink_check_key(const char *key)
@@ -763,10 +766,13 @@ zsink_reload(struct zsink *z, const struct zsink_config *c, char *err, size_t er
     }
     /* The pending records leave on the endpoints that were there when they were metered. */
     flush_flows(z);
-    for (size_t i = 0; i < z->n_ep; i++)
-        if (!kept[i])
-            close_ep(&z->ep[i], 0);
     pthread_mutex_lock(&z->lock);
+    for (size_t i = 0; i < z->n_ep; i++) {
+        if (kept[i])
+            continue;
+        close_ep(&z->ep[i], 0);
+        add_stats(&z->retired, &z->ep[i].st);
+    }
     memcpy(z->ep, next, n * sizeof(next[0]));
     z->n_ep = n;
     z->n_planned = n;
@@ -820,21 +826,28 @@ zsink_n_endpoints(struct zsink *z)
     return n;
 }
 
+static void
+add_stats(struct zsink_stats *out, const struct zsink_stats *s)
+{
+    out->messages += s->messages;
+    out->dropped += s->dropped;
+    out->no_subscriber += s->no_subscriber;
+    out->flows += s->flows;
+    out->updates += s->updates;
+    out->events += s->events;
+}
+
 void
 zsink_stats(struct zsink *z, size_t i, struct zsink_stats *out)
 {
     memset(out, 0, sizeof(*out));
     pthread_mutex_lock(&z->lock);
+    if (i == SIZE_MAX)
+        add_stats(out, &z->retired);
     for (size_t k = 0; k < z->n_ep; k++) {
-        const struct zsink_stats *s = &z->ep[k].st;
         if (i != SIZE_MAX && i != k)
             continue;
-        out->messages += s->messages;
-        out->dropped += s->dropped;
-        out->no_subscriber += s->no_subscriber;
-        out->flows += s->flows;
-        out->updates += s->updates;
-        out->events += s->events;
+        add_stats(out, &z->ep[k].st);
         out->subscribers += z->ep[k].subs > 0 ? (uint64_t)z->ep[k].subs : 0;
         if (i == k)
             snprintf(out->endpoint, sizeof(out->endpoint), "%s", z->ep[k].url);

@@ -65,7 +65,7 @@ struct zsink_config {
     const char *version;         /* probe version for events */
 };
 
-/* Counters of one endpoint (i < n) or of them all (SIZE_MAX). */
+/* Counters of one endpoint (i < n) or of them all (SIZE_MAX, with those a reload closed). */
 struct zsink_stats {
     uint64_t messages;           /* messages accepted by the endpoint's queue */
     uint64_t dropped;            /* messages not sent: queue full (high-water mark) */

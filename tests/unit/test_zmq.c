@@ -76,7 +76,7 @@ open_sink(struct sub *b, uint32_t update_s)
     assert_non_null(z);
     assert_int_equal(zsink_start(z, err, sizeof(err)), 0);
     /* Our SUB sends its subscription only while this thread uses it: alternate until the sink
-     * has seen it (what zsink_open() waits for offline, with the collector in its own process). */
+     * has seen it (what zsink_start() waits for offline, with the collector in its own process). */
     struct zsink_stats st = {0};
     for (int i = 0; i < 300 && st.subscribers == 0; i++) {
         int ev;
@@ -412,6 +412,9 @@ reload_moves_endpoint(void **state)
     assert_int_equal(sub_recv(&b2, "flow", hdr, pl, sizeof(pl)) > 2, 1);
     memcpy(&id2, hdr + 20, 4);
     assert_int_equal(ntohl(id2), ntohl(id1) + 1);
+    /* the totals keep the closed endpoint's messages: its event and flow, then the new one's */
+    zsink_stats(z, SIZE_MAX, &st);
+    assert_int_equal(st.messages, 4);
     /* a bad endpoint changes nothing */
     const char *worse[1] = {"tcp://nowhere"};
     c.connect = worse;

@@ -500,10 +500,12 @@ zsink_tick(struct zsink *z, uint64_t now, const struct zsink_probe_stats *ps)
 {
     bool all = true;
 
+    pthread_mutex_lock(&z->lock); /* subs: zsink_stats() reads them */
     for (size_t i = 0; i < z->n_ep; i++) {
         drain_subs(&z->ep[i]);
         all &= z->ep[i].subs > 0;
     }
+    pthread_mutex_unlock(&z->lock);
     if (all || now >= z->hold_until)
         z->hold_until = 0;
     if (z->n_flows > 0 && now - z->pending_since >= z->cfg.flush_ms && z->hold_until == 0)

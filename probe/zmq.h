@@ -61,7 +61,7 @@ struct zsink_config {
     const char *iface;           /* for events: interface or file name (copied) */
     uint64_t idle_s;             /* the probe's timeouts, for events */
     uint64_t active_s;
-    bool offline;                /* reading files: wait (bounded) for subscribers at open */
+    bool offline;                /* reading files: wait (bounded) for subscribers at start */
     const char *version;         /* probe version for events */
 };
 

@@ -5,17 +5,22 @@
 # per message, and counts msg_id gaps).
 #  1. connect mode (-c zmq+tcp://, the collector binds as ntopng -i tcp://...c): every flow of
 #     the captures arrives; with --zmq-update-interval 1 long flows are reported several times
-#     and the deltas of each flow sum to the CSV totals of the same run (packets), and to the
-#     IP-layer octets of a run with --accounting-mode 1 (+40 per packet for IPv6) although this
-#     run counts link-layer bytes; every field equals the CSV's (addresses, ports, protocol, IP
+#     and the deltas of each flow sum to the CSV totals of the same run (packets), and the
+#     octets to what the catalogue's octetDeltaCount / reverseOctetDeltaCount rows give (their
+#     CSV columns per --list-fields; export-only rows: the IP-layer octets of a run with
+#     --accounting-mode 1, +40 per packet for IPv6); every field equals the CSV's (addresses, ports, protocol, IP
 #     version, VLAN, MACs, epoch-second times, client/server TCP flags against the per-direction
 #     flag counters, L7 in ntopng 6.2's nDPI ids, confidence, server name, UA, JA3); no gaps.
 #  2. bind mode (--zmq-bind, the collector connects): the same flows arrive, no gaps.
 #  3. CURVE: a collector with a CURVE server key gets every flow from nfprobe given its public
 #     key; with another (well-formed) key nothing arrives; a malformed key is refused at start
 #     with one line naming --zmq-encryption-key.
+#     -n refuses a malformed endpoint or key with one line naming the flag.
 #  5. --zmq-rebase-time puts the run's first packet at nfprobe's start and keeps the intervals;
 #     --zmq-source-id is the header's source id.
+#  6. SIGHUP moves the feed (reading a FIFO): the configuration file's collector changes, the
+#     new SUB receives the flows that end after the reload, the old one those before, together
+#     every flow of the CSV, each message id once and in order across both (no gap).
 #  4. a collector that stops reading: nfprobe meters every flow all the same (its CSV equals a
 #     run without ZMQ), ends in bounded time, and counts the dropped messages.
 . "$(dirname "$0")/../tests/golden/lib.sh"
@@ -53,12 +58,17 @@ collect() {
 
 # check NAME CSV [MODE1CSV]: compares the collector's records with the CSV (python below)
 check() {
-    python3 "$TMP/check.py" "$TMP/$1.out" "$2" "${3:-}" "$IDS" "$TMP/$1.err"
+    python3 "$TMP/check.py" "$TMP/$1.out" "$2" "${3:-}" "$IDS" "$TMP/$1.err" "$OCTETS"
 }
+# IN/OUT_BYTES are the catalogue rows named octetDeltaCount / reverseOctetDeltaCount: their CSV
+# columns, or "-" when they are export-only (then IP-layer octets, computed from a mode-1 run).
+OCTETS=$("$NFPROBE" --list-fields | awk '$3 == "octetDeltaCount" { a = $2 }
+    $3 == "reverseOctetDeltaCount" { b = $2 } END { print a "," b }')
 
 cat >"$TMP/check.py" <<'PY'
 import csv, json, sys
 recs, csvp, mode1p, idsp, errp = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+octcols = sys.argv[6].split(',')
 flows = list(csv.DictReader(open(csvp)))
 mode1 = {r['id']: r for r in csv.DictReader(open(mode1p))} if mode1p else None
 names = {}
@@ -98,7 +108,11 @@ for k in set(groups) & set(want):
     sums = {f: sum(d.get(f, 0) for d in g) for f in ('1', '2', '23', '24')}
     if (sums['2'], sums['24']) != (int(r['src2dst_packets']), int(r['dst2src_packets'])):
         bad.append('%s: packets %s vs CSV %s/%s' % (k, sums, r['src2dst_packets'], r['dst2src_packets']))
-    if mode1 is not None:
+    if octcols[0] in r and octcols[1] in r:
+        e1, e2 = int(r[octcols[0]]), int(r[octcols[1]])
+        if (sums['1'], sums['23']) != (e1, e2):
+            bad.append('%s: octets %s/%s vs %s/%s' % (k, sums['1'], sums['23'], e1, e2))
+    elif mode1 is not None:
         m = mode1[r['id']]
         extra = 40 if r['ip_version'] == '6' else 0
         e1 = int(m['src2dst_bytes']) + extra * int(m['src2dst_packets'])
@@ -190,16 +204,25 @@ if grep -q 'messages 0 flows 0' "$TMP/w.err" && grep -q ' 0 messages\|sent witho
 else
     bad "curve: with another key: $(cat "$TMP/w.err")"
 fi
-for key in short "$(echo "$PUB" | tr 'A-Z' '~')" ; do
-    if "$NFPROBE" $IN --csv /dev/null -c "zmq+$EP" --zmq-encryption-key "$key" \
-        2>"$TMP/bad.nf"; then
-        bad "curve: malformed key '$key' accepted"
-    elif [ "$(wc -l <"$TMP/bad.nf")" -eq 1 ] && grep -q -- '--zmq-encryption-key' "$TMP/bad.nf"; then
-        ok "curve: malformed key refused: $(cat "$TMP/bad.nf")"
+# refused WHAT FLAG ARGS...: nfprobe ARGS fails with one line naming FLAG
+refused() {
+    what=$1 flag=$2; shift 2
+    if "$NFPROBE" "$@" >/dev/null 2>"$TMP/bad.nf"; then
+        bad "$what: accepted"
+    elif [ "$(wc -l <"$TMP/bad.nf")" -eq 1 ] && grep -q -- "$flag" "$TMP/bad.nf"; then
+        ok "$what: refused: $(cat "$TMP/bad.nf")"
     else
-        bad "curve: malformed key: $(cat "$TMP/bad.nf")"
+        bad "$what: $(cat "$TMP/bad.nf")"
     fi
+}
+for key in short "$(echo "$PUB" | tr 'A-Z' '~')" ; do
+    refused "curve: malformed key" --zmq-encryption-key $IN --csv /dev/null -c "zmq+$EP" \
+        --zmq-encryption-key "$key"
 done
+# -n checks endpoints and key without opening anything
+refused "-n, endpoint without a port" "-c zmq+" -n $IN -c zmq+tcp://127.0.0.1
+refused "-n, bind endpoint not tcp" --zmq-bind -n $IN --zmq-bind udp://127.0.0.1:5556
+refused "-n, malformed key" --zmq-encryption-key -n $IN -c "zmq+$EP" --zmq-encryption-key short
 
 # 5. --zmq-rebase-time, --zmq-source-id
 collect r --bind "tcp://127.0.0.1:*"
@@ -232,6 +255,45 @@ print('%s; first packet at %d (run %d..%d), %d events from source 7' % ('; '.joi
 sys.exit(1 if bad else 0)
 PY
 ); then ok "rebase: $out"; else bad "rebase: $out"; fi
+
+# 6. SIGHUP moves the feed to another endpoint (nfprobe reads a FIFO, so it is still running)
+collect h1 --bind "tcp://127.0.0.1:*" --idle-ms 8000
+EP1=$EP h1=$last_pid
+collect h2 --bind "tcp://127.0.0.1:*" --idle-ms 3000
+EP2=$EP h2=$last_pid
+printf 'collector = zmq+%s\nzmq-update-interval = 1\n' "$EP1" >"$TMP/h.conf"
+mkfifo "$TMP/h.fifo"
+"$NFPROBE" -C "$TMP/h.conf" -r "$P/1kxun.pcap" -r "$TMP/h.fifo" --idle-timeout 10 \
+    --csv "$TMP/h.csv" --zmq-ndpi-ids "$IDS" 2>"$TMP/h.nf" &
+nf=$!
+pids="$pids $nf"
+# the first capture's flows reach the first endpoint while nfprobe waits for the FIFO's writer
+wait_for 100 grep -q '"_msg"' "$TMP/h1.out" || bad "sighup: nothing reached the first endpoint"
+sleep 1
+printf 'collector = zmq+%s\nzmq-update-interval = 1\n' "$EP2" >"$TMP/h.conf.new"
+mv "$TMP/h.conf.new" "$TMP/h.conf"
+kill -HUP "$nf"
+wait_for 50 grep -q 'SIGHUP: configuration reloaded' "$TMP/h.nf" || bad "sighup: no reload: $(cat "$TMP/h.nf")"
+sleep 1
+cat "$P/quic.pcap" >"$TMP/h.fifo"
+wait "$nf" || bad "sighup: nfprobe failed: $(cat "$TMP/h.nf")"
+wait "$h1" "$h2"
+cat "$TMP/h1.out" "$TMP/h2.out" >"$TMP/h.out"
+cat "$TMP/h1.err" "$TMP/h2.err" >"$TMP/h.err" # gaps within each: below
+if out=$(check h "$TMP/h.csv"); then ok "sighup: $out"; else bad "sighup: $out"; fi
+if out=$(python3 - "$TMP/h1.out" "$TMP/h2.out" <<'PY'
+import json, sys
+ids = [sorted(set(json.loads(l)['_msg'] for l in open(f))) for f in sys.argv[1:3]]
+bad = []
+for n, i in zip(('old', 'new'), ids):
+    if not i: bad.append('nothing on the %s endpoint' % n)
+    elif i != list(range(i[0], i[-1] + 1)): bad.append('%s endpoint: ids with gaps' % n)
+if not bad and ids[1][0] != ids[0][-1] + 1:
+    bad.append('old endpoint ended at %d, new began at %d' % (ids[0][-1], ids[1][0]))
+print('; '.join(bad) or 'ids %d..%d on the old endpoint, %d..%d on the new' % (ids[0][0], ids[0][-1], ids[1][0], ids[1][-1]))
+sys.exit(1 if bad else 0)
+PY
+); then ok "sighup: $out"; else bad "sighup: $out"; fi
 
 # 4. a stalled collector: metering goes on, drops are counted
 "$MKPCAP" bench "$TMP/big.pcap" --packets 60000 --flows 30000 >/dev/null 2>&1 || bad "mkpcap failed"

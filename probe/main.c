@@ -227,6 +227,9 @@ check_readable(const char *flag, const char *path, char *err, size_t errlen)
     return 0;
 }
 
+static bool zmq_config(const struct prb_config *c, const char **connect,
+                       struct zsink_config *zc);
+
 /*
  * -n: what can be checked without capturing or sending anything: input and side files
  * readable, the BPF filter compiled for each file's link type (Ethernet for interfaces, whose
@@ -262,7 +265,7 @@ check_resources(const struct prb_config *c, char *err, size_t errlen)
     for (size_t i = 0; i < c->n_collectors; i++) {
         char scheme[16], transport[16], host[256], port[16];
         if (strncmp(c->collectors[i], ZSINK_SCHEME, strlen(ZSINK_SCHEME)) == 0)
-            continue; /* checked by zsink_open() at start: the endpoint syntax is libzmq's */
+            continue; /* zsink_check() below */
         if (kfk_is_url(c->collectors[i])) {
             struct kfk_config kc = {.url = c->collectors[i],
                                     .options = c->kafka_options,
@@ -295,6 +298,10 @@ check_resources(const struct prb_config *c, char *err, size_t errlen)
         }
         tx_close(p, 0, NULL);
     }
+    const char *zconnect[CFG_MAX_COLLECTORS];
+    struct zsink_config zc;
+    if (zmq_config(c, zconnect, &zc) && (rc = zsink_check(&zc, err, errlen)) != 0)
+        return rc;
     if (c->n_plugins > 0) {
         struct plg_set *ps = plg_load(c->plugins, c->n_plugins, why, sizeof(why));
         if (ps == NULL) {
@@ -396,8 +403,10 @@ open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
         .smp_seed = seed ^ 0x5851f42d4c957f2dull, /* not the flow hash's seed */
     };
 
-    if (a->zmq != NULL) /* the ntopng sink's per-flow state (last reported counters) */
+    if (a->zmq != NULL) { /* the ntopng sink's per-flow state; live updates via the ring */
         wc.sink_ext = zsink_meter_ext(a->zmq);
+        wc.sink_due = zsink_due;
+    }
     if (c->n_files > 0) {
         wc.files = c->files;
         wc.n_files = c->n_files;
@@ -499,6 +508,17 @@ reload(struct app *a)
     if (!same_kafka(&old, &next))
         log_msg(LOG_WARNING, "SIGHUP: Kafka collectors change only on a restart: the running "
                              "ones stay");
+    /* ntopng: the endpoints are checked now, opened after the exporter (zsink_reload()). */
+    const char *zconnect[CFG_MAX_COLLECTORS];
+    struct zsink_config zc;
+    bool zmq_next = zmq_config(&next, zconnect, &zc);
+    if (a->zmq == NULL && zmq_next)
+        log_msg(LOG_WARNING, "SIGHUP: ZMQ export (ntopng) starts only on a restart: not started");
+    if (a->zmq != NULL && zsink_check(&zc, err, sizeof(err)) != 0) {
+        log_msg(LOG_WARNING, "SIGHUP: not reloaded: %s", err);
+        cfg_free(&next);
+        return;
+    }
     if (new_exp) {
         /* The new collectors and TLS material, opened while the old ones still run. */
         a->cfg = next; /* open_exporter() reads a->cfg; restored below on failure */
@@ -509,6 +529,13 @@ reload(struct app *a)
             cfg_free(&next);
             return;
         }
+    }
+    /* New ZMQ endpoints open, unchanged ones stay, the others close; on failure, none. */
+    if (a->zmq != NULL && zsink_reload(a->zmq, &zc, err, sizeof(err)) != 0) {
+        log_msg(LOG_ERR, "SIGHUP: not reloaded: %s; keeping the previous collectors", err);
+        exp_free(x);
+        cfg_free(&next);
+        return;
     }
     /* Commit: log level, timeouts, exporter (the old sessions close cleanly), configuration. */
     log_set_level(next.verbose ? LOG_DEBUG : next.log_level);
@@ -542,19 +569,17 @@ zmq_probe_stats(const struct wrk_stats *t, struct zsink_probe_stats *zp)
                 t->mtr.flows_evicted + t->mtr.flows_custom;
 }
 
-/* Opens the ntopng sink before the workers: they carry its per-flow extension. */
-static int
-open_zmq(struct app *a, char *err, size_t errlen)
+/* The ntopng sink's configuration from c (connect[] holds the zmq+ URLs' endpoints); false
+ * when c has no ZMQ endpoint. */
+static bool
+zmq_config(const struct prb_config *c, const char **connect, struct zsink_config *zc)
 {
-    const struct prb_config *c = &a->cfg;
     size_t n_connect = 0;
     for (size_t i = 0; i < c->n_collectors; i++)
         if (strncmp(c->collectors[i], ZSINK_SCHEME, strlen(ZSINK_SCHEME)) == 0)
-            a->zmq_connect[n_connect++] = c->collectors[i] + strlen(ZSINK_SCHEME);
-    if (n_connect == 0 && c->n_zmq_binds == 0)
-        return 0;
-    struct zsink_config zc = {
-        .connect = a->zmq_connect,
+            connect[n_connect++] = c->collectors[i] + strlen(ZSINK_SCHEME);
+    *zc = (struct zsink_config){
+        .connect = connect,
         .n_connect = n_connect,
         .bind = c->zmq_binds,
         .n_bind = c->n_zmq_binds,
@@ -573,7 +598,18 @@ open_zmq(struct app *a, char *err, size_t errlen)
         .offline = c->n_files > 0,
         .version = NFPROBE_VERSION,
     };
-    a->zmq = zsink_open(&zc, err, errlen);
+    return n_connect > 0 || c->n_zmq_binds > 0;
+}
+
+/* Builds the ntopng sink before the workers (they carry its per-flow extension); its sockets
+ * open after the capability drop (zsink_start()). */
+static int
+open_zmq(struct app *a, char *err, size_t errlen)
+{
+    struct zsink_config zc;
+    if (!zmq_config(&a->cfg, a->zmq_connect, &zc))
+        return 0;
+    a->zmq = zsink_new(&zc, err, errlen);
     return a->zmq != NULL ? 0 : -1;
 }
 
@@ -639,7 +675,7 @@ static void
 render_zmq(void *ctx, struct prom_buf *b)
 {
     struct zsink *z = ((const struct app *)ctx)->zmq;
-    size_t n = zsink_n_endpoints(z);
+    size_t n = zsink_n_endpoints(z); /* a reload may change it meanwhile: stats say "" then */
     struct zsink_stats zs[CFG_MAX_COLLECTORS * 2];
     char lab[512];
 
@@ -665,7 +701,7 @@ render_zmq(void *ctx, struct prom_buf *b)
             uint64_t v;
             memcpy(&v, (const char *)&zs[i] + fam[f].off, sizeof(v));
             lab[0] = '\0';
-            prom_label(lab, sizeof(lab), "endpoint", zsink_endpoint(z, i));
+            prom_label(lab, sizeof(lab), "endpoint", zs[i].endpoint);
             prom_counter(b, fam[f].name, fam[f].help, lab, v);
         }
     }
@@ -747,15 +783,18 @@ drain_rings(struct app *a)
         while ((f = wrk_peek(w)) != NULL) {
             if (a->offline && a->exp != NULL && !a->no_backpressure && exp_backlogged(a->exp))
                 return DR_BLOCKED;
-            if (a->offline) {
+            if (wrk_is_update(f)) {
+                /* a live update for ntopng (worker.h): no id, no other sink */
+                zsink_flow(a->zmq, f);
+            } else if (a->offline) {
                 sink_flow(a, f); /* the meter's ids, NFStream's order */
             } else {
                 f->id = a->next_id++;
                 if (a->cfg.max_nflows == 0 || f->id < a->cfg.max_nflows)
                     sink_flow(a, f);
             }
+            a->flows_out += !wrk_is_update(f);
             wrk_release(w);
-            a->flows_out++;
             if (++n >= OUT_BATCH)
                 return DR_MORE;
         }
@@ -1213,6 +1252,12 @@ main(int argc, char **argv)
             goto out;
         }
         a->n_kafka++;
+    }
+    /* The ZMQ sockets and libzmq's I/O threads: after the drop too. */
+    if (a->zmq != NULL && zsink_start(a->zmq, err, sizeof(err)) != 0) {
+        fprintf(stderr, "nfprobe: %s\n", err);
+        status = EXIT_USAGE;
+        goto out;
     }
     if ((a->n_kafka > 0 && st_add_sink(a->stats, render_kafka, a) != 0) ||
         (a->zmq != NULL && st_add_sink(a->stats, render_zmq, a) != 0)) {

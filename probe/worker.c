@@ -88,6 +88,37 @@ emit_to_ring(void *ctx, const struct flow *f)
     spsc_commit(w->ring);
 }
 
+/* The sink's extension, wrapped so that a due live update reaches this worker's ring: the
+ * meter calls these with the worker as ctx. */
+static void
+sink_init(void *ctx, struct flow *f, void *state, const struct pkt_meta *m)
+{
+    struct worker *w = ctx;
+
+    w->cfg.sink_ext.on_init(w->cfg.sink_ext.ctx, f, state, m);
+}
+
+static void
+sink_update(void *ctx, struct flow *f, void *state, const struct pkt_meta *m)
+{
+    struct worker *w = ctx;
+
+    if (!w->cfg.sink_due(w->cfg.sink_ext.ctx, f, state, m))
+        return;
+    if (w->ring != NULL)
+        emit_to_ring(w, f); /* a copy: the ring's slot, no allocation, no I/O */
+    else
+        w->cfg.emit(w->cfg.emit_ctx, f);
+}
+
+static void
+sink_expire(void *ctx, struct flow *f, void *state)
+{
+    struct worker *w = ctx;
+
+    w->cfg.sink_ext.on_expire(w->cfg.sink_ext.ctx, f, state);
+}
+
 struct worker *
 wrk_new(const struct wrk_config *c, char *err, size_t errlen)
 {
@@ -138,8 +169,16 @@ wrk_new(const struct wrk_config *c, char *err, size_t errlen)
     }
     /* END plugin */
     size_t sink_i = n_ext;
-    if (c->sink_ext.ext_size > 0)
-        ext[n_ext++] = c->sink_ext;
+    if (c->sink_ext.ext_size > 0) {
+        ext[n_ext] = c->sink_ext;
+        if (c->sink_due != NULL) {
+            ext[n_ext].ctx = w;
+            ext[n_ext].on_init = c->sink_ext.on_init != NULL ? sink_init : NULL;
+            ext[n_ext].on_update = sink_update;
+            ext[n_ext].on_expire = c->sink_ext.on_expire != NULL ? sink_expire : NULL;
+        }
+        n_ext++;
+    }
     struct mtr_config mc = c->mc;
     mc.tunnel_id = c->decode_tunnels; /* part of the flow layout the outputs read */
     if (c->ring_slots > 0)

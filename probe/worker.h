@@ -43,8 +43,12 @@ struct wrk_config {
     uint32_t dpi_max_concurrent;
     /* plugin: loaded plugins (plg_load()), NULL or empty = none; must outlive the worker */
     struct plg_set *plugins;
-    /* a sink's per-flow extension (zsink_meter_ext()), after DPI and plugins; ext_size 0 = none */
+    /* a sink's per-flow extension (zsink_meter_ext()), after DPI and plugins; ext_size 0 = none.
+     * sink_due (NULL = none) runs on each later packet of a flow in place of its on_update: true
+     * hands a copy of the flow, still metered, to the output thread through the ring (or emit()),
+     * in order with the finished flows: a live update (wrk_is_update()). */
     struct mtr_ext sink_ext;
+    bool (*sink_due)(void *ctx, struct flow *f, void *state, const struct pkt_meta *m);
     /* where finished flows go: a ring of ring_slots flows read by the output thread, which
      * doorbell() wakes (spsc_set_doorbell()); or emit() inline (ring_slots 0) */
     size_t ring_slots;
@@ -84,7 +88,16 @@ void wrk_stop(struct worker *w);
 bool wrk_done(const struct worker *w);
 void wrk_join(struct worker *w);
 
-/* Ring consumer side: the next finished flow, or NULL; then release it. */
+/* A flow from the ring that is a live update's copy (sink_due), not a finished flow: it has no
+ * end reason (a flow gets one only when it leaves the meter). Only the sink that asked for it
+ * reads it. */
+static inline bool
+wrk_is_update(const struct flow *f)
+{
+    return f->end_reason == 0;
+}
+
+/* Ring consumer side: the next finished flow (or live update), or NULL; then release it. */
 struct flow *wrk_peek(struct worker *w);
 void wrk_release(struct worker *w);
 /* The consumer is about to block: the next flow (or the end) rings the doorbell. Returns false

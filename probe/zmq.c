@@ -25,12 +25,14 @@
 #include "clock.h"
 #include "fields.h"
 #include "output.h"
+#include "worker.h"
 
 #define ZS_RECORD_MAX 4096u /* the largest record we write (strings are bounded by flow_l7) */
 #define ZS_SER_SIZE (ZSINK_MAX_PAYLOAD + 2 * ZS_RECORD_MAX) /* never grows on the packet path */
 #define ZS_EVENT_MAX 2048
 #define ZS_SPLIT (1ull << 31) /* report before a delta gets near ntopng's 32-bit counters */
 #define ZS_VERSION_TLV 3
+#define ZS_SETTLE_MS 3000 /* the wait for a new endpoint's first subscriber */
 
 /* The v2 header ntopng recognises by its size (spec 3.1). */
 struct zs_hdr {
@@ -47,39 +49,51 @@ _Static_assert(offsetof(struct zs_hdr, version) == 16 && offsetof(struct zs_hdr,
                    offsetof(struct zs_hdr, source_id) == 24,
                "ntopng's zmq_msg_hdr_v2 layout");
 
+/* The counters ntopng takes as deltas: IN/OUT_BYTES, IN/OUT_PKTS. */
+enum { ZS_IN_BYTES, ZS_OUT_BYTES, ZS_IN_PKTS, ZS_OUT_PKTS, ZS_NCOUNT };
+static const uint32_t zs_count_key[ZS_NCOUNT] = {1, 23, 2, 24};
+
 /* Per-flow report state, in the flow slot (the meter extension). */
 struct zs_state {
-    uint64_t ip_octets[2];  /* IP-layer octets so far: src2dst, dst2src */
-    uint64_t rep_octets[2]; /* what was reported in earlier updates */
-    uint64_t rep_pkts[2];
-    uint64_t next_ms;       /* packet time of the next live update */
+    uint64_t rep[ZS_NCOUNT]; /* reported so far (live updates) */
+    uint32_t upd[ZS_NCOUNT]; /* a live update's deltas (each < 2^32: reported before 2^31) */
+    uint64_t next_ms;        /* packet time of the next live update */
+    uint64_t bound;          /* since the last report: a bound of every octet count's growth */
 };
 
 struct zs_ep {
     void *sock;
     char url[256];
     bool bound;
+    char key[41];           /* the CURVE server key it was opened with, "" = none */
+    uint32_t hwm;
     int64_t subs;           /* subscriptions seen minus unsubscriptions */
     struct zsink_stats st;
 };
 
 struct zsink {
-    struct zsink_config cfg;
+    struct zsink_config cfg; /* its pointers are cleared: what is kept is copied below */
     void *ctx;
     struct zs_ep ep[ZSINK_MAX_ENDPOINTS];
-    size_t n_ep;
-    pthread_mutex_t lock; /* workers (updates) and the output thread share the sockets */
+    size_t n_ep;          /* open (zsink_start()) */
+    size_t n_planned;     /* configured */
+    char key[41];
+    pthread_mutex_t lock; /* the endpoints' counters and list: the metrics thread reads them */
+    struct zsink_stats retired; /* of the endpoints a reload closed: part of the totals */
     ndpi_serializer ser;
     bool ser_ok;
     unsigned n_flows;     /* records in the pending message */
     unsigned n_updates;
     uint64_t pending_since;
+    uint64_t hold_until;  /* flow messages wait for new endpoints' subscribers until then */
     uint32_t msg_id;
     size_t ext_off;
     struct flow_layout layout;
     const struct nid_map *ids;
     char iface[64];
-    uint64_t update_ms;
+    char version[32];
+    _Atomic uint64_t update_ms; /* read by the workers (zsink_due()); SIGHUP changes it */
+    int count_row[2];         /* the octetDeltaCount / reverseOctetDeltaCount rows */
     uint16_t rows[FLD_COUNT]; /* catalogue rows with an ntop id, enabled in this run */
     size_t n_rows;
     uint32_t groups;
@@ -87,11 +101,12 @@ struct zsink {
     uint64_t start_wall_ms;
     uint64_t start_mono_ms;
     uint64_t next_event;
-    uint64_t l7_untranslated;
+    _Atomic uint64_t l7_untranslated;
     uint64_t total_flows;
-    unsigned since_tick;
     char hostname[64];
 };
+
+static void add_stats(struct zsink_stats *out, const struct zsink_stats *s);
 
 int
 zsink_check_key(const char *key)
@@ -131,9 +146,9 @@ send_msg(struct zsink *z, const char *topic, const void *payload, size_t len, un
     h.size = (uint16_t)(len > UINT16_MAX ? UINT16_MAX : len);
     h.msg_id = htonl(++z->msg_id);
     h.source_id = z->cfg.source_id;
+    pthread_mutex_lock(&z->lock);
     for (size_t i = 0; i < z->n_ep; i++) {
         struct zs_ep *e = &z->ep[i];
-        drain_subs(e);
         if (zmq_send(e->sock, &h, sizeof(h), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
             e->st.dropped++;
             continue;
@@ -151,9 +166,10 @@ send_msg(struct zsink *z, const char *topic, const void *payload, size_t len, un
         if (topic[0] == 'e')
             e->st.events++;
     }
+    pthread_mutex_unlock(&z->lock);
 }
 
-/* Sends the pending flow message, if any. Called with the lock held. */
+/* Sends the pending flow message, if any. */
 static void
 flush_flows(struct zsink *z)
 {
@@ -215,7 +231,7 @@ l7_proto(struct zsink *z, const struct flow_l7 *l7, char *buf, size_t len)
         m = m != 0 ? nid_translate(z->ids, (uint16_t)m) : 0;
         a = a != 0 ? nid_translate(z->ids, (uint16_t)a) : 0;
         if (m == NID_NONE || a == NID_NONE) {
-            z->l7_untranslated++;
+            atomic_fetch_add_explicit(&z->l7_untranslated, 1, memory_order_relaxed);
             return false;
         }
     }
@@ -223,21 +239,36 @@ l7_proto(struct zsink *z, const struct flow_l7 *l7, char *buf, size_t len)
     return true;
 }
 
+/* The four counters of f as ntopng counts them (totals; the reports are their deltas). */
+static inline void
+counters(const struct zsink *z, const struct flow *f, uint64_t c[ZS_NCOUNT])
+{
+    union fld_value v = {0}, w = {0};
+
+    if (z->count_row[0] >= 0 && z->count_row[1] >= 0) {
+        fld_get((enum fld_id)z->count_row[0], &z->layout, f, &v);
+        fld_get((enum fld_id)z->count_row[1], &z->layout, f, &w);
+    }
+    c[ZS_IN_BYTES] = v.u;
+    c[ZS_OUT_BYTES] = w.u;
+    c[ZS_IN_PKTS] = f->dir[FLOW_S2D].packets;
+    c[ZS_OUT_PKTS] = f->dir[FLOW_D2S].packets;
+}
+
 /*
- * Appends one record: the catalogue's rows with an ntop id, counters as deltas since st's last
- * report. Called with the lock held; sends the message once it is full.
+ * Appends one record: the counters' deltas, then the catalogue's rows with an ntop id. Sends
+ * the message once it is full.
  */
 static void
-put_flow(struct zsink *z, const struct flow *f, const struct zs_state *st, bool update)
+put_flow(struct zsink *z, const struct flow *f, const uint64_t delta[ZS_NCOUNT], bool update)
 {
     ndpi_serializer *s = &z->ser;
     const struct flow_layout *L = &z->layout;
-    uint64_t pk[2] = {f->dir[FLOW_S2D].packets - st->rep_pkts[0],
-                      f->dir[FLOW_D2S].packets - st->rep_pkts[1]};
-    uint64_t oc[2] = {st->ip_octets[0] - st->rep_octets[0], st->ip_octets[1] - st->rep_octets[1]};
     uint32_t skip = f->key.ip_version == 4 ? FLD_G_V6 : FLD_G_V4;
     char str[64];
 
+    for (int k = 0; k < ZS_NCOUNT; k++)
+        ndpi_serialize_uint32_uint64(s, zs_count_key[k], delta[k]);
     for (size_t r = 0; r < z->n_rows; r++) {
         enum fld_id id = (enum fld_id)z->rows[r];
         const struct fld_def *d = &fld_defs[id];
@@ -247,18 +278,6 @@ put_flow(struct zsink *z, const struct flow *f, const struct zs_state *st, bool 
             continue;
         /* Where ntopng's semantics differ from the catalogue's value (spec 5 and 6). */
         switch (id) {
-        case FLD_src2dst_bytes:
-            ndpi_serialize_uint32_uint64(s, d->ntop_id, oc[0]);
-            continue;
-        case FLD_dst2src_bytes:
-            ndpi_serialize_uint32_uint64(s, d->ntop_id, oc[1]);
-            continue;
-        case FLD_src2dst_packets:
-            ndpi_serialize_uint32_uint64(s, d->ntop_id, pk[0]);
-            continue;
-        case FLD_dst2src_packets:
-            ndpi_serialize_uint32_uint64(s, d->ntop_id, pk[1]);
-            continue;
         case FLD_bidirectional_first_seen_ms:
         case FLD_bidirectional_last_seen_ms:
             fld_get(id, L, f, &v);
@@ -318,11 +337,16 @@ put_flow(struct zsink *z, const struct flow *f, const struct zs_state *st, bool 
         flush_flows(z);
 }
 
-/* IP-layer octets of a packet: the IPv4 total length, or the IPv6 payload plus its header. */
+/* At least what the packet adds to any octet count of its flow: its wire length (the link-layer
+ * accounting's, as the meter holds it), or its IP-layer octets with a whole IPv6 header (the IP
+ * layer's; transport and payload counts are smaller). Counted per report, it keeps every delta
+ * below 2^31 plus one packet. */
 static inline uint64_t
-ip_octets(const struct pkt_meta *m)
+octet_bound(const struct pkt_meta *m)
 {
-    return m->ip_version == 6 ? (uint64_t)m->ip_size + 40 : m->ip_size;
+    uint32_t ip = (uint32_t)m->ip_size + 40;
+
+    return m->raw_size > ip ? m->raw_size : ip;
 }
 
 static void
@@ -334,31 +358,33 @@ ext_init(void *ctx, struct flow *f, void *state, const struct pkt_meta *m)
 
     (void)f;
     memset(st, 0, sizeof(*st));
-    st->ip_octets[0] = ip_octets(m);
-    st->next_ms = m->time_ms + z->update_ms;
+    st->bound = octet_bound(m);
+    st->next_ms = m->time_ms + atomic_load_explicit(&z->update_ms, memory_order_relaxed);
     if (z->cfg.rebase_time)
         atomic_compare_exchange_strong(&z->first_pkt_ms, &zero, m->time_ms ? m->time_ms : 1);
 }
 
-static void
-ext_update(void *ctx, struct flow *f, void *state, const struct pkt_meta *m)
+bool
+zsink_due(void *ctx, struct flow *f, void *state, const struct pkt_meta *m)
 {
     struct zsink *z = ctx;
     struct zs_state *st = state;
+    uint64_t c[ZS_NCOUNT];
 
-    st->ip_octets[m->direction & 1] += ip_octets(m);
-    if (m->time_ms < st->next_ms && st->ip_octets[0] - st->rep_octets[0] < ZS_SPLIT &&
-        st->ip_octets[1] - st->rep_octets[1] < ZS_SPLIT)
-        return;
-    /* A live update: the flow stays in the meter; the next one is an interval away. */
-    st->next_ms = m->time_ms + z->update_ms;
-    pthread_mutex_lock(&z->lock);
-    put_flow(z, f, st, true);
-    pthread_mutex_unlock(&z->lock);
-    st->rep_octets[0] = st->ip_octets[0];
-    st->rep_octets[1] = st->ip_octets[1];
-    st->rep_pkts[0] = f->dir[FLOW_S2D].packets;
-    st->rep_pkts[1] = f->dir[FLOW_D2S].packets;
+    /* Per packet only adds and compares; the counters are read when an update is due. */
+    st->bound += octet_bound(m);
+    if (m->time_ms < st->next_ms && st->bound < ZS_SPLIT)
+        return false;
+    counters(z, f, c);
+    /* A live update: the flow stays in the meter; the next one is an interval away. Its
+     * deltas go with the copy the worker hands over; the final report carries the rest. */
+    st->next_ms = m->time_ms + atomic_load_explicit(&z->update_ms, memory_order_relaxed);
+    for (int k = 0; k < ZS_NCOUNT; k++) {
+        st->upd[k] = (uint32_t)(c[k] - st->rep[k]);
+        st->rep[k] = c[k];
+    }
+    st->bound = 0;
+    return true;
 }
 
 struct mtr_ext
@@ -368,7 +394,6 @@ zsink_meter_ext(struct zsink *z)
         .ctx = z,
         .ext_size = sizeof(struct zs_state),
         .on_init = ext_init,
-        .on_update = ext_update,
     };
 }
 
@@ -379,27 +404,38 @@ zsink_bind(struct zsink *z, const struct flow_layout *L, size_t ext_off,
     z->layout = *L;
     z->ext_off = ext_off;
     z->ids = ids;
-    /* Catalogue rows with an ntop id that this run has (V4/V6 are chosen per flow). */
+    /* IN/OUT_BYTES: RFC 7012's counters, by their IPFIX names (IP-layer octets). */
+    z->count_row[0] = fld_by_ipfix("octetDeltaCount");
+    z->count_row[1] = fld_by_ipfix("reverseOctetDeltaCount");
+    /* Catalogue rows with an ntop id that this run has (V4/V6 are chosen per flow), but the
+     * counters, sent as deltas above. */
     z->groups = fld_groups(L) | FLD_G_NTOP | FLD_G_V4 | FLD_G_V6;
     z->n_rows = 0;
-    for (size_t i = 0; i < FLD_COUNT; i++)
-        if (fld_defs[i].ntop_id != 0 && fld_enabled((enum fld_id)i, z->groups))
+    for (size_t i = 0; i < FLD_COUNT; i++) {
+        uint32_t k = fld_defs[i].ntop_id;
+        if (k != 0 && k != 1 && k != 2 && k != 23 && k != 24 &&
+            fld_enabled((enum fld_id)i, z->groups))
             z->rows[z->n_rows++] = (uint16_t)i;
+    }
 }
 
 void
 zsink_flow(struct zsink *z, const struct flow *f)
 {
     const struct zs_state *st = (const struct zs_state *)(const void *)(f->ext + z->ext_off);
+    uint64_t d[ZS_NCOUNT];
 
-    pthread_mutex_lock(&z->lock);
-    put_flow(z, f, st, false);
-    pthread_mutex_unlock(&z->lock);
-    /* Offline nothing else runs the timers: every few flows, here. */
-    if (z->cfg.offline && ++z->since_tick >= 64) {
-        z->since_tick = 0;
-        zsink_tick(z, clk_mono_ms(), NULL);
+    if (z->n_ep == 0)
+        return;
+    if (wrk_is_update(f)) {
+        for (int k = 0; k < ZS_NCOUNT; k++)
+            d[k] = st->upd[k];
+    } else {
+        counters(z, f, d);
+        for (int k = 0; k < ZS_NCOUNT; k++)
+            d[k] -= st->rep[k];
     }
+    put_flow(z, f, d, wrk_is_update(f));
 }
 
 /* Appends s to buf as a JSON string body (quotes and backslashes escaped, controls dropped). */
@@ -462,16 +498,22 @@ send_event(struct zsink *z, const struct zsink_probe_stats *ps)
 void
 zsink_tick(struct zsink *z, uint64_t now, const struct zsink_probe_stats *ps)
 {
-    pthread_mutex_lock(&z->lock);
-    for (size_t i = 0; i < z->n_ep; i++)
+    bool all = true;
+
+    pthread_mutex_lock(&z->lock); /* subs: zsink_stats() reads them */
+    for (size_t i = 0; i < z->n_ep; i++) {
         drain_subs(&z->ep[i]);
-    if (z->n_flows > 0 && now - z->pending_since >= z->cfg.flush_ms)
+        all &= z->ep[i].subs > 0;
+    }
+    pthread_mutex_unlock(&z->lock);
+    if (all || now >= z->hold_until)
+        z->hold_until = 0;
+    if (z->n_flows > 0 && now - z->pending_since >= z->cfg.flush_ms && z->hold_until == 0)
         flush_flows(z);
-    if (now >= z->next_event) {
+    if (now >= z->next_event && z->n_ep > 0 && z->hold_until == 0) {
         send_event(z, ps);
         z->next_event = now + (uint64_t)z->cfg.event_s * 1000;
     }
-    pthread_mutex_unlock(&z->lock);
 }
 
 uint32_t
@@ -480,115 +522,271 @@ zsink_tick_ms(const struct zsink *z)
     return z->cfg.flush_ms < 100 ? z->cfg.flush_ms : 100;
 }
 
-static int
-open_ep(struct zsink *z, const char *url, bool bind, char *err, size_t errlen)
+/* "tcp://HOST:PORT": a host and a port (1..65535, or * to bind on any). */
+static bool
+endpoint_ok(const char *url, bool bind)
 {
-    struct zs_ep *e = &z->ep[z->n_ep];
-    int one = 1, hwm = (int)z->cfg.hwm, linger = 0;
-    const char *flag = bind ? "--zmq-bind" : "-c zmq+";
+    const char *host = url + 6, *colon = strrchr(url, ':');
+    char *end;
 
-    if (z->n_ep >= ZSINK_MAX_ENDPOINTS) {
-        snprintf(err, errlen, "%s%s: at most %d ZMQ endpoints", flag, url, ZSINK_MAX_ENDPOINTS);
+    if (strncmp(url, "tcp://", 6) != 0 || colon == NULL || colon <= host ||
+        strlen(url) >= sizeof(((struct zs_ep *)0)->url))
+        return false;
+    if (bind && strcmp(colon, ":*") == 0)
+        return true;
+    errno = 0;
+    unsigned long port = strtoul(colon + 1, &end, 10);
+    return errno == 0 && end != colon + 1 && *end == '\0' && port >= 1 && port <= 65535;
+}
+
+int
+zsink_check(const struct zsink_config *c, char *err, size_t errlen)
+{
+    if (c->n_connect + c->n_bind > ZSINK_MAX_ENDPOINTS) {
+        snprintf(err, errlen, "zmq: at most %d endpoints (-c zmq+tcp:// and --zmq-bind)",
+                 ZSINK_MAX_ENDPOINTS);
         return -EINVAL;
     }
-    snprintf(e->url, sizeof(e->url), "%s", url);
-    e->bound = bind;
-    e->sock = zmq_socket(z->ctx, ZMQ_XPUB);
+    for (size_t i = 0; i < c->n_connect + c->n_bind; i++) {
+        bool bind = i >= c->n_connect;
+        const char *url = bind ? c->bind[i - c->n_connect] : c->connect[i];
+        if (!endpoint_ok(url, bind)) {
+            snprintf(err, errlen, "%s%s: not an endpoint tcp://HOST:PORT%s",
+                     bind ? "--zmq-bind " : "-c zmq+", url, bind ? " (PORT may be *)" : "");
+            return -EINVAL;
+        }
+    }
+    if (c->server_key != NULL && zsink_check_key(c->server_key) != 0) {
+        snprintf(err, errlen, "--zmq-encryption-key: not a CURVE public key (40 Z85 characters, "
+                              "as ntopng prints it)");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* What a configuration says of endpoint i (connect ones first), in eps[]; the sockets are not
+ * opened. */
+static size_t
+plan_endpoints(const struct zsink_config *c, struct zs_ep *eps)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < c->n_connect + c->n_bind; i++, n++) {
+        struct zs_ep *e = &eps[n];
+        memset(e, 0, sizeof(*e));
+        e->bound = i >= c->n_connect;
+        snprintf(e->url, sizeof(e->url), "%s", e->bound ? c->bind[i - c->n_connect] : c->connect[i]);
+        snprintf(e->key, sizeof(e->key), "%s", c->server_key != NULL ? c->server_key : "");
+        e->hwm = c->hwm != 0 ? c->hwm : 1000;
+    }
+    return n;
+}
+
+static int
+open_ep(void *ctx, struct zs_ep *e, char *err, size_t errlen)
+{
+    int one = 1, hwm = (int)e->hwm, linger = 0;
+    const char *flag = e->bound ? "--zmq-bind " : "-c zmq+";
+
+    e->sock = zmq_socket(ctx, ZMQ_XPUB);
     if (e->sock == NULL) {
-        snprintf(err, errlen, "%s%s: %s", flag, url, zmq_strerror(zmq_errno()));
+        snprintf(err, errlen, "%s%s: %s", flag, e->url, zmq_strerror(zmq_errno()));
         return -EIO;
     }
-    z->n_ep++;
     zmq_setsockopt(e->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
     zmq_setsockopt(e->sock, ZMQ_XPUB_NODROP, &one, sizeof(one));
     zmq_setsockopt(e->sock, ZMQ_LINGER, &linger, sizeof(linger));
-    if (z->cfg.server_key != NULL) {
+    if (e->key[0] != '\0') {
         char pub[41], sec[41];
         if (zmq_curve_keypair(pub, sec) != 0) {
             snprintf(err, errlen, "--zmq-encryption-key: CURVE unavailable: %s",
                      zmq_strerror(zmq_errno()));
             return -ENOTSUP;
         }
-        if (zmq_setsockopt(e->sock, ZMQ_CURVE_SERVERKEY, z->cfg.server_key, 40) != 0 ||
+        if (zmq_setsockopt(e->sock, ZMQ_CURVE_SERVERKEY, e->key, 40) != 0 ||
             zmq_setsockopt(e->sock, ZMQ_CURVE_PUBLICKEY, pub, 40) != 0 ||
             zmq_setsockopt(e->sock, ZMQ_CURVE_SECRETKEY, sec, 40) != 0) {
             snprintf(err, errlen, "--zmq-encryption-key: %s", zmq_strerror(zmq_errno()));
             return -EINVAL;
         }
     }
-    if ((bind ? zmq_bind(e->sock, url) : zmq_connect(e->sock, url)) != 0) {
-        snprintf(err, errlen, "%s%s: %s", flag, url, zmq_strerror(zmq_errno()));
+    if ((e->bound ? zmq_bind(e->sock, e->url) : zmq_connect(e->sock, e->url)) != 0) {
+        snprintf(err, errlen, "%s%s: %s", flag, e->url, zmq_strerror(zmq_errno()));
         return -EINVAL;
     }
     return 0;
 }
 
-struct zsink *
-zsink_open(const struct zsink_config *c, char *err, size_t errlen)
+/* Closes e's socket, waiting at most linger_ms for its queue to leave. */
+static void
+close_ep(struct zs_ep *e, unsigned linger_ms)
 {
-    struct zsink *z = calloc(1, sizeof(*z));
+    int linger = (int)linger_ms;
 
-    if (z == NULL) {
+    if (e->sock == NULL)
+        return;
+    zmq_setsockopt(e->sock, ZMQ_LINGER, &linger, sizeof(linger));
+    zmq_close(e->sock);
+    e->sock = NULL;
+    e->subs = 0;
+}
+
+/* The interval settings of c, with their defaults. */
+static void
+set_intervals(struct zsink *z, const struct zsink_config *c)
+{
+    z->cfg.update_s = c->update_s != 0 ? c->update_s : 30;
+    z->cfg.event_s = c->event_s != 0 ? c->event_s : 10;
+    z->cfg.flush_ms = c->flush_ms != 0 ? c->flush_ms : 1000;
+    z->cfg.hwm = c->hwm != 0 ? c->hwm : 1000;
+    z->cfg.source_id = c->source_id;
+    z->cfg.idle_s = c->idle_s;
+    z->cfg.active_s = c->active_s;
+    atomic_store_explicit(&z->update_ms, (uint64_t)z->cfg.update_s * 1000, memory_order_relaxed);
+}
+
+struct zsink *
+zsink_new(const struct zsink_config *c, char *err, size_t errlen)
+{
+    struct zsink *z;
+
+    if (zsink_check(c, err, errlen) != 0)
+        return NULL;
+    if ((z = calloc(1, sizeof(*z))) == NULL) {
         snprintf(err, errlen, "zmq: %s", strerror(ENOMEM));
         return NULL;
     }
-    z->cfg = *c;
-    if (z->cfg.update_s == 0)
-        z->cfg.update_s = 30;
-    if (z->cfg.event_s == 0)
-        z->cfg.event_s = 10;
-    if (z->cfg.flush_ms == 0)
-        z->cfg.flush_ms = 1000;
-    if (z->cfg.hwm == 0)
-        z->cfg.hwm = 1000;
-    z->update_ms = (uint64_t)z->cfg.update_s * 1000;
     pthread_mutex_init(&z->lock, NULL);
-    z->start_wall_ms = clk_wall_ms();
-    z->start_mono_ms = clk_mono_ms();
+    z->cfg = *c;
+    set_intervals(z, c);
+    snprintf(z->iface, sizeof(z->iface), "%s", c->iface != NULL ? c->iface : "");
+    snprintf(z->version, sizeof(z->version), "%s", c->version != NULL ? c->version : "");
+    snprintf(z->key, sizeof(z->key), "%s", c->server_key != NULL ? c->server_key : "");
+    /* What is kept is copied: the configuration may be freed by a reload. */
+    z->cfg.connect = z->cfg.bind = NULL;
+    z->cfg.iface = z->iface;
+    z->cfg.version = z->version;
+    z->cfg.server_key = NULL;
+    z->n_ep = 0;
+    z->count_row[0] = z->count_row[1] = -1;
     if (gethostname(z->hostname, sizeof(z->hostname)) != 0)
         z->hostname[0] = '\0';
     z->hostname[sizeof(z->hostname) - 1] = '\0';
-    if (c->server_key != NULL && zsink_check_key(c->server_key) != 0) {
-        snprintf(err, errlen, "--zmq-encryption-key: not a CURVE public key (40 Z85 characters, "
-                              "as ntopng prints it)");
-        goto fail;
-    }
-    snprintf(z->iface, sizeof(z->iface), "%s", c->iface != NULL ? c->iface : "");
-    z->cfg.iface = z->iface;
     if (ndpi_init_serializer_ll(&z->ser, ndpi_serialization_format_tlv, ZS_SER_SIZE) != 0) {
         snprintf(err, errlen, "zmq: %s", strerror(ENOMEM));
-        goto fail;
+        zsink_free(z);
+        return NULL;
     }
     z->ser_ok = true;
+    /* The endpoints are planned now and opened by zsink_start(). */
+    struct zs_ep eps[ZSINK_MAX_ENDPOINTS];
+    size_t n = plan_endpoints(c, eps);
+    memcpy(z->ep, eps, n * sizeof(eps[0]));
+    z->n_planned = n;
+    return z;
+}
+
+/* Waits (bounded) until every endpoint saw a subscriber: PUB drops what it sends before. */
+static void
+wait_subscribers(struct zsink *z, uint64_t ms)
+{
+    uint64_t deadline = clk_mono_ms() + ms;
+    struct timespec nap = {0, 5000000};
+
+    for (;;) {
+        bool all = true;
+        for (size_t i = 0; i < z->n_ep; i++) {
+            drain_subs(&z->ep[i]);
+            all &= z->ep[i].subs > 0;
+        }
+        if (all || clk_mono_ms() >= deadline)
+            break;
+        nanosleep(&nap, NULL);
+    }
+}
+
+int
+zsink_start(struct zsink *z, char *err, size_t errlen)
+{
+    int rc;
+
+    z->start_wall_ms = clk_wall_ms();
+    z->start_mono_ms = clk_mono_ms();
     if ((z->ctx = zmq_ctx_new()) == NULL) {
         snprintf(err, errlen, "zmq: %s", zmq_strerror(zmq_errno()));
-        goto fail;
+        return -EIO;
     }
-    for (size_t i = 0; i < c->n_connect; i++)
-        if (open_ep(z, c->connect[i], false, err, errlen) != 0)
-            goto fail;
-    for (size_t i = 0; i < c->n_bind; i++)
-        if (open_ep(z, c->bind[i], true, err, errlen) != 0)
-            goto fail;
-    if (c->offline) {
-        /* PUB drops what it sends before a subscription arrives (the slow joiner). */
-        uint64_t deadline = clk_mono_ms() + 3000;
-        struct timespec nap = {0, 5000000};
-        for (;;) {
-            bool all = true;
-            for (size_t i = 0; i < z->n_ep; i++) {
-                drain_subs(&z->ep[i]);
-                all &= z->ep[i].subs > 0;
+    for (size_t i = 0; i < z->n_planned; i++) {
+        pthread_mutex_lock(&z->lock);
+        z->n_ep = i + 1;
+        pthread_mutex_unlock(&z->lock);
+        if ((rc = open_ep(z->ctx, &z->ep[i], err, errlen)) != 0)
+            return rc;
+    }
+    if (z->cfg.offline)
+        wait_subscribers(z, ZS_SETTLE_MS);
+    return 0;
+}
+
+/* True when e and n would open the same socket. */
+static bool
+same_ep(const struct zs_ep *e, const struct zs_ep *n)
+{
+    return e->bound == n->bound && strcmp(e->url, n->url) == 0 && strcmp(e->key, n->key) == 0 &&
+           e->hwm == n->hwm;
+}
+
+int
+zsink_reload(struct zsink *z, const struct zsink_config *c, char *err, size_t errlen)
+{
+    struct zs_ep next[ZSINK_MAX_ENDPOINTS];
+    bool kept[ZSINK_MAX_ENDPOINTS] = {false}, opened[ZSINK_MAX_ENDPOINTS] = {false};
+    bool fresh = false;
+    size_t n;
+    int rc;
+
+    if ((rc = zsink_check(c, err, errlen)) != 0)
+        return rc;
+    n = plan_endpoints(c, next);
+    /* Open what is new first: a failure changes nothing. */
+    for (size_t j = 0; j < n; j++) {
+        for (size_t i = 0; i < z->n_ep && next[j].sock == NULL; i++) {
+            if (!kept[i] && same_ep(&z->ep[i], &next[j])) {
+                next[j] = z->ep[i]; /* socket, subscriptions and counters */
+                kept[i] = true;
             }
-            if (all || clk_mono_ms() >= deadline)
-                break;
-            nanosleep(&nap, NULL);
+        }
+        if (next[j].sock != NULL)
+            continue;
+        opened[j] = fresh = true;
+        if ((rc = open_ep(z->ctx, &next[j], err, errlen)) != 0) {
+            for (size_t k = 0; k <= j; k++)
+                if (opened[k])
+                    close_ep(&next[k], 0);
+            return rc;
         }
     }
-    return z;
-fail:
-    zsink_free(z);
-    return NULL;
+    /* The pending records leave on the endpoints that were there when they were metered. */
+    flush_flows(z);
+    pthread_mutex_lock(&z->lock);
+    for (size_t i = 0; i < z->n_ep; i++) {
+        if (kept[i])
+            continue;
+        close_ep(&z->ep[i], 0);
+        add_stats(&z->retired, &z->ep[i].st);
+    }
+    memcpy(z->ep, next, n * sizeof(next[0]));
+    z->n_ep = n;
+    z->n_planned = n;
+    pthread_mutex_unlock(&z->lock);
+    set_intervals(z, c);
+    snprintf(z->key, sizeof(z->key), "%s", c->server_key != NULL ? c->server_key : "");
+    /* A new endpoint's subscriber is not there yet (the slow joiner): messages wait for it,
+     * bounded (a full flow message leaves anyway, counted as sent without subscriber), so that
+     * the ids it sees go on from the old endpoint's without a gap. */
+    if (fresh)
+        z->hold_until = clk_mono_ms() + ZS_SETTLE_MS;
+    return 0;
 }
 
 void
@@ -596,18 +794,13 @@ zsink_close(struct zsink *z, const struct zsink_probe_stats *ps, unsigned linger
 {
     if (z == NULL)
         return;
-    pthread_mutex_lock(&z->lock);
     flush_flows(z);
-    send_event(z, ps);
-    pthread_mutex_unlock(&z->lock);
+    if (z->n_ep > 0)
+        send_event(z, ps);
     /* Wait (bounded) for the queued messages to leave: the linger of each socket. */
-    int linger = (int)linger_ms;
     for (size_t i = 0; i < z->n_ep; i++) {
-        zmq_setsockopt(z->ep[i].sock, ZMQ_LINGER, &linger, sizeof(linger));
         drain_subs(&z->ep[i]);
-        zmq_close(z->ep[i].sock);
-        z->ep[i].subs = 0;
-        z->ep[i].sock = NULL;
+        close_ep(&z->ep[i], linger_ms);
     }
 }
 
@@ -617,8 +810,7 @@ zsink_free(struct zsink *z)
     if (z == NULL)
         return;
     for (size_t i = 0; i < z->n_ep; i++)
-        if (z->ep[i].sock != NULL)
-            zmq_close(z->ep[i].sock);
+        close_ep(&z->ep[i], 0);
     if (z->ctx != NULL)
         zmq_ctx_term(z->ctx);
     if (z->ser_ok)
@@ -628,15 +820,23 @@ zsink_free(struct zsink *z)
 }
 
 size_t
-zsink_n_endpoints(const struct zsink *z)
+zsink_n_endpoints(struct zsink *z)
 {
-    return z->n_ep;
+    pthread_mutex_lock(&z->lock);
+    size_t n = z->n_ep;
+    pthread_mutex_unlock(&z->lock);
+    return n;
 }
 
-const char *
-zsink_endpoint(const struct zsink *z, size_t i)
+static void
+add_stats(struct zsink_stats *out, const struct zsink_stats *s)
 {
-    return z->ep[i].url;
+    out->messages += s->messages;
+    out->dropped += s->dropped;
+    out->no_subscriber += s->no_subscriber;
+    out->flows += s->flows;
+    out->updates += s->updates;
+    out->events += s->events;
 }
 
 void
@@ -644,20 +844,18 @@ zsink_stats(struct zsink *z, size_t i, struct zsink_stats *out)
 {
     memset(out, 0, sizeof(*out));
     pthread_mutex_lock(&z->lock);
+    if (i == SIZE_MAX)
+        add_stats(out, &z->retired);
     for (size_t k = 0; k < z->n_ep; k++) {
-        const struct zsink_stats *s = &z->ep[k].st;
         if (i != SIZE_MAX && i != k)
             continue;
-        out->messages += s->messages;
-        out->dropped += s->dropped;
-        out->no_subscriber += s->no_subscriber;
-        out->flows += s->flows;
-        out->updates += s->updates;
-        out->events += s->events;
+        add_stats(out, &z->ep[k].st);
         out->subscribers += z->ep[k].subs > 0 ? (uint64_t)z->ep[k].subs : 0;
+        if (i == k)
+            snprintf(out->endpoint, sizeof(out->endpoint), "%s", z->ep[k].url);
     }
-    out->l7_untranslated = z->l7_untranslated;
     pthread_mutex_unlock(&z->lock);
+    out->l7_untranslated = atomic_load_explicit(&z->l7_untranslated, memory_order_relaxed);
 }
 
 void
@@ -670,7 +868,7 @@ zsink_summary(struct zsink *z, FILE *out)
                 "zmq %s %s: %" PRIu64 " messages, %" PRIu64 " flow records (%" PRIu64
                 " updates), %" PRIu64 " events, %" PRIu64 " dropped (queue full), %" PRIu64
                 " sent without subscriber, %" PRIu64 " without L7 id\n",
-                z->ep[i].bound ? "bind" : "connect", z->ep[i].url, s.messages, s.flows, s.updates,
+                z->ep[i].bound ? "bind" : "connect", s.endpoint, s.messages, s.flows, s.updates,
                 s.events, s.dropped, s.no_subscriber, s.l7_untranslated);
     }
 }

@@ -1,7 +1,8 @@
 /*
  * test_zmq.c - the ntopng sink on loopback: the exact header bytes, the TLV bytes of the spec's
- * worked example, deltas across live updates (by time and before 2^31 octets), at most 255
- * records per message, and the CURVE key check.
+ * worked example, deltas across live updates (by time and before 2^31 octets) handed over as
+ * the worker does (a copy of the flow, still metered), at most 255 records per message, the
+ * endpoint and CURVE key checks, and a reload that moves the feed to another endpoint.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,8 @@
 #include <ndpi_api.h>
 #include <zmq.h>
 
+#include "fields.h"
+#include "worker.h"
 #include "zmq.h"
 
 struct sub {
@@ -69,10 +72,11 @@ open_sink(struct sub *b, uint32_t update_s)
     struct zsink_config c = {
         .connect = conn, .n_connect = 1, .source_id = 42, .update_s = update_s,
     };
-    struct zsink *z = zsink_open(&c, err, sizeof(err));
+    struct zsink *z = zsink_new(&c, err, sizeof(err));
     assert_non_null(z);
+    assert_int_equal(zsink_start(z, err, sizeof(err)), 0);
     /* Our SUB sends its subscription only while this thread uses it: alternate until the sink
-     * has seen it (what zsink_open() waits for offline, with the collector in its own process). */
+     * has seen it (what zsink_start() waits for offline, with the collector in its own process). */
     struct zsink_stats st = {0};
     for (int i = 0; i < 300 && st.subscribers == 0; i++) {
         int ev;
@@ -106,8 +110,46 @@ new_flow(struct zsink *z, struct mtr_ext *x, struct pkt_meta *m)
     m->time_ms = 1700000000000ull;
     f->dir[FLOW_BIDI].first_seen_ms = f->dir[FLOW_BIDI].last_seen_ms = m->time_ms;
     f->dir[FLOW_S2D].packets = 1;
+    f->dir[FLOW_S2D].bytes = 1000;
     x->on_init(x->ctx, f, f->ext, m);
+    f->end_reason = FLOW_END_IDLE; /* what zsink_flow() gets is finished, unless a copy says */
     return f;
+}
+
+/*
+ * One more packet of octets in direction dir (0 src2dst), as the meter counts it: the octets
+ * go where the catalogue's octetDeltaCount / reverseOctetDeltaCount rows read them (the flow's
+ * bytes in this tree; checked here so that a change of those rows shows up at this line).
+ */
+static void
+add_packet(struct flow *f, int dir, uint64_t octets)
+{
+    union fld_value v;
+    uint64_t before;
+
+    fld_get((enum fld_id)fld_by_ipfix(dir ? "reverseOctetDeltaCount" : "octetDeltaCount"), NULL,
+            f, &v);
+    before = v.u;
+    f->dir[FLOW_S2D + dir].packets++;
+    f->dir[FLOW_S2D + dir].bytes += octets;
+    fld_get((enum fld_id)fld_by_ipfix(dir ? "reverseOctetDeltaCount" : "octetDeltaCount"), NULL,
+            f, &v);
+    assert_int_equal(v.u - before, octets);
+}
+
+/* The worker's side of a packet: the sink's check, and when an update is due, the copy it
+ * hands to the output thread (a flow still metered: no end reason). */
+static void
+packet(struct zsink *z, struct flow *f, size_t size, struct pkt_meta *m)
+{
+    if (zsink_due(z, f, f->ext, m)) {
+        struct flow *copy = malloc(size);
+        memcpy(copy, f, size);
+        copy->end_reason = 0;
+        assert_true(wrk_is_update(copy));
+        zsink_flow(z, copy);
+        free(copy);
+    }
 }
 
 /* Sums key over every record of a TLV payload; counts records. */
@@ -210,9 +252,9 @@ deltas_sum_across_updates(void **state)
     for (int i = 1; i <= 95; i++) {
         m.time_ms += 1000;
         m.direction = (uint8_t)(i & 1);
-        f->dir[FLOW_S2D + m.direction].packets++;
+        add_packet(f, m.direction, 1000);
         f->dir[FLOW_BIDI].last_seen_ms = m.time_ms;
-        x.on_update(x.ctx, f, f->ext, &m);
+        packet(z, f, sizeof(*f) + x.ext_size, &m);
     }
     zsink_flow(z, f);
     zsink_close(z, NULL, 1000);
@@ -222,6 +264,7 @@ deltas_sum_across_updates(void **state)
     assert_int_equal(recs, 4);
     assert_int_equal(sum_key(pl, n, 24, &recs, &max), f->dir[FLOW_D2S].packets);
     assert_int_equal(sum_key(pl, n, 1, &recs, &max), 1000 * f->dir[FLOW_S2D].packets);
+    assert_int_equal(sum_key(pl, n, 23, &recs, &max), 1000 * f->dir[FLOW_D2S].packets);
     struct zsink_stats st;
     zsink_stats(z, SIZE_MAX, &st);
     assert_int_equal(st.updates, 3);
@@ -242,12 +285,12 @@ deltas_stay_under_2_31(void **state)
     sub_open(&b);
     struct zsink *z = open_sink(&b, 30);
     struct flow *f = new_flow(z, &x, &m);
-    m.ip_size = 65535;
     uint64_t total = 1000;
+    m.ip_size = 65535 - 40; /* the IP layer's size bounds the octets */
     for (int i = 0; i < 40000; i++) {
-        f->dir[FLOW_S2D].packets++;
+        add_packet(f, 0, 65535);
         total += 65535;
-        x.on_update(x.ctx, f, f->ext, &m);
+        packet(z, f, sizeof(*f) + x.ext_size, &m);
     }
     zsink_flow(z, f);
     zsink_close(z, NULL, 1000);
@@ -302,8 +345,84 @@ curve_key_check(void **state)
     assert_int_not_equal(zsink_check_key(pub), 0);
     char err[256];
     struct zsink_config c = {.server_key = pub};
-    assert_null(zsink_open(&c, err, sizeof(err)));
+    assert_null(zsink_new(&c, err, sizeof(err)));
     assert_non_null(strstr(err, "--zmq-encryption-key"));
+}
+
+/* Endpoints are checked before anything opens (-n, the start, SIGHUP): one line each. */
+static void
+endpoint_check(void **state)
+{
+    (void)state;
+    char err[256];
+    const char *good[] = {"tcp://127.0.0.1:5556", "tcp://[::1]:1", "tcp://ntop.example:65535"};
+    const char *bad[] = {"udp://127.0.0.1:5556", "tcp://127.0.0.1", "tcp://:5556",
+                         "tcp://127.0.0.1:0", "tcp://127.0.0.1:65536", "tcp://h:12x", "tcp://h:*"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        struct zsink_config c = {.connect = &good[i], .n_connect = 1};
+        assert_int_equal(zsink_check(&c, err, sizeof(err)), 0);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct zsink_config c = {.connect = &bad[i], .n_connect = 1};
+        assert_int_not_equal(zsink_check(&c, err, sizeof(err)), 0);
+        assert_non_null(strstr(err, "-c zmq+"));
+        assert_null(strchr(err, '\n'));
+    }
+    const char *any = "tcp://127.0.0.1:*";
+    struct zsink_config c = {.bind = &any, .n_bind = 1};
+    assert_int_equal(zsink_check(&c, err, sizeof(err)), 0);
+}
+
+/* A reload that moves the feed: the pending records leave on the old endpoint, the next ones
+ * on the new, msg_id goes on by one per message across both (no gap, no restart). */
+static void
+reload_moves_endpoint(void **state)
+{
+    (void)state;
+    struct sub b1, b2;
+    struct mtr_ext x;
+    struct pkt_meta m;
+    static uint8_t hdr[28], pl[1 << 18];
+    char err[256];
+    uint32_t id1, id2;
+    sub_open(&b1);
+    sub_open(&b2);
+    struct zsink *z = open_sink(&b1, 30);
+    struct flow *f = new_flow(z, &x, &m);
+    zsink_flow(z, f); /* pending when the reload comes */
+    const char *conn[1] = {b2.ep};
+    struct zsink_config c = {.connect = conn, .n_connect = 1, .source_id = 42};
+    assert_int_equal(zsink_reload(z, &c, err, sizeof(err)), 0);
+    assert_int_equal(zsink_n_endpoints(z), 1);
+    struct zsink_stats st = {0};
+    for (int i = 0; i < 300 && st.subscribers == 0; i++) {
+        int ev;
+        size_t el = sizeof(ev);
+        zmq_getsockopt(b2.s, ZMQ_EVENTS, &ev, &el);
+        zsink_tick(z, 1, NULL);
+        zsink_stats(z, 0, &st);
+        usleep(10000);
+    }
+    assert_int_not_equal(st.subscribers, 0);
+    assert_string_equal(st.endpoint, b2.ep);
+    zsink_flow(z, f);
+    zsink_close(z, NULL, 1000);
+    assert_int_equal(sub_recv(&b1, "flow", hdr, pl, sizeof(pl)) > 2, 1);
+    memcpy(&id1, hdr + 20, 4);
+    assert_int_equal(sub_recv(&b2, "flow", hdr, pl, sizeof(pl)) > 2, 1);
+    memcpy(&id2, hdr + 20, 4);
+    assert_int_equal(ntohl(id2), ntohl(id1) + 1);
+    /* the totals keep the closed endpoint's messages: its event and flow, then the new one's */
+    zsink_stats(z, SIZE_MAX, &st);
+    assert_int_equal(st.messages, 4);
+    /* a bad endpoint changes nothing */
+    const char *worse[1] = {"tcp://nowhere"};
+    c.connect = worse;
+    assert_int_not_equal(zsink_reload(z, &c, err, sizeof(err)), 0);
+    free(f);
+    zsink_free(z);
+    sub_close(&b1);
+    sub_close(&b2);
 }
 
 int
@@ -315,6 +434,8 @@ main(void)
         cmocka_unit_test(deltas_stay_under_2_31),
         cmocka_unit_test(at_most_255_records_per_message),
         cmocka_unit_test(curve_key_check),
+        cmocka_unit_test(endpoint_check),
+        cmocka_unit_test(reload_moves_endpoint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -121,6 +121,17 @@ if os.path.exists(kmock):
         mock.wait()
 # END kafka
 
+# ntopng feed (issue 14: <= 1.15x): CSV alone and beside the ZMQ sink and a local SUB reader,
+# alternated on the pinned core (zmq_bench.py, which also runs alone).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from zmq_bench import zmq_cost
+zmq_res = zmq_cost(pcap, nfprobe, max(runs, 5), PIN)
+if zmq_res is not None:
+    row('nfprobe, default fields, --csv /dev/null (paired with the next row)', zmq_res[0],
+        zmq_res[3][0])
+    row('nfprobe, default fields, ZMQ to a SUB reader (--csv /dev/null)', zmq_res[1],
+        zmq_res[3][1])
+
 sf_pps = None
 if shutil.which('softflowd'):
     d = tempfile.mkdtemp(prefix='bsf')
@@ -269,6 +280,9 @@ if pps_dpi and nd_pps:
 if kafka_ratio is not None:  # kafka
     print('  Kafka costs <= 1.2x of writing the JSON (issue 15): %.2fx of --json /dev/null, '
           '%.2fx of --csv and --json to /dev/null' % kafka_ratio)
+if zmq_res is not None:
+    print('  ZMQ to ntopng costs <= 1.15x of the CSV alone (issue 14): %.2fx wall, %.2fx CPU '
+          '(%d messages dropped)' % (zmq_res[1] / zmq_res[0], zmq_res[5] / zmq_res[4], zmq_res[2]))
 if plug_cost is not None:  # plugin
     print('  no-op plugin costs <= 5%% of packets/s (issue 7): %.1f%%' % plug_cost)
 print('  the sampler at --sampling 1 costs (issue 13): %.1f%% of packets/s; --sampling 10 '

@@ -319,6 +319,28 @@ build_conf(const struct kfk_config *c, rd_kafka_conf_t *conf, char *topic, size_
     return set_prop(conf, "bootstrap.servers", brokers, who, err, errlen);
 }
 
+/* format=ipfix: the batch size message.max.bytes allows (a batch plus its slack must fit). */
+static int
+ipfix_batch_limit(const rd_kafka_conf_t *conf, const char *url, size_t *limit, char *err,
+                  size_t errlen)
+{
+    char val[32];
+    size_t vlen = sizeof(val);
+    unsigned long max_bytes = 0;
+
+    if (rd_kafka_conf_get(conf, "message.max.bytes", val, &vlen) == RD_KAFKA_CONF_OK)
+        max_bytes = strtoul(val, NULL, 10);
+    if (max_bytes < KFK_IPFIX_MIN_MAX_BYTES) {
+        snprintf(err, errlen, "-c %s: format=ipfix needs message.max.bytes of %u at least "
+                              "(it is %lu)", url, KFK_IPFIX_MIN_MAX_BYTES, max_bytes);
+        return -EINVAL;
+    }
+    *limit = max_bytes - KFK_IPFIX_SLACK;
+    if (*limit > KFK_IPFIX_BATCH)
+        *limit = KFK_IPFIX_BATCH;
+    return 0;
+}
+
 int
 kfk_check(const struct kfk_config *c, char *err, size_t errlen)
 {
@@ -331,6 +353,9 @@ kfk_check(const struct kfk_config *c, char *err, size_t errlen)
         return -ENOMEM;
     }
     rc = build_conf(c, conf, topic, sizeof(topic), err, errlen);
+    size_t limit;
+    if (rc == 0 && url_ipfix(c->url))
+        rc = ipfix_batch_limit(conf, c->url, &limit, err, errlen);
     rd_kafka_conf_destroy(conf);
     if (rc == 0 && c->out != NULL && c->out->layout.splt_n > KFK_MAX_SPLT) {
         snprintf(err, errlen, "-c %s: --splt-analysis above %d makes flows larger than a Kafka "
@@ -433,20 +458,10 @@ open_ipfix(struct kfk *k, const struct kfk_config *c, rd_kafka_conf_t *conf, cha
            size_t errlen)
 {
     struct exp_enc_params ep = c->ipfix;
-    char val[32], why[512];
-    size_t vlen = sizeof(val);
-    unsigned long max_bytes = 0;
+    char why[512];
 
-    if (rd_kafka_conf_get(conf, "message.max.bytes", val, &vlen) == RD_KAFKA_CONF_OK)
-        max_bytes = strtoul(val, NULL, 10);
-    if (max_bytes < KFK_IPFIX_MIN_MAX_BYTES) {
-        snprintf(err, errlen, "-c %s: format=ipfix needs message.max.bytes of %u at least "
-                              "(it is %lu)", c->url, KFK_IPFIX_MIN_MAX_BYTES, max_bytes);
+    if (ipfix_batch_limit(conf, c->url, &k->batch_limit, err, errlen) != 0)
         return -EINVAL;
-    }
-    k->batch_limit = max_bytes - KFK_IPFIX_SLACK;
-    if (k->batch_limit > KFK_IPFIX_BATCH)
-        k->batch_limit = KFK_IPFIX_BATCH;
     k->batch_cap = k->batch_limit + KFK_IPFIX_SLACK;
     if ((k->batch = malloc(k->batch_cap)) == NULL) {
         snprintf(err, errlen, "-c %s: out of memory", c->url);

@@ -126,6 +126,12 @@ test_check_properties(void **state)
     assert_int_equal(kfk_check(&c, err, sizeof(err)), 0);
     c.url = "kafka://127.0.0.1:1/t?compression=rar";
     assert_int_equal(kfk_check(&c, err, sizeof(err)), -EINVAL);
+    /* -n sees that a format=ipfix batch cannot fit in message.max.bytes. */
+    c.url = "kafka://127.0.0.1:1/t?format=ipfix&message.max.bytes=200000";
+    assert_int_equal(kfk_check(&c, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "format=ipfix needs message.max.bytes of 200702 at least"));
+    c.url = "kafka://127.0.0.1:1/t?format=ipfix&message.max.bytes=200702";
+    assert_int_equal(kfk_check(&c, err, sizeof(err)), 0);
 }
 
 /* A producer for c and an IPv4 flow to feed it (free it). */

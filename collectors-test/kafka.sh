@@ -13,7 +13,8 @@
 #   3. bad URLs and unknown librdkafka properties: one line naming the flag, exit 1;
 #   4. format=ipfix: batches of flows as IPFIX, each value decoded alone by ipfixDump
 #      (libfixbuf-tools) and by tools/ipfix2csv, equal to the --csv output of the same run;
-#      all in the observation domain's partition, sequence numbers running on.
+#      all in the observation domain's partition, sequence numbers running on; a batch leaves
+#      after 1 s while the input waits.
 . "$(dirname "$0")/../tests/golden/lib.sh"
 . "$(dirname "$0")/ipfix_lib.sh"
 
@@ -167,6 +168,27 @@ if ! grep -q " 0 sequence errors" "$TMP/4.dec"; then fail "ipfix: $(tail -1 "$TM
 elif ! csv_equal "$TMP/4.csv" "$TMP/4.rt.csv" ipfix; then fail "ipfix: flows differ from --csv"
 elif ! cmp -s "$TMP/4.csv" "$TMP/4.rt.csv"; then fail "ipfix: same values, other row order"
 else pass "ipfix: the decoded flows equal --csv, in order, 0 sequence errors"; fi
+
+# ---- 4b. format=ipfix: a batch also leaves once its first flow is 1 s old (not only when full
+# or at the end): B's first packet expires A's flows, then the input (a FIFO) waits.
+rm -f "$TMP/fifo4"; mkfifo "$TMP/fifo4"
+rc=0
+"$NFPROBE" -r "$TMP/a.pcap" -r "$TMP/b.pcap" -r "$TMP/fifo4" --idle-timeout 10 --csv "$TMP/4b.csv" \
+    -c "kafka://$BROKERS/ipfix?format=ipfix" 2>"$TMP/4b.err" &
+PROBE=$!
+PIDS="$PIDS $PROBE"
+exec 3>"$TMP/fifo4" # held open: nfprobe waits on its third input
+msgs_more() { [ "$(timeout 30 kcat -C -b "$BROKERS" -t ipfix -o beginning -e -q -f '%o\n' | wc -l)" -gt "$1" ]; }
+if wait_for 100 msgs_more "$msgs" && kill -0 "$PROBE" 2>/dev/null
+then pass "ipfix: a batch left after 1 s while the input waited"
+else fail "ipfix: no batch in 10 s while the input waited"; fi
+cat "$TMP/c.pcap" >&3
+exec 3>&-
+wait "$PROBE" || rc=$?
+n=$(($(wc -l <"$TMP/4b.csv") - 1))
+if [ "$rc" -eq 0 ] && grep -q "kafka kafka://.*/ipfix?format=ipfix: $n delivered, 0 not delivered" "$TMP/4b.err"
+then pass "ipfix: the rest at the end: exit 0, $n delivered"
+else fail "ipfix, by time: exit $rc: $(grep "^nfprobe: kafka" "$TMP/4b.err")"; fi
 
 # ---- 2a. brokers down at start, a small local queue: no blocking, drops and failures counted
 kill -USR1 "$MOCK"

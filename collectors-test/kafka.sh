@@ -119,7 +119,8 @@ rc=0
 "$NFPROBE" -r "$TMP/a.pcap" --statistical-analysis --observation-domain 9 --csv "$TMP/4.csv" \
     -c "kafka://$BROKERS/ipfix?format=ipfix&message.max.bytes=250000" 2>"$TMP/4.err" || rc=$?
 n=$(($(wc -l <"$TMP/4.csv") - 1))
-if [ "$rc" -eq 0 ] && grep -q "kafka kafka://.*/ipfix?.*: $n delivered, 0 not delivered" "$TMP/4.err"
+if [ "$rc" -eq 0 ] &&
+    grep -q "kafka kafka://.*/ipfix?.*: $n delivered, 0 not delivered" "$TMP/4.err"
 then pass "ipfix: exit 0, summary '$n delivered, 0 not delivered' (counted in flows)"
 else fail "ipfix: exit $rc: $(grep "^nfprobe: kafka" "$TMP/4.err")"; fi
 timeout 30 kcat -C -b "$BROKERS" -t ipfix -o beginning -e -q -f '%p\t%k\t%h\n' >"$TMP/4.meta"
@@ -138,7 +139,8 @@ PY
 )
 if [ "$msgs" -ge 3 ] && [ "$(wc -l <"$TMP/4.meta")" -eq "$msgs" ] &&
     [ "$(cut -f1,2,3 "$TMP/4.meta" | sort -u | wc -l)" -eq 1 ] &&
-    [ "$(cut -f2,3 "$TMP/4.meta" | sort -u)" = "$(printf '9\tobservation_domain=9,nfprobe_version=%s' "$("$NFPROBE" -V | cut -d' ' -f2)")" ]
+    [ "$(cut -f2,3 "$TMP/4.meta" | sort -u)" = "$(printf '9\tobservation_domain=9,nfprobe_version=%s' \
+        "$("$NFPROBE" -V | cut -d' ' -f2)")" ]
 then pass "ipfix: $msgs messages, one partition, key and header the observation domain"
 else fail "ipfix: $msgs messages; partition, key, headers: $(sort -u "$TMP/4.meta" | head -3)"; fi
 # Each message alone: ipfixDump (libfixbuf-tools) decodes templates then data records, and its
@@ -178,7 +180,9 @@ rc=0
 PROBE=$!
 PIDS="$PIDS $PROBE"
 exec 3>"$TMP/fifo4" # held open: nfprobe waits on its third input
-msgs_more() { [ "$(timeout 30 kcat -C -b "$BROKERS" -t ipfix -o beginning -e -q -f '%o\n' | wc -l)" -gt "$1" ]; }
+msgs_more() {
+    [ "$(timeout 30 kcat -C -b "$BROKERS" -t ipfix -o beginning -e -q -f '%o\n' | wc -l)" -gt "$1" ]
+}
 if wait_for 100 msgs_more "$msgs" && kill -0 "$PROBE" 2>/dev/null
 then pass "ipfix: a batch left after 1 s while the input waited"
 else fail "ipfix: no batch in 10 s while the input waited"; fi
@@ -186,7 +190,8 @@ cat "$TMP/c.pcap" >&3
 exec 3>&-
 wait "$PROBE" || rc=$?
 n=$(($(wc -l <"$TMP/4b.csv") - 1))
-if [ "$rc" -eq 0 ] && grep -q "kafka kafka://.*/ipfix?format=ipfix: $n delivered, 0 not delivered" "$TMP/4b.err"
+if [ "$rc" -eq 0 ] &&
+    grep -q "kafka kafka://.*/ipfix?format=ipfix: $n delivered, 0 not delivered" "$TMP/4b.err"
 then pass "ipfix: the rest at the end: exit 0, $n delivered"
 else fail "ipfix, by time: exit $rc: $(grep "^nfprobe: kafka" "$TMP/4b.err")"; fi
 

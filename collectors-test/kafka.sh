@@ -10,7 +10,11 @@
 #      counted); brokers down mid-run then up again (delivery resumes, nothing lost or
 #      doubled); SIGTERM mid-run with the brokers down: exactly the flows the summary counts as
 #      delivered are in the topic;
-#   3. bad URLs and unknown librdkafka properties: one line naming the flag, exit 1.
+#   3. bad URLs and unknown librdkafka properties: one line naming the flag, exit 1;
+#   4. format=ipfix: batches of flows as IPFIX, each value decoded alone by ipfixDump
+#      (libfixbuf-tools) and by tools/ipfix2csv, equal to the --csv output of the same run;
+#      all in the observation domain's partition, sequence numbers running on; a batch leaves
+#      after 1 s while the input waits.
 . "$(dirname "$0")/../tests/golden/lib.sh"
 . "$(dirname "$0")/ipfix_lib.sh"
 
@@ -29,7 +33,7 @@ editcap -r "$TMP/a.pcap" "$TMP/s.pcap" 1-3000 >/dev/null || exit 1
 editcap -t 1000 "$TMP/s.pcap" "$TMP/b.pcap" >/dev/null || exit 1
 editcap -t 2000 "$TMP/s.pcap" "$TMP/c.pcap" >/dev/null || exit 1
 
-"$KAFKA_MOCK" -t flows -t down -t outage -t sigterm >"$TMP/mock.out" 2>"$TMP/mock.err" &
+"$KAFKA_MOCK" -t flows -t down -t outage -t sigterm -t ipfix >"$TMP/mock.out" 2>"$TMP/mock.err" &
 MOCK=$!
 PIDS="$PIDS $MOCK"
 has_line() { [ "$(grep -c "$2" "$1" 2>/dev/null)" -ge "${3:-1}" ]; }
@@ -108,6 +112,88 @@ then pass "headers: observation_domain and nfprobe_version"
 else fail "headers: $(cut -f3 "$TMP/1.kc" | sort -u | head -3)"; fi
 if [ "$(cut -f1 "$TMP/1.kc" | sort -u | wc -l)" -eq 4 ]; then pass "keys spread over 4 partitions"
 else fail "partitions used: $(cut -f1 "$TMP/1.kc" | sort -u | tr '\n' ' ')"; fi
+
+# ---- 4. format=ipfix (here, before the outages): message.max.bytes=250000 makes batches of
+# about 115 kB, so that the capture takes several messages.
+rc=0
+"$NFPROBE" -r "$TMP/a.pcap" --statistical-analysis --observation-domain 9 --csv "$TMP/4.csv" \
+    -c "kafka://$BROKERS/ipfix?format=ipfix&message.max.bytes=250000" 2>"$TMP/4.err" || rc=$?
+n=$(($(wc -l <"$TMP/4.csv") - 1))
+if [ "$rc" -eq 0 ] &&
+    grep -q "kafka kafka://.*/ipfix?.*: $n delivered, 0 not delivered" "$TMP/4.err"
+then pass "ipfix: exit 0, summary '$n delivered, 0 not delivered' (counted in flows)"
+else fail "ipfix: exit $rc: $(grep "^nfprobe: kafka" "$TMP/4.err")"; fi
+timeout 30 kcat -C -b "$BROKERS" -t ipfix -o beginning -e -q -f '%p\t%k\t%h\n' >"$TMP/4.meta"
+# %R: the value's length, 32 bits big endian, then the value: split into one file per message.
+timeout 30 kcat -C -b "$BROKERS" -t ipfix -o beginning -e -q -f '%R%s' >"$TMP/4.raw"
+msgs=$(python3 - "$TMP/4.raw" "$TMP/4.msg" <<'PY'
+import struct, sys
+d, i, n = open(sys.argv[1], "rb").read(), 0, 0
+while i + 4 <= len(d):
+    (l,) = struct.unpack(">i", d[i:i + 4])
+    n += 1
+    open("%s.%d" % (sys.argv[2], n), "wb").write(d[i + 4:i + 4 + l])
+    i += 4 + l
+print(n)
+PY
+)
+if [ "$msgs" -ge 3 ] && [ "$(wc -l <"$TMP/4.meta")" -eq "$msgs" ] &&
+    [ "$(cut -f1,2,3 "$TMP/4.meta" | sort -u | wc -l)" -eq 1 ] &&
+    [ "$(cut -f2,3 "$TMP/4.meta" | sort -u)" = "$(printf '9\tobservation_domain=9,nfprobe_version=%s' \
+        "$("$NFPROBE" -V | cut -d' ' -f2)")" ]
+then pass "ipfix: $msgs messages, one partition, key and header the observation domain"
+else fail "ipfix: $msgs messages; partition, key, headers: $(sort -u "$TMP/4.meta" | head -3)"; fi
+# Each message alone: ipfixDump (libfixbuf-tools) decodes templates then data records, and its
+# flow records (templates 256 IPv4, 257 IPv6) have the flowIds ipfix2csv finds in the message.
+total=0 bad=
+i=1
+while [ "$i" -le "$msgs" ]; do
+    f="$TMP/4.msg.$i"
+    ipfixDump --rfc5610 --in "$f" >"$f.dump" 2>&1 || bad="$bad $i(ipfixDump)"
+    awk '/^\tcount: .*tid: +25[67] / { flow = 1 } /^--- / { flow = 0 }
+         flow && /\) +flowId : / { print $NF }' "$f.dump" | sort -n >"$f.ids"
+    "$IPFIX2CSV" --statistical-analysis --l7 "$f" >"$f.csv" 2>"$f.dec" || bad="$bad $i(ipfix2csv)"
+    tail -n +2 "$f.csv" | cut -d, -f1 | sort -n >"$f.csv.ids"
+    [ -s "$f.ids" ] && cmp -s "$f.ids" "$f.csv.ids" || bad="$bad $i(flowIds differ)"
+    grep -q " 0 sequence errors" "$f.dec" || bad="$bad $i($(tail -1 "$f.dec"))"
+    total=$((total + $(wc -l <"$f.ids")))
+    i=$((i + 1))
+done
+if [ -z "$bad" ] && [ "$total" -eq "$n" ]
+then pass "ipfix: every message decodes alone (ipfixDump, ipfix2csv): $total flows in all"
+else fail "ipfix: messages$bad; $total flows decoded, $n in --csv"; fi
+# The messages in order are one IPFIX stream: sequence numbers run on, the flows equal --csv.
+i=1; : >"$TMP/4.all"
+while [ "$i" -le "$msgs" ]; do cat "$TMP/4.msg.$i" >>"$TMP/4.all"; i=$((i + 1)); done
+"$IPFIX2CSV" --statistical-analysis --l7 "$TMP/4.all" >"$TMP/4.rt.csv" 2>"$TMP/4.dec"
+if ! grep -q " 0 sequence errors" "$TMP/4.dec"; then fail "ipfix: $(tail -1 "$TMP/4.dec")"
+elif ! csv_equal "$TMP/4.csv" "$TMP/4.rt.csv" ipfix; then fail "ipfix: flows differ from --csv"
+elif ! cmp -s "$TMP/4.csv" "$TMP/4.rt.csv"; then fail "ipfix: same values, other row order"
+else pass "ipfix: the decoded flows equal --csv, in order, 0 sequence errors"; fi
+
+# ---- 4b. format=ipfix: a batch also leaves once its first flow is 1 s old (not only when full
+# or at the end): B's first packet expires A's flows, then the input (a FIFO) waits.
+rm -f "$TMP/fifo4"; mkfifo "$TMP/fifo4"
+rc=0
+"$NFPROBE" -r "$TMP/a.pcap" -r "$TMP/b.pcap" -r "$TMP/fifo4" --idle-timeout 10 --csv "$TMP/4b.csv" \
+    -c "kafka://$BROKERS/ipfix?format=ipfix" 2>"$TMP/4b.err" &
+PROBE=$!
+PIDS="$PIDS $PROBE"
+exec 3>"$TMP/fifo4" # held open: nfprobe waits on its third input
+msgs_more() {
+    [ "$(timeout 30 kcat -C -b "$BROKERS" -t ipfix -o beginning -e -q -f '%o\n' | wc -l)" -gt "$1" ]
+}
+if wait_for 100 msgs_more "$msgs" && kill -0 "$PROBE" 2>/dev/null
+then pass "ipfix: a batch left after 1 s while the input waited"
+else fail "ipfix: no batch in 10 s while the input waited"; fi
+cat "$TMP/c.pcap" >&3
+exec 3>&-
+wait "$PROBE" || rc=$?
+n=$(($(wc -l <"$TMP/4b.csv") - 1))
+if [ "$rc" -eq 0 ] &&
+    grep -q "kafka kafka://.*/ipfix?format=ipfix: $n delivered, 0 not delivered" "$TMP/4b.err"
+then pass "ipfix: the rest at the end: exit 0, $n delivered"
+else fail "ipfix, by time: exit $rc: $(grep "^nfprobe: kafka" "$TMP/4b.err")"; fi
 
 # ---- 2a. brokers down at start, a small local queue: no blocking, drops and failures counted
 kill -USR1 "$MOCK"

@@ -1,12 +1,15 @@
 /*
  * kafka.c - the Kafka sink (kafka.h): the only file that includes librdkafka.
  *
- * Each flow is rendered by the JSON writer (out_render) and handed to rd_kafka_producev() with
- * RD_KAFKA_MSG_F_COPY, so nothing of the flow is kept. librdkafka batches, compresses, sends and
- * retries in its own threads; its bounded local queue (queue.buffering.max.messages/kbytes) is
- * the only buffer: when it is full the flow is counted as dropped. Delivery reports come back
- * through the main queue and are counted in kfk_poll(); the queue's io-event fd lets an event
- * loop wake up for them.
+ * format=json: each flow is rendered by the JSON writer (out_render) and handed to librdkafka
+ * with RD_KAFKA_MSG_F_COPY, so nothing of the flow is kept. format=ipfix: flows go through the
+ * IPFIX exporter's encoder (ipfix_encoder_ops, export_enc.h: no libfixbuf here), whose messages
+ * are appended to one batch buffer; the batch is one Kafka message. librdkafka batches,
+ * compresses, sends and retries in its own threads; its bounded local queue
+ * (queue.buffering.max.messages/kbytes) is the only buffer: when it is full the flows are
+ * counted as dropped. Each message's opaque is the number of flows it carries, so delivery
+ * reports count flows in both formats. Reports come back through the main queue and are
+ * counted in kfk_poll(); the queue's io-event fd lets an event loop wake up for them.
  */
 #include "kafka.h"
 
@@ -33,6 +36,16 @@
 #define KFK_MAX_SPLT 10000
 /* Reading files, a full queue waits this long for a delivery report before it drops. */
 #define KFK_STALL_MS 1000
+/* format=ipfix: IPFIX messages as large as IPFIX allows (fewer headers per flow). A batch ends
+ * once it holds KFK_IPFIX_BATCH octets (less when message.max.bytes is lower), or when its first
+ * flow is KFK_IPFIX_LINGER_MS old (the IPFIX exporter's flush interval), or at close. */
+#define KFK_IPFIX_MSG 65535u
+#define KFK_IPFIX_BATCH (512u * 1024u)
+#define KFK_IPFIX_LINGER_MS 1000
+/* A value can pass the batch size by two messages (the last flow's and the flush), plus the
+ * record headers: message.max.bytes must leave room for a batch of at least 64 KiB. */
+#define KFK_IPFIX_SLACK (2u * KFK_IPFIX_MSG + 4096u)
+#define KFK_IPFIX_MIN_MAX_BYTES (KFK_IPFIX_SLACK + 65536u)
 
 struct kfk {
     rd_kafka_t *rk;
@@ -48,6 +61,18 @@ struct kfk {
     bool closed;
     int pipe_rd, pipe_wr; /* librdkafka writes to pipe_wr when its main queue gets events */
     unsigned since_poll;
+    /* format=ipfix */
+    void *enc;            /* ipfix_encoder_ops' state; NULL for format=json */
+    bool session;         /* the encoder's session started (sequence numbers run on) */
+    bool batch_open;      /* the batch holds the preamble: flows go after it */
+    uint8_t *batch;       /* the Kafka message being filled: IPFIX messages back to back */
+    size_t batch_len, batch_cap, batch_limit;
+    bool batch_lost;      /* a message did not fit in memory: the batch is not sent */
+    uint32_t batch_flows;
+    uint64_t batch_t0;    /* monotonic ms of the batch's start */
+    uint64_t start_ms;    /* Unix ms at kfk_new(), for the options records */
+    uint64_t batches;     /* batches handed to librdkafka, and their octets */
+    uint64_t batch_octets;
     /* Written by this sink's thread (delivery reports are served there), read by any. */
     _Atomic uint64_t produced;
     _Atomic uint64_t delivered;
@@ -183,17 +208,32 @@ kfk_parse_url(const char *url, char *brokers, size_t brokers_len, char *topic, s
             return url_error(err, errlen, url, "query value too long");
         if ((size_t)(eq - p) == 6 && memcmp(p, "format", 6) == 0) {
             size_t vn = (size_t)(p + n - eq - 1);
-            if (vn == 5 && memcmp(eq + 1, "ipfix", 5) == 0)
-                return url_error(err, errlen, url,
-                                 "format=ipfix is not supported yet (format=json is)");
-            if (vn != 4 || memcmp(eq + 1, "json", 4) != 0)
-                return url_error(err, errlen, url, "format must be json");
+            if (!(vn == 4 && memcmp(eq + 1, "json", 4) == 0) &&
+                !(vn == 5 && memcmp(eq + 1, "ipfix", 5) == 0))
+                return url_error(err, errlen, url, "format must be json or ipfix");
         }
         p += n;
         if (*p == '&')
             p++;
     }
     return 0;
+}
+
+/* True when the URL's query has format=ipfix (kfk_parse_url() checked the query). */
+static bool
+url_ipfix(const char *url)
+{
+    const char *q = strchr(url, '?');
+
+    for (const char *p = q != NULL ? q + 1 : NULL; p != NULL && *p != '\0';) {
+        size_t n = strcspn(p, "&");
+        if (n == 12 && memcmp(p, "format=ipfix", 12) == 0)
+            return true;
+        p += n;
+        if (*p == '&')
+            p++;
+    }
+    return false;
 }
 
 /* Sets one property; names what set it on failure (librdkafka's errstr says why). */
@@ -279,6 +319,28 @@ build_conf(const struct kfk_config *c, rd_kafka_conf_t *conf, char *topic, size_
     return set_prop(conf, "bootstrap.servers", brokers, who, err, errlen);
 }
 
+/* format=ipfix: the batch size message.max.bytes allows (a batch plus its slack must fit). */
+static int
+ipfix_batch_limit(const rd_kafka_conf_t *conf, const char *url, size_t *limit, char *err,
+                  size_t errlen)
+{
+    char val[32];
+    size_t vlen = sizeof(val);
+    unsigned long max_bytes = 0;
+
+    if (rd_kafka_conf_get(conf, "message.max.bytes", val, &vlen) == RD_KAFKA_CONF_OK)
+        max_bytes = strtoul(val, NULL, 10);
+    if (max_bytes < KFK_IPFIX_MIN_MAX_BYTES) {
+        snprintf(err, errlen, "-c %s: format=ipfix needs message.max.bytes of %u at least "
+                              "(it is %lu)", url, KFK_IPFIX_MIN_MAX_BYTES, max_bytes);
+        return -EINVAL;
+    }
+    *limit = max_bytes - KFK_IPFIX_SLACK;
+    if (*limit > KFK_IPFIX_BATCH)
+        *limit = KFK_IPFIX_BATCH;
+    return 0;
+}
+
 int
 kfk_check(const struct kfk_config *c, char *err, size_t errlen)
 {
@@ -291,6 +353,9 @@ kfk_check(const struct kfk_config *c, char *err, size_t errlen)
         return -ENOMEM;
     }
     rc = build_conf(c, conf, topic, sizeof(topic), err, errlen);
+    size_t limit;
+    if (rc == 0 && url_ipfix(c->url))
+        rc = ipfix_batch_limit(conf, c->url, &limit, err, errlen);
     rd_kafka_conf_destroy(conf);
     if (rc == 0 && c->out != NULL && c->out->layout.splt_n > KFK_MAX_SPLT) {
         snprintf(err, errlen, "-c %s: --splt-analysis above %d makes flows larger than a Kafka "
@@ -305,13 +370,14 @@ static void
 on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     struct kfk *k = opaque;
+    uint64_t flows = (uintptr_t)m->_private; /* the message's opaque: the flows it carries */
 
     (void)rk;
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        inc(&k->delivered, 1);
+        inc(&k->delivered, flows);
         return;
     }
-    inc(&k->dr_failed, 1);
+    inc(&k->dr_failed, flows);
     /* Purged at close: kfk_close() reports the total; per message it is noise. */
     if (m->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE && m->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
         LOG_RATELIMITED(LOG_WARNING, 10, "kafka %s: flow not delivered: %s", k->url,
@@ -341,7 +407,8 @@ on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
     struct kfk *k = rd_kafka_opaque(rk);
     /* What matters reaches on_error() and the delivery reports at warning; librdkafka's lines
      * (each broker's connection refused, idle disconnects) are detail. */
-    LOG_RATELIMITED(level < LOG_INFO ? LOG_INFO : level, 10, "kafka %s: %s: %s", k != NULL ? k->url : "", fac, buf);
+    LOG_RATELIMITED(level < LOG_INFO ? LOG_INFO : level, 10, "kafka %s: %s: %s",
+                    k != NULL ? k->url : "", fac, buf);
 }
 
 /* Statistics JSON (every statistics.interval.ms): the brokers' request retries, summed. */
@@ -362,6 +429,60 @@ on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
     return 0; /* librdkafka frees json */
 }
 
+static void
+batch_sink(void *ctx, const uint8_t *msg, size_t len, const struct exp_msg_info *info)
+{
+    struct kfk *k = ctx;
+
+    (void)info;
+    if (k->batch_lost)
+        return;
+    if (len > k->batch_cap - k->batch_len) {
+        /* Only a preamble larger than a batch gets here (a large application map). */
+        size_t cap = k->batch_len + len + KFK_IPFIX_SLACK;
+        uint8_t *b = realloc(k->batch, cap);
+        if (b == NULL) {
+            k->batch_lost = true;
+            return;
+        }
+        k->batch = b;
+        k->batch_cap = cap;
+    }
+    memcpy(k->batch + k->batch_len, msg, len);
+    k->batch_len += len;
+}
+
+/* format=ipfix: the encoder (checks the template file, the plugin elements) and the batch. */
+static int
+open_ipfix(struct kfk *k, const struct kfk_config *c, rd_kafka_conf_t *conf, char *err,
+           size_t errlen)
+{
+    struct exp_enc_params ep = c->ipfix;
+    char why[512];
+
+    if (ipfix_batch_limit(conf, c->url, &k->batch_limit, err, errlen) != 0)
+        return -EINVAL;
+    k->batch_cap = k->batch_limit + KFK_IPFIX_SLACK;
+    if ((k->batch = malloc(k->batch_cap)) == NULL) {
+        snprintf(err, errlen, "-c %s: out of memory", c->url);
+        return -ENOMEM;
+    }
+    ep.observation_domain = c->observation_domain;
+    if (ep.pen == 0)
+        ep.pen = 32473; /* the exporter's default (RFC 5612's documentation PEN) */
+    ep.max_msg = KFK_IPFIX_MSG;
+    ep.sink = batch_sink;
+    ep.sink_ctx = k;
+    if ((k->enc = ipfix_encoder_ops.open(&ep, why, sizeof(why))) == NULL) {
+        snprintf(err, errlen, "-c %s: %s", c->url, why);
+        return -EINVAL;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    k->start_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return 0;
+}
+
 struct kfk *
 kfk_new(const struct kfk_config *c, char *err, size_t errlen)
 {
@@ -376,17 +497,22 @@ kfk_new(const struct kfk_config *c, char *err, size_t errlen)
     k->pipe_rd = k->pipe_wr = -1;
     if (kfk_check(c, err, errlen) != 0)
         goto fail;
-    k->json = out_open("/dev/null", OUT_JSON, c->out, c->anonymize, why, sizeof(why));
-    if (k->json == NULL) {
-        snprintf(err, errlen, "-c %s: %s", c->url, why);
-        goto fail;
-    }
     k->od_len = (size_t)snprintf(k->od, sizeof(k->od), "%" PRIu32, c->observation_domain);
     k->version = c->version != NULL ? c->version : "";
     k->offline = c->offline;
     if ((conf = rd_kafka_conf_new()) == NULL ||
         build_conf(c, conf, topic, sizeof(topic), err, errlen) != 0)
         goto fail;
+    if (url_ipfix(c->url)) {
+        if (open_ipfix(k, c, conf, err, errlen) != 0)
+            goto fail;
+    } else {
+        k->json = out_open("/dev/null", OUT_JSON, c->out, c->anonymize, why, sizeof(why));
+        if (k->json == NULL) {
+            snprintf(err, errlen, "-c %s: %s", c->url, why);
+            goto fail;
+        }
+    }
     rd_kafka_conf_set_opaque(conf, k);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_error_cb(conf, on_error);
@@ -462,6 +588,109 @@ make_room(struct kfk *k, int attempt)
     return false;
 }
 
+/* Hands one message carrying `flows` flows to librdkafka (copied), or counts them lost. */
+static void
+produce(struct kfk *k, const void *v, size_t len, const char *key, size_t key_len,
+        uint32_t flows)
+{
+    for (int attempt = 0;; attempt++) {
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            k->rk, RD_KAFKA_V_RKT(k->rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_VALUE((void *)(uintptr_t)v, len), RD_KAFKA_V_KEY(key, key_len),
+            RD_KAFKA_V_OPAQUE((void *)(uintptr_t)flows),
+            RD_KAFKA_V_HEADER("observation_domain", k->od, (ssize_t)k->od_len),
+            RD_KAFKA_V_HEADER("nfprobe_version", k->version, -1), RD_KAFKA_V_END);
+        if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            inc(&k->produced, flows);
+            return;
+        }
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            inc(&k->refused, flows);
+            LOG_RATELIMITED(LOG_WARNING, 10, "kafka %s: %s refused: %s", k->url,
+                            k->enc != NULL ? "batch" : "flow", rd_kafka_err2str(e));
+            return;
+        }
+        if (!make_room(k, attempt)) {
+            inc(&k->dropped, flows);
+            return;
+        }
+    }
+}
+
+/* format=ipfix: what the options records of each batch's preamble say: this sink's counts. */
+static void
+opt_data(const struct kfk *k, struct exp_opt_data *od)
+{
+    struct timespec ts;
+
+    memset(od, 0, sizeof(*od));
+    clock_gettime(CLOCK_REALTIME, &ts);
+    od->now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    od->start_ms = k->start_ms;
+    od->messages = k->batches;
+    od->flow_records = ld(&k->produced);
+    od->octets = k->batch_octets;
+    od->not_sent_flows = ld(&k->dropped) + ld(&k->refused) + ld(&k->dr_failed);
+}
+
+/* format=ipfix: ends the batch (the encoder's last message) and hands it to librdkafka. */
+static void
+batch_send(struct kfk *k)
+{
+    uint32_t flows = k->batch_flows;
+
+    if (!k->batch_open)
+        return;
+    if (ipfix_encoder_ops.flush(k->enc) != 0)
+        k->batch_lost = true;
+    if (k->batch_lost) {
+        inc(&k->refused, flows);
+        LOG_RATELIMITED(LOG_WARNING, 10, "kafka %s: a batch of %" PRIu32 " flows could not be "
+                        "encoded (out of memory)", k->url, flows);
+    } else {
+        /* A batch whose flows all failed to encode still goes: its options records count
+         * in the sequence numbers, a consumer would see a gap without it. */
+        produce(k, k->batch, k->batch_len, k->od, k->od_len, flows);
+        k->batches++;
+        k->batch_octets += k->batch_len;
+    }
+    k->batch_open = k->batch_lost = false;
+    k->batch_len = 0;
+    k->batch_flows = 0;
+}
+
+static void
+ipfix_flow(struct kfk *k, const struct flow *f)
+{
+    int rc;
+
+    if (!k->batch_open) {
+        /* Every batch starts as a collector's session does, so that it decodes alone. */
+        struct exp_opt_data od;
+        opt_data(k, &od);
+        rc = k->session ? ipfix_encoder_ops.refresh(k->enc, &od)
+                        : ipfix_encoder_ops.session(k->enc, &od);
+        if (rc != 0) {
+            inc(&k->refused, 1);
+            LOG_RATELIMITED(LOG_WARNING, 10, "kafka %s: cannot encode the IPFIX templates: %s",
+                            k->url, strerror(-rc));
+            return;
+        }
+        k->session = true;
+        k->batch_open = true;
+        k->batch_t0 = now_ms();
+    }
+    if ((rc = ipfix_encoder_ops.flow(k->enc, f)) != 0) {
+        inc(&k->refused, 1);
+        LOG_RATELIMITED(LOG_WARNING, 10, "kafka %s: flow not encoded: %s", k->url,
+                        rc == -EMSGSIZE ? "larger than an IPFIX message" : strerror(-rc));
+    } else {
+        k->batch_flows++;
+    }
+    if (k->batch_len >= k->batch_limit)
+        batch_send(k);
+}
+
 void
 kfk_flow(struct kfk *k, const struct flow *f)
 {
@@ -471,34 +700,20 @@ kfk_flow(struct kfk *k, const struct flow *f)
 
     if (k->closed)
         return;
-    v = out_render(k->json, f, &len);
-    flow_key(f, key);
     if (++k->since_poll >= 256) {
         /* The offline meter calls nothing else: serve the reports here now and then. */
         k->since_poll = 0;
         rd_kafka_poll(k->rk, 0);
+        if (k->batch_open && now_ms() - k->batch_t0 >= KFK_IPFIX_LINGER_MS)
+            batch_send(k);
     }
-    for (int attempt = 0;; attempt++) {
-        rd_kafka_resp_err_t e = rd_kafka_producev(
-            k->rk, RD_KAFKA_V_RKT(k->rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_VALUE((void *)(uintptr_t)v, len), RD_KAFKA_V_KEY(key, KFK_KEY_LEN),
-            RD_KAFKA_V_HEADER("observation_domain", k->od, (ssize_t)k->od_len),
-            RD_KAFKA_V_HEADER("nfprobe_version", k->version, -1), RD_KAFKA_V_END);
-        if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            inc(&k->produced, 1);
-            return;
-        }
-        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            inc(&k->refused, 1);
-            LOG_RATELIMITED(LOG_WARNING, 10, "kafka %s: flow refused: %s", k->url,
-                            rd_kafka_err2str(e));
-            return;
-        }
-        if (!make_room(k, attempt)) {
-            inc(&k->dropped, 1);
-            return;
-        }
+    if (k->enc != NULL) {
+        ipfix_flow(k, f);
+        return;
     }
+    v = out_render(k->json, f, &len);
+    flow_key(f, key);
+    produce(k, v, len, key, KFK_KEY_LEN, 1);
 }
 
 void
@@ -511,6 +726,8 @@ kfk_poll(struct kfk *k)
     while (read(k->pipe_rd, drain, sizeof(drain)) > 0)
         ;
     rd_kafka_poll(k->rk, 0);
+    if (k->batch_open && now_ms() - k->batch_t0 >= KFK_IPFIX_LINGER_MS)
+        batch_send(k);
 }
 
 int
@@ -524,6 +741,7 @@ kfk_close(struct kfk *k, int timeout_ms)
 {
     if (k == NULL || k->rk == NULL || k->closed)
         return;
+    batch_send(k);
     k->closed = true;
     /* rd_kafka_flush() serves the reports while it waits; it returns at the deadline. */
     rd_kafka_flush(k->rk, timeout_ms);
@@ -558,6 +776,9 @@ kfk_free(struct kfk *k)
     if (k->pipe_wr >= 0)
         close(k->pipe_wr);
     out_close(k->json);
+    if (k->enc != NULL)
+        ipfix_encoder_ops.free(k->enc);
+    free(k->batch);
     free(k->url);
     free(k);
 }

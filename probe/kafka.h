@@ -1,13 +1,22 @@
 /*
  * kafka.h - the Kafka sink: one message per flow onto a topic, through librdkafka.
  *
- * -c kafka://BROKER[,BROKER...]/TOPIC[?format=json&compression=zstd&PROPERTY=VALUE...]
+ * -c kafka://BROKER[,BROKER...]/TOPIC[?format=json|ipfix&compression=zstd&PROPERTY=VALUE...]
  *
- * Value: the flow as one JSON object, the same keys and values as --json (output.h
- * out_render()). Key: 16 lowercase hex digits, XXH64 (seed 0) of the flow's source address
- * (the first packet's sender, NFStream's src_ip): every flow a host starts lands in one
- * partition, in the order nfprobe exported them, and every probe of a fleet keys a host the same
- * way. Headers: "observation_domain" (decimal, --observation-domain) and "nfprobe_version".
+ * format=json (the default), one message per flow. Value: the flow as one JSON object, the
+ * same keys and values as --json (output.h out_render()). Key: 16 lowercase hex digits, XXH64
+ * (seed 0) of the flow's source address (the first packet's sender, NFStream's src_ip): every
+ * flow a host starts lands in one partition, in the order nfprobe exported them, and every probe
+ * of a fleet keys a host the same way.
+ *
+ * format=ipfix, one message per batch of flows. Value: IPFIX messages back to back (an RFC 5655
+ * file), encoded by the IPFIX exporter's own encoder (export_ipfix.c): first what a collector
+ * gets at the start of a session (templates, type records, application map, options data), then
+ * the batch's flows. Every value decodes alone. Key: the observation domain in decimal, so a
+ * probe's batches stay in order in one partition and their sequence numbers run on.
+ *
+ * Headers (both formats): "observation_domain" (decimal, --observation-domain) and
+ * "nfprobe_version". The counters count flows in both formats.
  *
  * Producer settings, in the order they apply (later wins): nfprobe's defaults (idempotent
  * producer, acks=all, lz4, linger 50 ms, a bounded local queue, Java-compatible murmur2
@@ -28,6 +37,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "export_enc.h"
 #include "flow.h"
 #include "output.h"
 
@@ -47,9 +57,14 @@ struct kfk_config {
     const char *anonymize;         /* --anonymize, as for --json (NULL = none) */
     bool offline;                  /* reading files: wait while deliveries progress rather
                                     * than drop when the local queue is full */
+    /* format=ipfix: the IPFIX encoder's parameters as for an IPFIX collector (template file,
+     * PEN, layout, application names, plugin elements); max_msg, sink and sink_ctx are
+     * kafka.c's. observation_domain is taken from above. */
+    struct exp_enc_params ipfix;
 };
 
-/* Per-collector counters, in messages (one message = one flow). */
+/* Per-collector counters, in flows (format=json: one message per flow; format=ipfix: a message
+ * counts as the flows it carries). */
 struct kfk_stats {
     uint64_t produced;  /* handed to librdkafka */
     uint64_t delivered; /* acknowledged by the brokers (delivery report without error) */
@@ -66,7 +81,7 @@ bool kfk_is_url(const char *url);
 
 /*
  * Parses and checks a kafka:// URL without opening anything: brokers (HOST[:PORT], IPv6 in
- * brackets), the topic (1..249 of [A-Za-z0-9._-]), the query (format=json, compression=CODEC,
+ * brackets), the topic (1..249 of [A-Za-z0-9._-]), the query (format=json|ipfix, compression=CODEC,
  * other keys are librdkafka properties). Writes the broker list and topic, NUL-terminated.
  * Returns 0 or -EINVAL with a one-line err naming the URL.
  */

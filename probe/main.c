@@ -1243,6 +1243,18 @@ main(int argc, char **argv)
             .out = &oc,
             .anonymize = a->cfg.anonymize,
             .offline = a->cfg.n_files > 0,
+            .ipfix = {.pen = a->cfg.pen, /* format=ipfix: as for an IPFIX collector */
+                      .template_file = a->cfg.ipfix_template,
+                      .ntop_compat = a->cfg.ntop_compat,
+                      .layout = *wrk_layout(a->workers[0]),
+                      .app_name = wrk_dpi(a->workers[0]) != NULL ? app_name : NULL,
+                      .app_ctx = wrk_dpi(a->workers[0]),
+                      .n_apps = wrk_dpi(a->workers[0]) != NULL
+                                    ? dpi_num_protocols(wrk_dpi(a->workers[0])) : 0,
+                      .extras = a->xextra, /* plugin */
+                      .n_extras = a->plugins != NULL
+                                      ? plg_exp_extras(a->plugins, a->xextra, EXP_MAX_EXTRA)
+                                      : 0},
         };
         if (!kfk_is_url(kc.url))
             continue;

@@ -1,7 +1,8 @@
 /*
  * test_kafka.c - the Kafka sink without a broker: URL parsing, property checks, and that a
  * producer whose brokers are unreachable never blocks the caller, counts what did not fit as
- * dropped and what it gave up on at close as failed.
+ * dropped and what it gave up on at close as failed; with format=ipfix, counted in flows while
+ * a message carries a batch of them.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,6 +36,7 @@ test_parse_good(void **state)
         {"kafka://[2001:db8::1]:9092,127.0.0.1/t?format=json&compression=zstd",
          "[2001:db8::1]:9092,127.0.0.1", "t"},
         {"kafka://k1/t?acks=1", "k1", "t"},
+        {"kafka://k1/t?acks=1&format=ipfix", "k1", "t"},
     };
     char b[256], t[256], err[512];
 
@@ -67,8 +69,8 @@ test_parse_bad(void **state)
         {"kafka://k1/t?x", "'x' in the query is not KEY=VALUE"},
         {"kafka://k1/t?x=", "'x=' in the query is not KEY=VALUE"},
         {"kafka://k1/t?=1", "'=1' in the query is not KEY=VALUE"},
-        {"kafka://k1/t?format=xml", "format must be json"},
-        {"kafka://k1/t?format=ipfix", "format=ipfix is not supported yet"},
+        {"kafka://k1/t?format=xml", "format must be json or ipfix"},
+        {"kafka://k1/t?format=IPFIX", "format must be json or ipfix"},
     };
     char b[256], t[256], err[512];
 
@@ -124,6 +126,27 @@ test_check_properties(void **state)
     assert_int_equal(kfk_check(&c, err, sizeof(err)), 0);
     c.url = "kafka://127.0.0.1:1/t?compression=rar";
     assert_int_equal(kfk_check(&c, err, sizeof(err)), -EINVAL);
+    /* -n sees that a format=ipfix batch cannot fit in message.max.bytes. */
+    c.url = "kafka://127.0.0.1:1/t?format=ipfix&message.max.bytes=200000";
+    assert_int_equal(kfk_check(&c, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "format=ipfix needs message.max.bytes of 200702 at least"));
+    c.url = "kafka://127.0.0.1:1/t?format=ipfix&message.max.bytes=200702";
+    assert_int_equal(kfk_check(&c, err, sizeof(err)), 0);
+}
+
+/* A producer for c and an IPv4 flow to feed it (free it). */
+static struct kfk *
+open_down(const struct kfk_config *c, struct flow **f)
+{
+    char err[512];
+    struct kfk *k = kfk_new(c, err, sizeof(err));
+
+    if (k == NULL)
+        fail_msg("kfk_new: %s", err);
+    *f = calloc(1, sizeof(**f));
+    assert_non_null(*f);
+    (*f)->key.ip_version = 4;
+    return k;
 }
 
 /* Port 1 on loopback refuses connections: the brokers are down for the whole test. */
@@ -140,16 +163,11 @@ test_brokers_down_never_blocks(void **state)
         .version = "test",
         .out = &oc,
     };
-    char err[512];
-    struct flow *f = calloc(1, sizeof(*f));
+    struct flow *f;
     struct kfk_stats st;
+    struct kfk *k = open_down(&c, &f);
 
     (void)state;
-    assert_non_null(f);
-    f->key.ip_version = 4;
-    struct kfk *k = kfk_new(&c, err, sizeof(err));
-    if (k == NULL)
-        fail_msg("kfk_new: %s", err);
     assert_true(kfk_poll_fd(k) >= 0);
     uint64_t t0 = mono_ms();
     for (int i = 0; i < 1000; i++) {
@@ -178,6 +196,51 @@ test_brokers_down_never_blocks(void **state)
     free(f);
 }
 
+/* format=ipfix: messages are batches, the counters still count flows; bad sizes refused. */
+static void
+test_ipfix_batches(void **state)
+{
+    const char *opts[] = {"message.max.bytes=250000", "message.timeout.ms=60000"};
+    struct kfk_config c = {
+        .url = "kafka://127.0.0.1:1/flows?format=ipfix",
+        .options = opts,
+        .n_options = 2,
+        .observation_domain = 3,
+        .version = "test",
+    };
+    struct flow *f;
+    struct kfk_stats st;
+    struct kfk *k = open_down(&c, &f);
+
+    (void)state;
+    for (int i = 0; i < 3000; i++) {
+        f->id = (uint64_t)i;
+        kfk_flow(k, f);
+    }
+    kfk_stats(k, &st);
+    /* Batches of at most ~115 kB went as they filled; the last one is still being filled. */
+    assert_true(st.produced > 0 && st.produced < 3000);
+    assert_int_equal(st.produced, st.queued);
+    assert_int_equal(st.dropped + st.failed, 0);
+    kfk_close(k, 200);
+    kfk_stats(k, &st);
+    assert_int_equal(st.produced, 3000);
+    assert_int_equal(st.failed, 3000);
+    assert_int_equal(st.queued, 0);
+    assert_int_equal(kfk_not_delivered(k), 3000);
+    kfk_free(k);
+
+    /* A batch must fit in a message. */
+    char err[512];
+    const char *small[] = {"message.max.bytes=100000"};
+    c.options = small;
+    c.n_options = 1;
+    assert_null(kfk_new(&c, err, sizeof(err)));
+    assert_non_null(strstr(err, "-c kafka://127.0.0.1:1/flows?format=ipfix: format=ipfix needs "
+                                "message.max.bytes of "));
+    free(f);
+}
+
 int
 main(void)
 {
@@ -186,6 +249,7 @@ main(void)
         cmocka_unit_test(test_parse_bad),
         cmocka_unit_test(test_check_properties),
         cmocka_unit_test(test_brokers_down_never_blocks),
+        cmocka_unit_test(test_ipfix_batches),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -171,7 +171,7 @@ fld_direction_map(int dir, uint16_t map[FLD_COUNT])
             map[i] = (uint16_t)src;
             continue;
         }
-        if (dir != FLOW_D2S || fld_is_reverse((enum fld_id)i))
+        if (dir != FLOW_D2S)
             continue;
         if (d->ipfix != NULL) {
             int n = snprintf(name, sizeof(name), "reverse%c%s", toupper((unsigned char)d->ipfix[0]),
@@ -191,11 +191,11 @@ fld_direction_map(int dir, uint16_t map[FLD_COUNT])
 }
 
 bool
-fld_is_reverse(enum fld_id id)
+fld_uniflow_skip(enum fld_id id)
 {
     const struct fld_def *d = &fld_defs[id];
 
     if (d->ipfix != NULL)
-        return strncmp(d->ipfix, "reverse", 7) == 0;
+        return strncmp(d->ipfix, "reverse", 7) == 0 || strcmp(d->ipfix, "biflowDirection") == 0;
     return strncmp(d->name, "dst2src_", 8) == 0;
 }

@@ -169,9 +169,9 @@ int fld_by_ipfix(const char *element);
  */
 void fld_direction_map(int dir, uint16_t map[FLD_COUNT]);
 
-/* True for rows that describe only the reverse direction (RFC 5103 "reverse" elements, the
- * dst2src rows without an element): a uniflow template leaves them out. */
-bool fld_is_reverse(enum fld_id id);
+/* True for rows a uniflow template leaves out: those of the reverse direction only (RFC 5103
+ * "reverse" elements, the dst2src rows without an element) and biflowDirection. */
+bool fld_uniflow_skip(enum fld_id id);
 
 /* Plugin API ids are below FLD_PLUGIN_ID_MAX (include/nfprobe/plugin.h). */
 #define FLD_PLUGIN_ID_MAX 128u

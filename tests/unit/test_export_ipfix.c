@@ -832,6 +832,19 @@ test_parse_collector(void **state)
         {"ipfix+tls://[::1]", "ipfix", "tls", "::1", "4740"},
         {"ipfix+tls://[2001:db8::1]:9995/", "ipfix", "tls", "2001:db8::1", "9995"},
         {"v9+udp://10.1.2.3", "v9", "udp", "10.1.2.3", "2055"},
+        {"v5+udp://10.1.2.3", "v5", "udp", "10.1.2.3", "2055"},
+        {"v5+udp://10.1.2.3:9995?engine-type=1&engine-id=7", "v5", "udp", "10.1.2.3", "9995"},
+        {"ipfix+udp://[::1]:4739?uniflow&domain=42&exporter=::1", "ipfix", "udp", "::1", "4739"},
+        {"v9+udp://127.0.0.1/?uniflow=no&exporter=127.0.0.2", "v9", "udp", "127.0.0.1", "2055"},
+        {"v5+tcp://10.1.2.3", NULL, NULL, NULL, NULL},
+        {"v5+tls://10.1.2.3", NULL, NULL, NULL, NULL},
+        {"v9+udp://10.1.2.3?engine-id=1", NULL, NULL, NULL, NULL},
+        {"v5+udp://10.1.2.3?engine-id=256", NULL, NULL, NULL, NULL},
+        {"ipfix+udp://10.1.2.3?domain=4294967296", NULL, NULL, NULL, NULL},
+        {"ipfix+udp://10.1.2.3?domain=", NULL, NULL, NULL, NULL},
+        {"ipfix+udp://10.1.2.3?exporter=host.example", NULL, NULL, NULL, NULL},
+        {"ipfix+udp://10.1.2.3?uniflow=maybe", NULL, NULL, NULL, NULL},
+        {"ipfix+udp://10.1.2.3?sampling=10", NULL, NULL, NULL, NULL},
         {"ipfix+sctp://127.0.0.1:4739", NULL, NULL, NULL, NULL},
         {"netflow+udp://127.0.0.1", NULL, NULL, NULL, NULL},
         {"ipfix://127.0.0.1", NULL, NULL, NULL, NULL},
@@ -859,6 +872,35 @@ test_parse_collector(void **state)
         assert_string_equal(h, cases[i].host);
         assert_string_equal(p, cases[i].port);
     }
+}
+
+static void
+test_parse_options(void **state)
+{
+    struct exp_collector_options o;
+    char err[256];
+    (void)state;
+
+    assert_int_equal(exp_parse_options("ipfix+udp://127.0.0.1", &o, err, sizeof(err)), 0);
+    assert_false(o.uniflow);
+    assert_false(o.has_domain);
+    assert_int_equal(o.engine_type, -1);
+    assert_int_equal(o.engine_id, -1);
+    assert_string_equal(o.exporter, "");
+    assert_int_equal(exp_parse_options("v5+udp://h?engine-id=255&domain=4294967295&uniflow="
+                                       "yes&engine-type=0&exporter=2001:db8::1",
+                                       &o, err, sizeof(err)),
+                     0);
+    assert_true(o.uniflow);
+    assert_true(o.has_domain);
+    assert_int_equal(o.domain, UINT32_MAX);
+    assert_int_equal(o.engine_type, 0);
+    assert_int_equal(o.engine_id, 255);
+    assert_string_equal(o.exporter, "2001:db8::1");
+    assert_int_equal(exp_parse_options("v9+udp://h?uniflow&bogus", &o, err, sizeof(err)),
+                     -EINVAL);
+    assert_non_null(strstr(err, "?bogus: unknown option"));
+    assert_non_null(strstr(err, "collector 'v9+udp://h?uniflow&bogus'"));
 }
 
 static struct exp_config
@@ -1119,6 +1161,7 @@ main(void)
         cmocka_unit_test(test_ntop_compat),
         cmocka_unit_test(test_model_pen),
         cmocka_unit_test(test_parse_collector),
+        cmocka_unit_test(test_parse_options),
         cmocka_unit_test(test_exporter_udp),
         cmocka_unit_test(test_exporter_collector_down),
         cmocka_unit_test(test_exporter_errors),

@@ -440,10 +440,7 @@ v5_flow(void *enc, const struct flow *f)
         e->clock_ms = f->dir[FLOW_BIDI].last_seen_ms;
     for (int dir = 0; dir < 2; dir++)
         n += make_dir(e, f, dir, &d[n]);
-    if (n == 0)
-        return 0;
-    if (e->n_pend + n > NF5_MAX_RECORDS)
-        v5_emit(e);
+    /* Datagrams are filled: a flow's two directions may go in two of them. */
     for (size_t k = 0; k < n; k++) {
         e->pend[e->n_pend] = d[k];
         e->pinfo[e->n_pend] = (struct pend_info){
@@ -451,10 +448,9 @@ v5_flow(void *enc, const struct flow *f)
             .packets = k == n - 1 ? f->dir[FLOW_BIDI].packets : 0,
             .octets = k == n - 1 ? f->dir[FLOW_BIDI].bytes : 0,
         };
-        e->n_pend++;
+        if (++e->n_pend == NF5_MAX_RECORDS)
+            v5_emit(e);
     }
-    if (e->n_pend == NF5_MAX_RECORDS)
-        v5_emit(e);
     return 0;
 }
 

@@ -247,46 +247,46 @@ exp_parse_collector(const char *full, char *scheme, size_t scheme_len, char *tra
     const char *h, *hend, *p;
 
     if (sep == NULL || plus == NULL || plus > sep)
-        return url_error(err, errlen, url, "no SCHEME+TRANSPORT://");
+        return url_error(err, errlen, full, "no SCHEME+TRANSPORT://");
     if ((size_t)(plus - url) >= scheme_len || (size_t)(sep - plus - 1) >= transport_len)
-        return url_error(err, errlen, url, "scheme too long");
+        return url_error(err, errlen, full, "scheme too long");
     memcpy(scheme, url, (size_t)(plus - url));
     scheme[plus - url] = '\0';
     memcpy(transport, plus + 1, (size_t)(sep - plus - 1));
     transport[sep - plus - 1] = '\0';
     if (strcmp(transport, "udp") != 0 && strcmp(transport, "tcp") != 0 &&
         strcmp(transport, "tls") != 0)
-        return url_error(err, errlen, url, "transport must be udp, tcp or tls");
+        return url_error(err, errlen, full, "transport must be udp, tcp or tls");
     const struct exp_encoder_ops *ops = NULL;
     for (size_t i = 0; i < sizeof(encoders) / sizeof(encoders[0]); i++)
         if (strcmp(encoders[i]->scheme, scheme) == 0)
             ops = encoders[i];
     if (ops == NULL)
-        return url_error(err, errlen, url, "unknown export protocol");
+        return url_error(err, errlen, full, "unknown export protocol");
     if (ops->udp_only && strcmp(transport, "udp") != 0)
-        return url_error(err, errlen, url, "NetFlow v5 is sent over UDP only (v5+udp://)");
+        return url_error(err, errlen, full, "NetFlow v5 is sent over UDP only (v5+udp://)");
 
     h = sep + 3;
     if (*h == '[') {
         hend = strchr(h, ']');
         if (hend == NULL)
-            return url_error(err, errlen, url, "unterminated '[' in the host");
+            return url_error(err, errlen, full, "unterminated '[' in the host");
         h++;
         p = hend + 1;
     } else {
         hend = h + strcspn(h, ":/");
         p = hend;
         if (*p == ':' && strchr(p + 1, ':') != NULL)
-            return url_error(err, errlen, url, "IPv6 addresses go in brackets, [::1]:4739");
+            return url_error(err, errlen, full, "IPv6 addresses go in brackets, [::1]:4739");
     }
     if (hend == h)
-        return url_error(err, errlen, url, "no host");
+        return url_error(err, errlen, full, "no host");
     if ((size_t)(hend - h) >= host_len)
-        return url_error(err, errlen, url, "host too long");
+        return url_error(err, errlen, full, "host too long");
     memcpy(host, h, (size_t)(hend - h));
     host[hend - h] = '\0';
     if (strchr(host, '@') != NULL) /* RFC 3986 user information: meaningless for export */
-        return url_error(err, errlen, url, "no user@ before the host");
+        return url_error(err, errlen, full, "no user@ before the host");
 
     /* IANA: ipfix 4739, ipfix over TLS 4740; NetFlow v9 has no port, 2055 is the custom. */
     const char *def = strcmp(scheme, "v9") == 0 || strcmp(scheme, "v5") == 0 ? "2055"
@@ -298,14 +298,14 @@ exp_parse_collector(const char *full, char *scheme, size_t scheme_len, char *tra
         errno = 0;
         unsigned long n = strtoul(p, &end, 10);
         if (!isdigit((unsigned char)*p) || end == p || errno != 0 || n == 0 || n > 65535)
-            return url_error(err, errlen, url, "bad port");
+            return url_error(err, errlen, full, "bad port");
         if ((*end != '\0' && *end != '/') || (*end == '/' && end[1] != '\0'))
-            return url_error(err, errlen, url, "unexpected text after the port (no path or query)");
+            return url_error(err, errlen, full, "unexpected text after the port (no path or query)");
         snprintf(port, port_len, "%lu", n);
     } else if (*p == '\0' || (*p == '/' && p[1] == '\0')) {
         snprintf(port, port_len, "%s", def);
     } else {
-        return url_error(err, errlen, url, "unexpected text after the host");
+        return url_error(err, errlen, full, "unexpected text after the host");
     }
     return 0;
 }

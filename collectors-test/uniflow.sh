@@ -6,6 +6,7 @@
 # nfacctd aggregates per one-way 5-tuple: its packets must equal nfprobe's CSV of the same run
 # for both directions, its bytes the expected octets (below). nfcapd must hold one record per
 # direction that saw packets (2 x biflows minus the empty directions) with the same packets.
+# tshark decodes the same export (IPFIX and v9) with 0 malformed or warning items.
 #
 # Bytes: UNIFLOW_OCTETS=csv (default) expects the CSV's bytes (the accounting mode's, which
 # octetDeltaCount carries on this branch); UNIFLOW_OCTETS=ip the IP-layer octets the test
@@ -165,5 +166,38 @@ if [ -z "$NFCAPD_FILE" ]; then
 else
     nfdump -r "$NFCAPD_FILE" -o csv >"$TMP/nfcapd.out" 2>&1
     check "$TMP/nfcapd.csv" nfcapd "$TMP/nfcapd.out" "nfcapd ipfix --uniflow" || failed=1
+fi
+
+# tshark (Wireshark 4.0: more than 60 template fields need cflow.max_template_fields) decodes
+# the uniflow IPFIX and v9 export: 0 malformed or warning items, and as many
+# data records as nfcapd stored
+if command -v tshark >/dev/null 2>&1; then
+    for proto in ipfix v9; do
+        rm -f "$TMP/sink.port"
+        python3 "$HERE/udp_sink.py" "$TMP/sink.port" "$TMP/$proto.pcap" &
+        SINK=$!
+        PIDS="$PIDS $SINK"
+        wait_for 50 test -s "$TMP/sink.port" || { echo "FAIL: udp_sink did not start"; exit 1; }
+        SPORT=$(cat "$TMP/sink.port")
+        # shellcheck disable=SC2086
+        "$NFPROBE" $READ -c "$proto+udp://127.0.0.1:$SPORT?uniflow" 2>"$TMP/$proto.sink.log" ||
+            { echo "FAIL $proto: nfprobe:"; cat "$TMP/$proto.sink.log"; failed=1; }
+        wait_for 50 udp_idle "$SPORT" || :
+        stop "$SINK"
+        topt="-o cflow.max_template_fields:200"
+        # shellcheck disable=SC2086
+        tshark -n -r "$TMP/$proto.pcap" $topt -d "udp.port==$SPORT,cflow" \
+            -Y '_ws.malformed || _ws.expert.severity >= "Warning"' >"$TMP/$proto.expert" 2>/dev/null
+        # shellcheck disable=SC2086
+        recs=$(tshark -n -r "$TMP/$proto.pcap" $topt -d "udp.port==$SPORT,cflow" -T fields \
+            -e cflow.srcport 2>/dev/null | tr ',' '\n' | grep -c .)
+        want=$(python3 -c "import csv,sys; print(sum((int(r['src2dst_packets'])>0)+(int(r['dst2src_packets'])>0) for r in csv.DictReader(open(sys.argv[1]))))" "$TMP/nfcapd.csv")
+        if [ -s "$TMP/$proto.expert" ] || [ "$recs" != "$want" ]; then
+            fail "tshark $proto --uniflow: $recs records (want $want); expert: $(head -c 400 "$TMP/$proto.expert")"
+            failed=1
+        else
+            pass "tshark $proto --uniflow: $recs records, 0 malformed or warning items"
+        fi
+    done
 fi
 exit $failed

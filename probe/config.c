@@ -164,7 +164,7 @@ static const struct opt opts[] = {
         "key of --anonymize (32-64 octets): the same ids across runs"),
     /* export */
     LIST("collector", collectors, n_collectors, 1u << 2, true, S_EXPORT, "URL",
-         "ipfix+udp://HOST:PORT, ipfix+tcp://, ipfix+tls://,\nv9+udp://, v9+tcp://, v9+tls://,\nkafka://BROKER[,BROKER]/TOPIC,\nzmq+tcp://HOST:PORT (ntopng) "
+         "ipfix+udp://HOST:PORT, ipfix+tcp://, ipfix+tls://,\nv9+udp://, v9+tcp://, v9+tls://, v5+udp://,\nkafka://BROKER[,BROKER]/TOPIC,\nzmq+tcp://HOST:PORT (ntopng) "
          "(repeatable)", .letter = 'c'),
     CHOICE("collector-mode", collector_mode, collector_modes, true, S_EXPORT, "M",
            "all (default) or round-robin"),
@@ -183,6 +183,8 @@ static const struct opt opts[] = {
     STR("ipfix-template", ipfix_template, false, S_EXPORT, "FILE",
         "which fields to export (default: all)"),
     FLAG("ntop-compat", ntop_compat, false, false, S_EXPORT, "add ntop's elements (PEN 35632)"),
+    FLAG("uniflow", uniflow, false, false, S_EXPORT,
+         "IPFIX/v9: a record per direction, forward elements\nonly (as routers send)"),
     STR("tls-ca", tls_ca, true, S_EXPORT, "FILE", "CA the TLS collector's certificate must chain to"),
     STR("tls-cert", tls_cert, true, S_EXPORT, "FILE", "our client certificate (mutual authentication)"),
     STR("tls-key", tls_key, true, S_EXPORT, "FILE", "its private key"),

@@ -82,6 +82,7 @@ struct prb_config {
     uint32_t export_rate;           /* UDP messages/s per collector, 0 = unpaced */
     const char *ipfix_template;     /* template spec file choosing the exported fields */
     bool ntop_compat;               /* add ntop's PEN 35632 elements */
+    bool uniflow;                   /* --uniflow: IPFIX/v9 records one per direction */
     const char *tls_ca;
     const char *tls_cert;
     const char *tls_key;

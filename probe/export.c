@@ -15,12 +15,14 @@
  */
 #include "export.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "clock.h"
 #include "evloop.h"
@@ -44,7 +46,8 @@
 #define EXP_CLOSE_GRACE_MS 200
 #define EXP_URL_MAX 256
 
-static const struct exp_encoder_ops *const encoders[] = {&ipfix_encoder_ops, &nf9_encoder_ops};
+static const struct exp_encoder_ops *const encoders[] = {&ipfix_encoder_ops, &nf9_encoder_ops,
+                                                         &nf5_encoder_ops};
 
 struct msg_desc {
     uint32_t flows;
@@ -134,61 +137,159 @@ note(struct collector *c, uint64_t now, const char *fmt, ...)
 static int
 url_error(char *err, size_t errlen, const char *url, const char *why)
 {
-    snprintf(err, errlen, "collector '%s': %s (expected ipfix|v9+udp|tcp|tls://HOST[:PORT])",
+    snprintf(err, errlen,
+             "collector '%s': %s (expected ipfix|v9+udp|tcp|tls://HOST[:PORT][?OPTIONS] or "
+             "v5+udp://HOST[:PORT][?OPTIONS])",
              url, why);
     return -EINVAL;
 }
 
+static int
+opt_error(char *err, size_t errlen, const char *url, const char *what, const char *why)
+{
+    snprintf(err, errlen, "collector '%s': ?%s: %s", url, what, why);
+    return -EINVAL;
+}
+
+/* A decimal number in [0, max] spanning [s, end). */
+static bool
+opt_number(const char *s, const char *end, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+
+    if (s == end)
+        return false;
+    for (; s < end; s++) {
+        if (!isdigit((unsigned char)*s) || v > (max - (uint64_t)(*s - '0')) / 10)
+            return false;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    *out = v;
+    return true;
+}
+
 int
-exp_parse_collector(const char *url, char *scheme, size_t scheme_len, char *transport,
+exp_parse_options(const char *url, struct exp_collector_options *o, char *err, size_t errlen)
+{
+    const char *q = strchr(url, '?');
+
+    memset(o, 0, sizeof(*o));
+    o->engine_type = -1;
+    o->engine_id = -1;
+    if (q == NULL)
+        return 0;
+    for (q++; *q != '\0';) {
+        const char *end = q + strcspn(q, "&");
+        const char *eq = memchr(q, '=', (size_t)(end - q));
+        const char *kend = eq != NULL ? eq : end;
+        const char *v = eq != NULL ? eq + 1 : end;
+        size_t klen = (size_t)(kend - q);
+        char key[32];
+        uint64_t n;
+
+        snprintf(key, sizeof(key), "%.*s", (int)(klen < sizeof(key) ? klen : sizeof(key) - 1), q);
+#define KEY(k) (klen == strlen(k) && memcmp(q, k, klen) == 0)
+        if (KEY("uniflow")) {
+            if (eq != NULL && !(end - v == 1 && (*v == '1' || *v == '0')) &&
+                !(end - v == 3 && memcmp(v, "yes", 3) == 0) &&
+                !(end - v == 2 && memcmp(v, "no", 2) == 0))
+                return opt_error(err, errlen, url, key, "expected no value, yes/no or 1/0");
+            o->uniflow = eq == NULL || *v == '1' || *v == 'y';
+        } else if (KEY("domain")) {
+            if (!opt_number(v, end, UINT32_MAX, &n))
+                return opt_error(err, errlen, url, key, "expected a number 0-4294967295");
+            o->has_domain = true;
+            o->domain = (uint32_t)n;
+        } else if (KEY("engine-type") || KEY("engine-id")) {
+            if (!opt_number(v, end, 255, &n))
+                return opt_error(err, errlen, url, key, "expected a number 0-255");
+            *(KEY("engine-id") ? &o->engine_id : &o->engine_type) = (int)n;
+        } else if (KEY("exporter")) {
+            unsigned char a[16];
+            if ((size_t)(end - v) >= sizeof(o->exporter))
+                return opt_error(err, errlen, url, key, "address too long");
+            snprintf(o->exporter, sizeof(o->exporter), "%.*s", (int)(end - v), v);
+            if (inet_pton(AF_INET, o->exporter, a) != 1 && inet_pton(AF_INET6, o->exporter, a) != 1)
+                return opt_error(err, errlen, url, key, "expected an IPv4 or IPv6 address literal");
+        } else {
+            return opt_error(err, errlen, url, key,
+                             "unknown option (uniflow, domain=N, engine-type=N, engine-id=N, "
+                             "exporter=ADDR)");
+        }
+#undef KEY
+        q = *end == '&' ? end + 1 : end;
+    }
+    bool v5 = strncmp(url, "v5+", 3) == 0;
+    if (!v5 && (o->engine_type >= 0 || o->engine_id >= 0))
+        return opt_error(err, errlen, url, o->engine_id >= 0 ? "engine-id" : "engine-type",
+                         "only NetFlow v5 has an engine (v9: ?domain= sets the source id)");
+    return 0;
+}
+
+int
+exp_parse_collector(const char *full, char *scheme, size_t scheme_len, char *transport,
                     size_t transport_len, char *host, size_t host_len, char *port,
                     size_t port_len, char *err, size_t errlen)
 {
+    char url[EXP_URL_MAX + 64];
+    struct exp_collector_options o;
+    size_t ulen = strcspn(full, "?");
+
+    /* the query is checked whole, the rest parsed without it */
+    if (ulen >= sizeof(url))
+        return url_error(err, errlen, full, "too long");
+    memcpy(url, full, ulen);
+    url[ulen] = '\0';
+    if (exp_parse_options(full, &o, err, errlen) != 0)
+        return -EINVAL;
     const char *sep = strstr(url, "://");
     const char *plus = strchr(url, '+');
     const char *h, *hend, *p;
 
     if (sep == NULL || plus == NULL || plus > sep)
-        return url_error(err, errlen, url, "no SCHEME+TRANSPORT://");
+        return url_error(err, errlen, full, "no SCHEME+TRANSPORT://");
     if ((size_t)(plus - url) >= scheme_len || (size_t)(sep - plus - 1) >= transport_len)
-        return url_error(err, errlen, url, "scheme too long");
+        return url_error(err, errlen, full, "scheme too long");
     memcpy(scheme, url, (size_t)(plus - url));
     scheme[plus - url] = '\0';
     memcpy(transport, plus + 1, (size_t)(sep - plus - 1));
     transport[sep - plus - 1] = '\0';
     if (strcmp(transport, "udp") != 0 && strcmp(transport, "tcp") != 0 &&
         strcmp(transport, "tls") != 0)
-        return url_error(err, errlen, url, "transport must be udp, tcp or tls");
-    bool known = false;
+        return url_error(err, errlen, full, "transport must be udp, tcp or tls");
+    const struct exp_encoder_ops *ops = NULL;
     for (size_t i = 0; i < sizeof(encoders) / sizeof(encoders[0]); i++)
-        known |= strcmp(encoders[i]->scheme, scheme) == 0;
-    if (!known)
-        return url_error(err, errlen, url, "unknown export protocol");
+        if (strcmp(encoders[i]->scheme, scheme) == 0)
+            ops = encoders[i];
+    if (ops == NULL)
+        return url_error(err, errlen, full, "unknown export protocol");
+    if (ops->udp_only && strcmp(transport, "udp") != 0)
+        return url_error(err, errlen, full, "NetFlow v5 is sent over UDP only (v5+udp://)");
 
     h = sep + 3;
     if (*h == '[') {
         hend = strchr(h, ']');
         if (hend == NULL)
-            return url_error(err, errlen, url, "unterminated '[' in the host");
+            return url_error(err, errlen, full, "unterminated '[' in the host");
         h++;
         p = hend + 1;
     } else {
         hend = h + strcspn(h, ":/");
         p = hend;
         if (*p == ':' && strchr(p + 1, ':') != NULL)
-            return url_error(err, errlen, url, "IPv6 addresses go in brackets, [::1]:4739");
+            return url_error(err, errlen, full, "IPv6 addresses go in brackets, [::1]:4739");
     }
     if (hend == h)
-        return url_error(err, errlen, url, "no host");
+        return url_error(err, errlen, full, "no host");
     if ((size_t)(hend - h) >= host_len)
-        return url_error(err, errlen, url, "host too long");
+        return url_error(err, errlen, full, "host too long");
     memcpy(host, h, (size_t)(hend - h));
     host[hend - h] = '\0';
     if (strchr(host, '@') != NULL) /* RFC 3986 user information: meaningless for export */
-        return url_error(err, errlen, url, "no user@ before the host");
+        return url_error(err, errlen, full, "no user@ before the host");
 
     /* IANA: ipfix 4739, ipfix over TLS 4740; NetFlow v9 has no port, 2055 is the custom. */
-    const char *def = strcmp(scheme, "v9") == 0          ? "2055"
+    const char *def = strcmp(scheme, "v9") == 0 || strcmp(scheme, "v5") == 0 ? "2055"
                       : strcmp(transport, "tls") == 0 ? "4740"
                                                         : "4739";
     if (*p == ':') {
@@ -197,14 +298,14 @@ exp_parse_collector(const char *url, char *scheme, size_t scheme_len, char *tran
         errno = 0;
         unsigned long n = strtoul(p, &end, 10);
         if (!isdigit((unsigned char)*p) || end == p || errno != 0 || n == 0 || n > 65535)
-            return url_error(err, errlen, url, "bad port");
+            return url_error(err, errlen, full, "bad port");
         if ((*end != '\0' && *end != '/') || (*end == '/' && end[1] != '\0'))
-            return url_error(err, errlen, url, "unexpected text after the port (no path or query)");
+            return url_error(err, errlen, full, "unexpected text after the port (no path or query)");
         snprintf(port, port_len, "%lu", n);
     } else if (*p == '\0' || (*p == '/' && p[1] == '\0')) {
         snprintf(port, port_len, "%s", def);
     } else {
-        return url_error(err, errlen, url, "unexpected text after the host");
+        return url_error(err, errlen, full, "unexpected text after the host");
     }
     return 0;
 }
@@ -739,6 +840,9 @@ exp_new(const struct exp_config *cfg, char *err, size_t errlen)
         if (exp_parse_collector(col->url, scheme, sizeof(scheme), transport, sizeof(transport),
                                 host, sizeof(host), port, sizeof(port), err, errlen) != 0)
             goto fail;
+        struct exp_collector_options co;
+        if (exp_parse_options(col->url, &co, err, errlen) != 0)
+            goto fail;
         for (size_t k = 0; k < sizeof(encoders) / sizeof(encoders[0]); k++)
             if (strcmp(encoders[k]->scheme, scheme) == 0)
                 col->ops = encoders[k];
@@ -748,6 +852,8 @@ exp_new(const struct exp_config *cfg, char *err, size_t errlen)
         col->max_msg = col->proto == TX_UDP ? c->mtu : EXP_STREAM_MSG;
         if (col->max_msg < c->mtu)
             col->max_msg = c->mtu;
+        if (col->ops->msg_len != 0)
+            col->max_msg = col->ops->msg_len;
         col->cap = c->queue_bytes / x->stride;
         if (col->cap < 16)
             col->cap = 16;
@@ -757,8 +863,12 @@ exp_new(const struct exp_config *cfg, char *err, size_t errlen)
             snprintf(err, errlen, "collector '%s': out of memory for its queue", col->url);
             goto fail;
         }
+        uint32_t domain = co.has_domain ? co.domain : c->observation_domain;
         struct exp_enc_params ep = {
-            .observation_domain = c->observation_domain,
+            .observation_domain = domain,
+            .uniflow = c->uniflow || co.uniflow,
+            .engine_type = (uint8_t)(co.engine_type >= 0 ? co.engine_type : 0),
+            .engine_id = (uint8_t)(co.engine_id >= 0 ? co.engine_id : (int)(domain & 0xff)),
             .pen = c->pen,
             .max_msg = col->max_msg,
             .refresh_packets = c->template_refresh_packets,
@@ -786,6 +896,7 @@ exp_new(const struct exp_config *cfg, char *err, size_t errlen)
             .tls_ca = c->tls_ca,
             .tls_cert = c->tls_cert,
             .tls_key = c->tls_key,
+            .source = co.exporter[0] != '\0' ? co.exporter : NULL,
         };
         if ((col->tx = tx_open(&tc, e2, sizeof(e2))) == NULL) {
             snprintf(err, errlen, "collector '%s': %s", col->url, e2);
@@ -921,6 +1032,8 @@ exp_stats(const struct exporter *x, size_t i, struct exp_stats *out)
         out->queued += c->count;
         out->sessions += c->st.sessions;
         out->connect_failures += c->txs.connect_failures;
+        if (c->ops != NULL && c->ops->not_exportable != NULL && c->enc != NULL)
+            out->not_exportable += c->ops->not_exportable(c->enc);
     }
 }
 
@@ -936,5 +1049,8 @@ exp_summary(const struct exporter *x, FILE *out)
                 " octets), %" PRIu64 " sessions, %" PRIu64 " connect failures\n",
                 x->c[i].url, s.flows_sent, s.messages_sent, s.octets_sent, s.not_sent_flows,
                 s.not_sent_packets, s.not_sent_octets, s.sessions, s.connect_failures);
+        if (s.not_exportable > 0)
+            fprintf(out, "nfprobe: export %s: %" PRIu64 " flows not exportable (IPv6 flows have "
+                    "no NetFlow v5 record)\n", x->c[i].url, s.not_exportable);
     }
 }

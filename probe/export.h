@@ -53,10 +53,12 @@ struct exp_extra {
 
 struct exp_config {
     const char *const *collectors; /* "ipfix+udp://HOST:PORT", "ipfix+tcp://", "ipfix+tls://",
-                                    * "v9+udp://" (the scheme picks the encoder) */
+                                    * "v9+udp://", "v5+udp://" (the scheme picks the encoder),
+                                    * each with an optional ?query (exp_parse_options) */
     size_t n_collectors;
     const char *collector_mode;    /* "all" (NULL = all) or "round-robin" */
-    uint32_t observation_domain;
+    uint32_t observation_domain;   /* every collector's but those with ?domain= */
+    bool uniflow;                  /* --uniflow: every IPFIX/v9 collector sends uniflows */
     uint32_t pen;                  /* our private enterprise number (0 = 32473) */
     uint32_t mtu;                  /* largest UDP message, octets (0 = 1400) */
     uint32_t template_refresh_s;   /* UDP template / all options refresh, seconds (0 = 60) */
@@ -111,20 +113,36 @@ struct exp_stats {
     uint64_t queued;           /* flows waiting in the queue now (not yet encoded) */
     uint64_t sessions;         /* transport sessions started */
     uint64_t connect_failures; /* failed connects and TLS handshakes */
+    uint64_t not_exportable;   /* flows the protocol cannot carry (NetFlow v5: IPv6) */
 };
 
 struct exporter;
 
 /*
- * Parses one collector URL: SCHEME+TRANSPORT://HOST[:PORT] with SCHEME "ipfix" or "v9",
- * TRANSPORT "udp", "tcp" or "tls", HOST a name, an IPv4 literal or a bracketed IPv6 literal; PORT
- * defaults to 4739 (4740 for ipfix+tls, 2055 for v9). Writes host and port (NUL-terminated)
- * into the caller's buffers.
+ * Parses one collector URL: SCHEME+TRANSPORT://HOST[:PORT][?OPTIONS] with SCHEME "ipfix", "v9"
+ * or "v5", TRANSPORT "udp", "tcp" or "tls" (v5: udp only), HOST a name, an IPv4 literal or a
+ * bracketed IPv6 literal; PORT defaults to 4739 (4740 for ipfix+tls, 2055 for v9 and v5).
+ * OPTIONS are checked as exp_parse_options() does. Writes host and port (NUL-terminated) into
+ * the caller's buffers.
  * Returns 0 or -EINVAL with a one-line err naming the URL.
  */
 int exp_parse_collector(const char *url, char *scheme, size_t scheme_len, char *transport,
                         size_t transport_len, char *host, size_t host_len, char *port,
                         size_t port_len, char *err, size_t errlen);
+
+/* A collector's own settings, from its URL's query (&-separated). */
+struct exp_collector_options {
+    bool uniflow;          /* ?uniflow: IPFIX/v9 records one per direction */
+    bool has_domain;       /* ?domain=N: observation domain / v9 source id / v5 engine id */
+    uint32_t domain;
+    int engine_type;       /* ?engine-type=N (v5, 0-255); -1 = default 0 */
+    int engine_id;         /* ?engine-id=N (v5, 0-255); -1 = default: the domain's low octet */
+    char exporter[64];     /* ?exporter=ADDR: the source address to send from, "" = any */
+};
+
+/* Parses url's query into o. Returns 0 or -EINVAL with a one-line err naming the URL. */
+int exp_parse_options(const char *url, struct exp_collector_options *o, char *err,
+                      size_t errlen);
 
 /*
  * Opens every collector (resolves names, loads TLS material, opens UDP sockets; TCP/TLS

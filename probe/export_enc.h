@@ -41,7 +41,10 @@ typedef void (*exp_sink_fn)(void *ctx, const uint8_t *msg, size_t len,
                             const struct exp_msg_info *info);
 
 struct exp_enc_params {
-    uint32_t observation_domain;
+    uint32_t observation_domain; /* this collector's (?domain=), else --observation-domain */
+    bool uniflow;              /* one record per direction, forward elements only (--uniflow) */
+    uint8_t engine_type;       /* NetFlow v5 header (?engine-type=, ?engine-id=) */
+    uint8_t engine_id;
     uint32_t pen;              /* our private enterprise number */
     uint32_t max_msg;          /* largest message, octets (UDP: --mtu) */
     uint32_t refresh_packets;  /* NetFlow v9: templates again every N messages (0 = 20) */
@@ -56,7 +59,7 @@ struct exp_enc_params {
     uint32_t export_time_s;    /* fixed message export time (tests), 0 = wall clock */
     const struct exp_extra *extras; /* plugin: export.h, appended to the data templates */
     size_t n_extras;
-    struct smp_announce sampling;   /* --sampling: the options records and upscale (sampling.h) */
+    struct smp_announce sampling;   /* --sampling: options records, v5 header, upscale */
     exp_sink_fn sink;
     void *sink_ctx;
 };
@@ -105,10 +108,16 @@ struct exp_encoder_ops {
     void (*discard)(void *enc, struct exp_msg_info *lost);
     /* True while a message holds records not yet emitted. */
     bool (*partial)(const void *enc);
+    /* Optional (NULL = none): flows the protocol cannot carry (NetFlow v5: IPv6), counted
+     * and consumed by flow() without a record. */
+    uint64_t (*not_exportable)(const void *enc);
+    uint32_t msg_len;  /* fixed UDP message size (v5: 1464, 30 records), 0 = --mtu */
+    bool udp_only;     /* refuse TCP/TLS collectors */
 };
 
 /* The encoders (export.c picks one by the collector URL's scheme). */
 extern const struct exp_encoder_ops ipfix_encoder_ops; /* export_ipfix.c */
 extern const struct exp_encoder_ops nf9_encoder_ops;   /* export_v9.c */
+extern const struct exp_encoder_ops nf5_encoder_ops;   /* export_v5.c */
 
 #endif

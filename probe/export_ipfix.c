@@ -454,6 +454,9 @@ struct ipfix_enc {
     size_t xrec_len;
     uint8_t *xvals;
     uint8_t app_id[IPFIX_APP_ID_LEN];
+    /* --uniflow: the row each element takes its value from, per direction (fields.h) */
+    uint16_t (*dir_map)[FLD_COUNT];
+    int pk_row; /* packetDeltaCount: a direction without packets has no record */
     struct app_entry *apps; /* the application map, built at open */
     size_t n_apps;
     /* --sampling-upscale: the exported counter fields (ipfix_fields indices) times scale */
@@ -971,15 +974,16 @@ saturate(uint64_t v, uint64_t max)
     return v > max ? max : v;
 }
 
-/* Stores catalogue field fd's value of f into its record member at m. */
+/* Stores catalogue row src's value of f into field fd's record member at m (src is fd's own
+ * row, or in a uniflow record the row of the same type its direction reads). */
 static void
-fill_field(struct ipfix_enc *e, const struct ipfix_field *fd, const struct flow *f,
-           unsigned char *m)
+fill_field(struct ipfix_enc *e, const struct ipfix_field *fd, enum fld_id src,
+           const struct flow *f, unsigned char *m)
 {
     union fld_value v;
 
-    fld_get((enum fld_id)fd->fld, &e->layout, f, &v);
-    switch (fld_defs[fd->fld].type) {
+    fld_get(src, &e->layout, f, &v);
+    switch (fld_defs[src].type) {
     case FLD_T_U64:
         switch (fd->kind) {
         case IPFIX_K_U8: {
@@ -1067,7 +1071,8 @@ fill_field(struct ipfix_enc *e, const struct ipfix_field *fd, const struct flow 
 #define IPFIX_FILL_F64_8(e, r, m, v, f) (r)->m = (v)
 #define IPFIX_FILL_OUI_0(e, r, m, v, f)
 #define IPFIX_FILL_GENERIC(e, r, m, v, f)                                                          \
-    fill_field(e, &ipfix_fields[fld_defs[FLD_##m].ipfix_rank], f, (unsigned char *)&(r)->m)
+    fill_field(e, &ipfix_fields[fld_defs[FLD_##m].ipfix_rank], FLD_##m, f,                    \
+               (unsigned char *)&(r)->m)
 #define IPFIX_FILL_IP_4 IPFIX_FILL_GENERIC
 #define IPFIX_FILL_IP_16 IPFIX_FILL_GENERIC
 #define IPFIX_FILL_MAC_6 IPFIX_FILL_GENERIC
@@ -1117,6 +1122,20 @@ upscale_rec(const struct ipfix_enc *e, struct ipfix_rec *r)
             v = (uint32_t)saturate(smp_scale(v, n), UINT32_MAX);
             memcpy(m, &v, 4);
         }
+    }
+}
+
+/* The record of direction dir (0 forward, 1 reverse) of f, forward elements only (--uniflow):
+ * each exported element gets the value of the row dir_map names. */
+static void
+fill_rec_dir(struct ipfix_enc *e, const struct flow *f, int dir, struct ipfix_rec *r)
+{
+    memset(r, 0, sizeof(*r));
+    for (size_t i = 0; i < e->n_order; i++) {
+        const struct ipfix_field *fd = &ipfix_fields[e->order[i]];
+        if (e->fill_bits[fd->fld / 64] >> (fd->fld % 64) & 1)
+            fill_field(e, fd, (enum fld_id)e->dir_map[dir][fd->fld], f,
+                       (unsigned char *)r + fd->offset);
     }
 }
 
@@ -1260,10 +1279,28 @@ ipfix_open(const struct exp_enc_params *p, char *err, size_t errlen)
     } else {
         e->n_order = ipfix_default_order(e->order);
     }
+    if (p->uniflow) {
+        /* Forward elements only: the reverse direction is a record of its own. */
+        size_t n = 0;
+        for (size_t i = 0; i < e->n_order; i++)
+            if (!fld_uniflow_skip((enum fld_id)ipfix_fields[e->order[i]].fld))
+                e->order[n++] = e->order[i];
+        e->n_order = n;
+        if ((e->dir_map = calloc(2, sizeof(*e->dir_map))) == NULL) {
+            snprintf(err, errlen, "ipfix: out of memory");
+            goto fail;
+        }
+        fld_direction_map(FLOW_S2D, e->dir_map[0]);
+        fld_direction_map(FLOW_D2S, e->dir_map[1]);
+        e->pk_row = fld_by_ipfix("packetDeltaCount");
+    }
     memset(e->fill_bits, 0, sizeof(e->fill_bits));
     for (size_t i = 0; i < e->n_order; i++) { /* only what this run's flows have */
         uint16_t id = ipfix_fields[e->order[i]].fld;
-        if (fld_enabled((enum fld_id)id, e->groups | NFP_G_V4 | NFP_G_V6))
+        if (fld_enabled((enum fld_id)id, e->groups | NFP_G_V4 | NFP_G_V6) &&
+            (e->dir_map == NULL ||
+             (fld_enabled((enum fld_id)e->dir_map[0][id], e->groups | NFP_G_V4 | NFP_G_V6) &&
+              fld_enabled((enum fld_id)e->dir_map[1][id], e->groups | NFP_G_V4 | NFP_G_V6))))
             e->fill_bits[id / 64] |= UINT64_C(1) << (id % 64);
     }
     if (p->sampling.upscale > 1) /* the counters this run exports */
@@ -1329,6 +1366,7 @@ ipfix_free(void *enc)
     if (e->model != NULL)
         fbInfoModelFree(e->model);
     free(e->apps);
+    free(e->dir_map);
     free(e->buf);
     free(e->xrec); /* plugin */
     free(e->xvals);
@@ -1364,6 +1402,41 @@ ipfix_options(void *enc, const struct exp_opt_data *od)
     return send_options(e, od);
 }
 
+/* --uniflow: a record per direction that saw packets; the flow counts once, with its last. */
+static int
+flow_uniflow(struct ipfix_enc *e, const struct flow *f)
+{
+    bool has[2];
+    int rc;
+
+    for (int d = 0; d < 2; d++) {
+        union fld_value v = {.u = 1};
+        if (e->pk_row >= 0)
+            fld_get((enum fld_id)e->dir_map[d][e->pk_row], &e->layout, f, &v);
+        has[d] = v.u > 0;
+    }
+    for (int d = 0; d < 2; d++) {
+        if (!has[d])
+            continue;
+        fill_rec_dir(e, f, d, &e->rec);
+        struct append_op op = {.kind = APP_DATA, .itid = IPFIX_TID_REC,
+                               .etid = f->key.ip_version == 4 ? IPFIX_TID_V4 : IPFIX_TID_V6,
+                               .rec = &e->rec, .len = sizeof(e->rec)};
+        if (e->xrec != NULL) { /* plugin */
+            fill_extras(e, f);
+            op.itid = IPFIX_TID_REC_EXTRA;
+            op.rec = e->xrec;
+            op.len = e->xrec_len;
+        }
+        if ((rc = append(e, &op)) != 0)
+            return rc;
+    }
+    e->cur.flows++;
+    e->cur.packets += f->dir[FLOW_BIDI].packets;
+    e->cur.octets += f->dir[FLOW_BIDI].bytes;
+    return 0;
+}
+
 static int
 ipfix_flow(void *enc, const struct flow *f)
 {
@@ -1372,6 +1445,8 @@ ipfix_flow(void *enc, const struct flow *f)
 
     if (e->fbuf == NULL)
         return -ENOTCONN;
+    if (e->dir_map != NULL)
+        return flow_uniflow(e, f);
     fill_rec(e, f, &e->rec);
     if (e->n_scaled > 0)
         upscale_rec(e, &e->rec);

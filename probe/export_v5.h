@@ -20,6 +20,10 @@
  *  - a packet time before boot_ms: First/Last 0 (time_clamped).
  * flow_sequence counts the records of all earlier packets (mod 2^32). ICMP goes as routers
  * send it: srcport 0, dstport type << 8 | code: the caller fills the ports so.
+ *
+ * nf5_encoder_ops (export_enc.h, scheme "v5") makes this encoder a collector kind of the
+ * exporter: each flow's directions are read from the field catalogue by IPFIX element name
+ * (fld_direction_map), queued up to 30 records and sent as one datagram.
  */
 #ifndef NFPROBE_EXPORT_V5_H
 #define NFPROBE_EXPORT_V5_H
@@ -92,6 +96,10 @@ size_t nf5_encode(struct nf5_ctx *c, const struct nf5_flow *flows, size_t n, uin
                   uint8_t *buf, size_t cap, size_t *consumed);
 
 const struct nf5_stats *nf5_stats(const struct nf5_ctx *c);
+
+/* Moves the sysUptime origin (Unix ms) for the packets encoded from now on: a v5 packet is
+ * self-contained, so the exporter may rebase before sysUptime's 32 bits wrap. */
+void nf5_set_boot(struct nf5_ctx *c, uint64_t boot_ms);
 
 /* The flow_sequence the next packet will carry. */
 uint32_t nf5_sequence(const struct nf5_ctx *c);

@@ -90,6 +90,8 @@ struct nf9_ctx {
     bool pkt_templates;
     struct nf9_pkt_info pkt;
     struct nf9_stats st;
+    uint16_t (*dir_map)[FLD_COUNT]; /* cfg.uniflow: fld_direction_map() of both directions */
+    int pk_row;                     /* packetDeltaCount */
 };
 
 /* Where a field's value comes from. */
@@ -233,6 +235,8 @@ build_data_template(struct nf9_template *t, uint16_t id, int ipv, const struct n
         const struct fld_def *d = &fld_defs[order[i]];
         if (!fld_enabled((enum fld_id)order[i], groups))
             continue;
+        if (c->uniflow && fld_uniflow_skip((enum fld_id)order[i]))
+            continue; /* a uniflow record carries its direction in the forward elements */
         uint16_t len = d->v9_len == FLD_V9_STRLEN ? str_len(&c->len, (enum fld_id)order[i])
                                                   : d->v9_len;
         add(t, d->v9_id, len, S_FIELD, order[i]);
@@ -428,6 +432,21 @@ nf9_new(const struct nf9_config *c, char *err, size_t errlen)
     x->cfg.app_name = NULL; /* read once: the map is ours now */
     x->cfg.app_ctx = NULL;
     x->cfg.layout.splt_n = 0; /* v9 has no lists: SPLT is not read */
+    if (x->cfg.uniflow) {
+        if ((x->dir_map = calloc(2, sizeof(*x->dir_map))) == NULL) {
+            snprintf(err, errlen, "netflow v9: out of memory");
+            goto fail;
+        }
+        fld_direction_map(FLOW_S2D, x->dir_map[0]);
+        fld_direction_map(FLOW_D2S, x->dir_map[1]);
+        x->pk_row = fld_by_ipfix("packetDeltaCount");
+        /* never read a row this run's flows do not carry */
+        uint32_t g = fld_groups(&x->cfg.layout) | FLD_G_NTOP | FLD_G_V4 | FLD_G_V6;
+        for (int dir = 0; dir < 2; dir++)
+            for (size_t i = 0; i < FLD_COUNT; i++)
+                if (!fld_enabled((enum fld_id)x->dir_map[dir][i], g))
+                    x->dir_map[dir][i] = (uint16_t)i;
+    }
     build_data_template(&x->tmpl_v4, base, 4, &x->cfg, &x->cfg.layout);
     build_data_template(&x->tmpl_v6, (uint16_t)(base + 1), 6, &x->cfg, &x->cfg.layout);
     build_options_templates(x, base);
@@ -471,6 +490,7 @@ nf9_free(struct nf9_ctx *x)
     if (x == NULL)
         return;
     free(x->apps);
+    free(x->dir_map);
     free(x);
 }
 
@@ -597,16 +617,18 @@ put_field(const struct nf9_ctx *x, enum fld_id id, const struct flow *f, uint8_t
     }
 }
 
-/* Writes one flow record of template t at p (t->record_len octets). */
+/* Writes one flow record of template t at p (t->record_len octets); map (uniflow: the row each
+ * field reads, NULL = its own). */
 static void
-write_flow(const struct nf9_ctx *x, const struct nf9_template *t, const struct flow *f, uint8_t *p)
+write_flow(const struct nf9_ctx *x, const struct nf9_template *t, const struct flow *f, uint8_t *p,
+           const uint16_t *map)
 {
     for (unsigned i = 0; i < t->n_fields; i++) {
         const struct nf9_field *fd = &t->f[i];
         unsigned len = fd->len;
         switch ((enum src)fd->src) {
         case S_FIELD:
-            put_field(x, (enum fld_id)fd->arg, f, p, len);
+            put_field(x, (enum fld_id)(map != NULL ? map[fd->arg] : fd->arg), f, p, len);
             break;
         case S_EXTRA: { /* plugin: network order; a shorter string is NUL-padded */
             const struct exp_extra *xe = &x->cfg.extras[fd->arg];
@@ -851,8 +873,8 @@ nf9_begin(struct nf9_ctx *x, uint64_t now_ms, uint8_t *buf, size_t cap)
         write_apps(x, 0);
 }
 
-int
-nf9_add(struct nf9_ctx *x, const struct flow *f)
+static int
+add_rec(struct nf9_ctx *x, const struct flow *f, const uint16_t *map, bool count_flow)
 {
     const struct nf9_template *t = f->key.ip_version == 6 ? &x->tmpl_v6 : &x->tmpl_v4;
 
@@ -872,12 +894,36 @@ nf9_add(struct nf9_ctx *x, const struct flow *f)
         if (used + pad4(used) > (size_t)(x->end - x->set))
             return -ENOSPC;
     }
-    write_flow(x, t, f, x->p);
+    write_flow(x, t, f, x->p, map);
     x->p += t->record_len;
     x->pkt.records++;
     x->pkt.data_records++;
-    x->pkt.flows++;
+    x->pkt.flows += count_flow;
     return 0;
+}
+
+int
+nf9_add(struct nf9_ctx *x, const struct flow *f)
+{
+    return add_rec(x, f, NULL, true);
+}
+
+int
+nf9_add_dir(struct nf9_ctx *x, const struct flow *f, int dir, bool last)
+{
+    if (x->dir_map == NULL)
+        return -EINVAL;
+    return add_rec(x, f, x->dir_map[dir != 0], last);
+}
+
+uint64_t
+nf9_dir_packets(const struct nf9_ctx *x, const struct flow *f, int dir)
+{
+    union fld_value v = {.u = 1};
+
+    if (x->dir_map != NULL && x->pk_row >= 0)
+        fld_get((enum fld_id)x->dir_map[dir != 0][x->pk_row], &x->cfg.layout, f, &v);
+    return v.u;
 }
 
 void
@@ -1036,6 +1082,7 @@ enc_open(const struct exp_enc_params *p, char *err, size_t errlen)
         c.sampling_algorithm = p->sampling.v9_mode;
         c.counter_scale = p->sampling.upscale;
     }
+    c.uniflow = p->uniflow;
     if ((e->x = nf9_new(&c, err, errlen)) == NULL) {
         enc_free(e);
         return NULL;
@@ -1105,20 +1152,31 @@ enc_flow(void *enc, const struct flow *f)
     struct nf9_enc *e = enc;
 
     enc_clock(e, f->dir[FLOW_BIDI].last_seen_ms);
-    /* a full packet goes out and the flow starts the next one (after what is due there:
-     * templates, options, map entries, which may take a packet of their own) */
-    for (;;) {
-        if (!e->x->open)
-            nf9_begin(e->x, e->now_ms, e->buf, e->p.max_msg);
-        int rc = nf9_add(e->x, f);
-        if (rc == 0) {
-            e->cur.packets += f->dir[FLOW_BIDI].packets;
-            e->cur.octets += f->dir[FLOW_BIDI].bytes;
-            return 0;
-        }
-        if (rc != -ENOSPC || enc_emit(e) == 0)
-            return -EMSGSIZE; /* not reached: nf9_new() checked that a record fits */
+    /* --uniflow: a record per direction that saw packets (dir 0, 1), else the biflow (-1) */
+    int dirs[2], n = 0;
+    if (e->p.uniflow) {
+        for (int d = 0; d < 2; d++)
+            if (nf9_dir_packets(e->x, f, d) > 0)
+                dirs[n++] = d;
+    } else {
+        dirs[n++] = -1;
     }
+    for (int k = 0; k < n; k++) {
+        /* a full packet goes out and the flow starts the next one (after what is due there:
+         * templates, options, map entries, which may take a packet of their own) */
+        for (;;) {
+            if (!e->x->open)
+                nf9_begin(e->x, e->now_ms, e->buf, e->p.max_msg);
+            int rc = dirs[k] < 0 ? nf9_add(e->x, f) : nf9_add_dir(e->x, f, dirs[k], k == n - 1);
+            if (rc == 0)
+                break;
+            if (rc != -ENOSPC || enc_emit(e) == 0)
+                return -EMSGSIZE; /* not reached: nf9_new() checked that a record fits */
+        }
+    }
+    e->cur.packets += f->dir[FLOW_BIDI].packets;
+    e->cur.octets += f->dir[FLOW_BIDI].bytes;
+    return 0;
 }
 
 static int

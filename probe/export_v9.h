@@ -143,6 +143,7 @@ struct nf9_config {
     /* plugin: elements appended to the data templates, those with a v9_id (export.h) */
     const struct exp_extra *extras;
     size_t n_extras;
+    bool uniflow; /* templates of forward elements only, for nf9_add_dir() (--uniflow) */
 };
 
 /* Counters of what this ctx has encoded (also sent in the statistics options record). */
@@ -196,6 +197,14 @@ void nf9_begin(struct nf9_ctx *x, uint64_t now_ms, uint8_t *buf, size_t cap);
 int nf9_add(struct nf9_ctx *x, const struct flow *f);
 size_t nf9_finish(struct nf9_ctx *x, struct nf9_pkt_info *info);
 void nf9_abort(struct nf9_ctx *x);
+
+/*
+ * With cfg.uniflow: appends the record of one direction of f (0 forward, 1 reverse; fields.h
+ * fld_direction_map), as nf9_add() does; the flow counts in the packet's flows when last.
+ * nf9_dir_packets() says whether the direction has a record to make (its packet count).
+ */
+int nf9_add_dir(struct nf9_ctx *x, const struct flow *f, int dir, bool last);
+uint64_t nf9_dir_packets(const struct nf9_ctx *x, const struct flow *f, int dir);
 
 /* Templates, options and the whole application map again, from the next packet on. */
 void nf9_force_templates(struct nf9_ctx *x);

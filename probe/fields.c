@@ -3,6 +3,7 @@
  */
 #include "fields.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -103,4 +104,98 @@ fld_groups_text(uint32_t groups, char *buf, size_t len)
     if (o == 0)
         snprintf(buf, len, "always");
     return buf;
+}
+
+/* ------------------------------------------------------------------ directions */
+
+/* Biflow elements whose direction's value lives in a row of its own (by row name). */
+static const struct {
+    const char *element, *fwd, *rev;
+} dir_rows[] = {
+    {"flowStartMilliseconds", "src2dst_first_seen_ms", "dst2src_first_seen_ms"},
+    {"flowEndMilliseconds", "src2dst_last_seen_ms", "dst2src_last_seen_ms"},
+    {"flowDurationMilliseconds", "src2dst_duration_ms", "dst2src_duration_ms"},
+    {"tcpControlBits", "src2dst_tcp_flags", "dst2src_tcp_flags"},
+};
+
+/* Pairs swapped by name for the reverse direction, both spellings of each word. */
+static const char *const swap_words[][2] = {
+    {"source", "destination"}, {"Source", "Destination"}, {"ingress", "egress"},
+    {"Ingress", "Egress"},     {"src2dst", "dst2src"},     {"src_", "dst_"},
+};
+
+static int
+row_by_name(const char *name)
+{
+    for (size_t i = 0; i < FLD_COUNT; i++)
+        if (strcmp(fld_defs[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* s with its first swap word replaced by the partner, into out; false when none occurs. */
+static bool
+swapped(const char *s, char *out, size_t len)
+{
+    for (size_t w = 0; w < sizeof(swap_words) / sizeof(swap_words[0]); w++)
+        for (int side = 0; side < 2; side++) {
+            const char *from = swap_words[w][side], *to = swap_words[w][!side];
+            const char *at = strstr(s, from);
+            if (at == NULL)
+                continue;
+            int n = snprintf(out, len, "%.*s%s%s", (int)(at - s), s, to, at + strlen(from));
+            return n > 0 && (size_t)n < len;
+        }
+    return false;
+}
+
+static bool
+same_type(size_t a, int b)
+{
+    return b >= 0 && fld_defs[a].type == fld_defs[b].type;
+}
+
+void
+fld_direction_map(int dir, uint16_t map[FLD_COUNT])
+{
+    char name[128];
+
+    for (size_t i = 0; i < FLD_COUNT; i++) {
+        const struct fld_def *d = &fld_defs[i];
+        int src = -1;
+        map[i] = (uint16_t)i;
+        for (size_t k = 0; k < sizeof(dir_rows) / sizeof(dir_rows[0]) && d->ipfix != NULL; k++)
+            if (strcmp(d->ipfix, dir_rows[k].element) == 0)
+                src = row_by_name(dir == FLOW_D2S ? dir_rows[k].rev : dir_rows[k].fwd);
+        if (same_type(i, src)) {
+            map[i] = (uint16_t)src;
+            continue;
+        }
+        if (dir != FLOW_D2S)
+            continue;
+        if (d->ipfix != NULL) {
+            int n = snprintf(name, sizeof(name), "reverse%c%s", toupper((unsigned char)d->ipfix[0]),
+                             d->ipfix + 1);
+            if (n > 0 && (size_t)n < sizeof(name) && same_type(i, src = fld_by_ipfix(name))) {
+                map[i] = (uint16_t)src;
+                continue;
+            }
+            if (swapped(d->ipfix, name, sizeof(name)) && same_type(i, src = fld_by_ipfix(name))) {
+                map[i] = (uint16_t)src;
+                continue;
+            }
+        }
+        if (swapped(d->name, name, sizeof(name)) && same_type(i, src = row_by_name(name)))
+            map[i] = (uint16_t)src;
+    }
+}
+
+bool
+fld_uniflow_skip(enum fld_id id)
+{
+    const struct fld_def *d = &fld_defs[id];
+
+    if (d->ipfix != NULL)
+        return strncmp(d->ipfix, "reverse", 7) == 0 || strcmp(d->ipfix, "biflowDirection") == 0;
+    return strncmp(d->name, "dst2src_", 8) == 0;
 }

@@ -158,6 +158,21 @@ int fld_by_column(const char *name, size_t n);
 /* The field whose IPFIX element is `element`, or -1. */
 int fld_by_ipfix(const char *element);
 
+/*
+ * One direction of a biflow as a unidirectional record (NetFlow v5, --uniflow): for each row
+ * id, the row whose value the record of direction dir (FLOW_S2D: the forward, FLOW_D2S: the
+ * reverse) carries in id's element. Found by name, so rows added later are picked up: the
+ * direction's own times and TCP flags for the biflow ones (flowStartMilliseconds ...), then
+ * for the reverse direction the RFC 5103 row "reverseX", else the source/destination or
+ * ingress/egress partner ("sourceIPv4Address" <-> "destinationIPv4Address"), else id itself.
+ * A candidate of another value type is ignored. Computed at open, not per flow.
+ */
+void fld_direction_map(int dir, uint16_t map[FLD_COUNT]);
+
+/* True for rows a uniflow template leaves out: those of the reverse direction only (RFC 5103
+ * "reverse" elements, the dst2src rows without an element) and biflowDirection. */
+bool fld_uniflow_skip(enum fld_id id);
+
 /* Plugin API ids are below FLD_PLUGIN_ID_MAX (include/nfprobe/plugin.h). */
 #define FLD_PLUGIN_ID_MAX 128u
 /* FLD_<id> + 1 by plugin id (0: none); rows without a plugin id fill the slots after the ids. */

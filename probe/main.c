@@ -722,6 +722,7 @@ open_exporter(struct app *a, char *err, size_t errlen)
             .n_collectors = n_urls,
             .collector_mode = a->cfg.collector_mode,
             .observation_domain = a->cfg.observation_domain,
+            .uniflow = a->cfg.uniflow,
             .pen = a->cfg.pen,
             .mtu = a->cfg.mtu,
             .template_refresh_s = a->cfg.template_refresh,

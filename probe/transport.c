@@ -90,6 +90,7 @@ struct tx_peer {
     int fd;
     char *host; /* for SNI and certificate name checks */
     bool host_is_ip;
+    char source[64]; /* tx_config.source, "" = any */
     char name[TX_NAME_LEN];
     char last_err[TX_ERR_LEN];
     struct addrinfo *ai_list;
@@ -554,6 +555,33 @@ tls_start(struct tx_peer *p, uint64_t now)
     return 0;
 }
 
+/* Binds fd to the configured source address (port 0) when there is one of ai's family:
+ * collectors see that address as the exporter's. 0, or -errno (-EAFNOSUPPORT: other family). */
+static int
+bind_source(const struct tx_peer *p, int fd, const struct addrinfo *ai)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+
+    if (p->source[0] == '\0')
+        return 0;
+    memset(&ss, 0, sizeof(ss));
+    if (ai->ai_family == AF_INET) {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)&ss;
+        if (inet_pton(AF_INET, p->source, &s4->sin_addr) != 1)
+            return -EAFNOSUPPORT;
+        s4->sin_family = AF_INET;
+        len = sizeof(*s4);
+    } else {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)&ss;
+        if (inet_pton(AF_INET6, p->source, &s6->sin6_addr) != 1)
+            return -EAFNOSUPPORT;
+        s6->sin6_family = AF_INET6;
+        len = sizeof(*s6);
+    }
+    return bind(fd, (struct sockaddr *)&ss, len) == 0 ? 0 : -errno;
+}
+
 static void
 start_connect(struct tx_peer *p, uint64_t now)
 {
@@ -564,6 +592,12 @@ start_connect(struct tx_peer *p, uint64_t now)
     p->fd_gen++;
     if (p->fd < 0) {
         set_err(p, "socket: %s", strerror(errno));
+        attempt_failed(p, now);
+        return;
+    }
+    int brc = bind_source(p, p->fd, ai);
+    if (brc != 0) {
+        set_err(p, "bind to the source address %s: %s", p->source, strerror(-brc));
         attempt_failed(p, now);
         return;
     }
@@ -753,6 +787,11 @@ tx_open(const struct tx_config *c, char *err, size_t errlen)
     p->proto = c->proto;
     snprintf(p->name, sizeof(p->name), strchr(c->host, ':') ? "%s://[%s]:%s" : "%s://%s:%s",
              scheme[c->proto], c->host, c->port);
+    if (c->source != NULL && strlen(c->source) >= sizeof(p->source)) {
+        snprintf(err, errlen, "%s: source address too long", p->name);
+        goto fail;
+    }
+    snprintf(p->source, sizeof(p->source), "%s", c->source != NULL ? c->source : "");
     p->host = strdup(c->host);
     if (p->host == NULL) {
         snprintf(err, errlen, "%s: out of memory", p->name);
@@ -778,9 +817,10 @@ tx_open(const struct tx_config *c, char *err, size_t errlen)
         for (const struct addrinfo *ai = p->ai_list; ai != NULL; ai = ai->ai_next) {
             p->fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
                            ai->ai_protocol);
-            if (p->fd >= 0 && connect(p->fd, ai->ai_addr, ai->ai_addrlen) == 0)
+            int brc = p->fd >= 0 ? bind_source(p, p->fd, ai) : 0;
+            if (p->fd >= 0 && brc == 0 && connect(p->fd, ai->ai_addr, ai->ai_addrlen) == 0)
                 break;
-            e = errno;
+            e = brc != 0 ? -brc : errno;
             if (p->fd >= 0)
                 close(p->fd);
             p->fd = -1;

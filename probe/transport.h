@@ -27,6 +27,7 @@ struct tx_config {
     size_t queue_bytes;        /* TCP/TLS output buffer bound (default 4 MiB if 0) */
     uint32_t backoff_min_ms;   /* first reconnect delay (default 1000 if 0) */
     uint32_t backoff_max_ms;   /* cap of the doubling delay (default 60000 if 0) */
+    const char *source;        /* local address literal to send from (bound), NULL = any */
 };
 
 struct tx_stats {

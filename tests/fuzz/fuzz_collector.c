@@ -46,7 +46,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(url);
         return 0;
     }
-    if (strcmp(scheme, "ipfix") != 0 && strcmp(scheme, "v9") != 0)
+    if (strcmp(scheme, "ipfix") != 0 && strcmp(scheme, "v9") != 0 && strcmp(scheme, "v5") != 0)
         die("scheme", url, scheme);
     if (strcmp(transport, "udp") != 0 && strcmp(transport, "tcp") != 0 &&
         strcmp(transport, "tls") != 0)

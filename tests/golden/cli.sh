@@ -130,7 +130,7 @@ check "-n: the same bpf on an Ethernet file" quiet "$NFPROBE" -n -r "$S" \
     --bpf-filter "ether host 00:11:22:33:44:55"
 check "-n: user@ in a URL"      expect_error "no user@" -n -r "$S" -c ipfix+udp://u@127.0.0.1:4739
 check "-n: signed port"        expect_error "bad port" -n -r "$S" -c ipfix+udp://127.0.0.1:+4739
-check "-n: query in a URL"     expect_error "no path or query" -n -r "$S" -c ipfix+udp://127.0.0.1:4739?x=1
+check "-n: query in a URL"     expect_error "?x: unknown option" -n -r "$S" -c ipfix+udp://127.0.0.1:4739?x=1
 check "-n: missing TLS CA"     expect_error "--tls-ca /nonexistent.pem" -n -r "$S" \
     -c ipfix+tls://127.0.0.1:4740 --tls-ca /nonexistent.pem
 check "-n: missing plugin"     expect_error "--plugin /nonexistent.so" -n -r "$S" --plugin /nonexistent.so

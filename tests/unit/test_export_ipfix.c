@@ -1002,6 +1002,19 @@ test_parse_collector(void **state)
         {"ipfix+tls://[::1]", "ipfix", "tls", "::1", "4740"},
         {"ipfix+tls://[2001:db8::1]:9995/", "ipfix", "tls", "2001:db8::1", "9995"},
         {"v9+udp://10.1.2.3", "v9", "udp", "10.1.2.3", "2055"},
+        {"v5+udp://10.1.2.3", "v5", "udp", "10.1.2.3", "2055"},
+        {"v5+udp://10.1.2.3:9995?engine-type=1&engine-id=7", "v5", "udp", "10.1.2.3", "9995"},
+        {"ipfix+udp://[::1]:4739?uniflow&domain=42&exporter=::1", "ipfix", "udp", "::1", "4739"},
+        {"v9+udp://127.0.0.1/?uniflow=no&exporter=127.0.0.2", "v9", "udp", "127.0.0.1", "2055"},
+        {"v5+tcp://10.1.2.3", NULL, NULL, NULL, NULL},
+        {"v5+tls://10.1.2.3", NULL, NULL, NULL, NULL},
+        {"v9+udp://10.1.2.3?engine-id=1", NULL, NULL, NULL, NULL},
+        {"v5+udp://10.1.2.3?engine-id=256", NULL, NULL, NULL, NULL},
+        {"ipfix+udp://10.1.2.3?domain=4294967296", NULL, NULL, NULL, NULL},
+        {"ipfix+udp://10.1.2.3?domain=", NULL, NULL, NULL, NULL},
+        {"ipfix+udp://10.1.2.3?exporter=host.example", NULL, NULL, NULL, NULL},
+        {"ipfix+udp://10.1.2.3?uniflow=maybe", NULL, NULL, NULL, NULL},
+        {"ipfix+udp://10.1.2.3?sampling=10", NULL, NULL, NULL, NULL},
         {"ipfix+sctp://127.0.0.1:4739", NULL, NULL, NULL, NULL},
         {"netflow+udp://127.0.0.1", NULL, NULL, NULL, NULL},
         {"ipfix://127.0.0.1", NULL, NULL, NULL, NULL},
@@ -1031,6 +1044,35 @@ test_parse_collector(void **state)
     }
 }
 
+static void
+test_parse_options(void **state)
+{
+    struct exp_collector_options o;
+    char err[256];
+    (void)state;
+
+    assert_int_equal(exp_parse_options("ipfix+udp://127.0.0.1", &o, err, sizeof(err)), 0);
+    assert_false(o.uniflow);
+    assert_false(o.has_domain);
+    assert_int_equal(o.engine_type, -1);
+    assert_int_equal(o.engine_id, -1);
+    assert_string_equal(o.exporter, "");
+    assert_int_equal(exp_parse_options("v5+udp://h?engine-id=255&domain=4294967295&uniflow="
+                                       "yes&engine-type=0&exporter=2001:db8::1",
+                                       &o, err, sizeof(err)),
+                     0);
+    assert_true(o.uniflow);
+    assert_true(o.has_domain);
+    assert_int_equal(o.domain, UINT32_MAX);
+    assert_int_equal(o.engine_type, 0);
+    assert_int_equal(o.engine_id, 255);
+    assert_string_equal(o.exporter, "2001:db8::1");
+    assert_int_equal(exp_parse_options("v9+udp://h?uniflow&bogus", &o, err, sizeof(err)),
+                     -EINVAL);
+    assert_non_null(strstr(err, "?bogus: unknown option"));
+    assert_non_null(strstr(err, "collector 'v9+udp://h?uniflow&bogus'"));
+}
+
 static struct exp_config
 exp_cfg(const char *const *urls, size_t n)
 {
@@ -1046,6 +1088,112 @@ exp_cfg(const char *const *urls, size_t n)
 }
 
 /* A UDP socket on 127.0.0.1 stands for the collector: every flow arrives, in order. */
+/* --uniflow: a record per direction, forward elements only, the reverse one swapped. */
+static void
+test_uniflow_values(void **state)
+{
+    struct capture c = {0};
+    struct decoded *d = calloc(1, sizeof(*d));
+    struct exp_enc_params p = params(&c, true);
+    (void)state;
+
+    p.uniflow = true;
+    encode_run(&c, p, 4);
+    decode(&c, d);
+    assert_int_equal(d->n, 8); /* both directions of every flow saw packets */
+    uint32_t flows = 0;
+    for (size_t m = 0; m < c.n_msgs; m++)
+        flows += c.flows[m];
+    assert_int_equal(flows, 4); /* a flow counts once, with its last record */
+    for (unsigned i = 0; i < 4; i++) {
+        struct slot s;
+        make_flow(&s, i);
+        const struct flow *f = fl(&s);
+        for (int dir = 0; dir < 2; dir++) {
+            const struct ipfix_rec *r = &d->rec[2 * i + (unsigned)dir];
+            const struct flow_dir *fd = &f->dir[dir == 0 ? FLOW_S2D : FLOW_D2S];
+            assert_int_equal(r->id, f->id);
+            assert_int_equal(r->src2dst_packets, fd->packets);
+            assert_int_equal(r->src2dst_bytes, fd->bytes);
+            assert_int_equal(r->bidirectional_first_seen_ms, fd->first_seen_ms);
+            assert_int_equal(r->bidirectional_last_seen_ms, fd->last_seen_ms);
+            assert_int_equal(r->src2dst_last_seen_ms, fd->last_seen_ms);
+            assert_int_equal(r->dst2src_packets, 0); /* no reverse element in the template */
+            assert_int_equal(r->dst2src_bytes, 0);
+            assert_int_equal(r->tcp_flags, f->tcp_flags_or[dir == 0 ? FLOW_S2D : FLOW_D2S]);
+            assert_int_equal(r->src_port, dir == 0 ? flow_src_port(f) : flow_dst_port(f));
+            assert_int_equal(r->dst_port, dir == 0 ? flow_dst_port(f) : flow_src_port(f));
+            assert_memory_equal(r->src_mac, dir == 0 ? f->src_mac : f->dst_mac, 6);
+            if (i % 2)
+                assert_memory_equal(r->src_ip6, dir == 0 ? flow_src_ip(f) : flow_dst_ip(f), 16);
+        }
+    }
+    free(d);
+    free(c.buf);
+}
+
+/* A v5 collector: 30 records per datagram, one per direction, IPv6 flows counted. */
+static void
+test_exporter_v5(void **state)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    char url[96], err[512];
+    int rcvbuf = 8 << 20;
+    (void)state;
+
+    assert_true(fd >= 0);
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    snprintf(url, sizeof(url), "v5+udp://127.0.0.1:%u?engine-type=1&engine-id=7",
+             ntohs(sa.sin_port));
+    const char *urls[] = {url};
+    struct exp_config cfg = exp_cfg(urls, 1);
+    struct exporter *x = exp_new(&cfg, err, sizeof(err));
+    if (x == NULL)
+        fail_msg("%s", err);
+    struct slot s;
+    uint64_t want_packets = 0;
+    for (unsigned i = 0; i < 40; i++) { /* 20 IPv4 flows (40 directions), 20 IPv6 */
+        make_flow(&s, i);
+        if (fl(&s)->key.ip_version == 4)
+            want_packets += fl(&s)->dir[FLOW_BIDI].packets;
+        exp_flow(x, fl(&s));
+    }
+    exp_close(x, NULL, 5000);
+    struct exp_stats st;
+    exp_stats(x, 0, &st);
+    assert_int_equal(st.flows, 40);
+    assert_int_equal(st.flows_sent, 20);
+    assert_int_equal(st.not_exportable, 20);
+    assert_int_equal(st.not_sent_flows, 0);
+    uint8_t buf[2048];
+    uint32_t seq = 0, records = 0, msgs = 0;
+    uint64_t packets = 0;
+    ssize_t n;
+    while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+        uint16_t count = be16(buf + 2);
+        assert_int_equal(be16(buf), 5);
+        assert_int_equal(n, 24 + 48 * count);
+        assert_int_equal(be32(buf + 16), seq);
+        assert_int_equal(buf[20], 1);
+        assert_int_equal(buf[21], 7);
+        for (unsigned k = 0; k < count; k++)
+            packets += be32(buf + 24 + 48 * k + 16);
+        seq += count;
+        records += count;
+        msgs++;
+    }
+    assert_int_equal(records, 40);
+    assert_int_equal(msgs, 2); /* 30 + 10 */
+    assert_int_equal(packets, want_packets);
+    assert_int_equal(msgs, st.messages_sent);
+    exp_free(x);
+    close(fd);
+}
+
 static void
 test_exporter_udp(void **state)
 {
@@ -1291,6 +1439,9 @@ main(void)
         cmocka_unit_test(test_ntop_compat),
         cmocka_unit_test(test_model_pen),
         cmocka_unit_test(test_parse_collector),
+        cmocka_unit_test(test_parse_options),
+        cmocka_unit_test(test_uniflow_values),
+        cmocka_unit_test(test_exporter_v5),
         cmocka_unit_test(test_exporter_udp),
         cmocka_unit_test(test_exporter_collector_down),
         cmocka_unit_test(test_exporter_errors),

@@ -219,6 +219,51 @@ test_getters(void **state)
     free(f);
 }
 
+/* Uniflow / v5 records: each direction reads its own rows, found by name. */
+static void
+test_direction_map(void **state)
+{
+    uint16_t fwd[FLD_COUNT], rev[FLD_COUNT];
+    (void)state;
+
+    fld_direction_map(FLOW_S2D, fwd);
+    fld_direction_map(FLOW_D2S, rev);
+#define ROW(e) fld_by_ipfix(e)
+    /* forward: the biflow times and flags become the forward direction's */
+    assert_int_equal(fwd[ROW("sourceIPv4Address")], ROW("sourceIPv4Address"));
+    assert_int_equal(fwd[ROW("octetDeltaCount")], ROW("octetDeltaCount"));
+    assert_int_equal(fwd[ROW("flowStartMilliseconds")], FLD_src2dst_first_seen_ms);
+    assert_int_equal(fwd[ROW("flowEndMilliseconds")], FLD_src2dst_last_seen_ms);
+    assert_int_equal(fwd[ROW("flowDurationMilliseconds")], FLD_src2dst_duration_ms);
+    /* reverse: RFC 5103 rows, then source <-> destination, then the same row */
+    assert_int_equal(rev[ROW("octetDeltaCount")], ROW("reverseOctetDeltaCount"));
+    assert_int_equal(rev[ROW("packetDeltaCount")], ROW("reversePacketDeltaCount"));
+    assert_int_equal(rev[ROW("sourceIPv4Address")], ROW("destinationIPv4Address"));
+    assert_int_equal(rev[ROW("destinationIPv4Address")], ROW("sourceIPv4Address"));
+    assert_int_equal(rev[ROW("sourceIPv6Address")], ROW("destinationIPv6Address"));
+    assert_int_equal(rev[ROW("sourceTransportPort")], ROW("destinationTransportPort"));
+    assert_int_equal(rev[ROW("destinationMacAddress")], ROW("sourceMacAddress"));
+    assert_int_equal(rev[ROW("flowStartMilliseconds")], FLD_dst2src_first_seen_ms);
+    assert_int_equal(rev[ROW("flowEndMilliseconds")], FLD_dst2src_last_seen_ms);
+    assert_int_equal(rev[ROW("nfsFlowEndMilliseconds")], ROW("reverseNfsFlowEndMilliseconds"));
+    assert_int_equal(rev[FLD_src2dst_first_seen_ms], FLD_dst2src_first_seen_ms);
+    assert_int_equal(rev[ROW("tcpControlBits")], FLD_dst2src_tcp_flags);
+    assert_int_equal(rev[ROW("protocolIdentifier")], ROW("protocolIdentifier"));
+    assert_int_equal(rev[ROW("flowId")], ROW("flowId"));
+    /* never a value of another type */
+    for (size_t i = 0; i < FLD_COUNT; i++) {
+        assert_int_equal(fld_defs[fwd[i]].type, fld_defs[i].type);
+        assert_int_equal(fld_defs[rev[i]].type, fld_defs[i].type);
+    }
+    /* what a uniflow template leaves out */
+    assert_true(fld_uniflow_skip((enum fld_id)ROW("reverseOctetDeltaCount")));
+    assert_true(fld_uniflow_skip((enum fld_id)ROW("biflowDirection")));
+    assert_true(fld_uniflow_skip(FLD_dst2src_first_seen_ms));
+    assert_false(fld_uniflow_skip((enum fld_id)ROW("octetDeltaCount")));
+    assert_false(fld_uniflow_skip(FLD_src2dst_first_seen_ms));
+#undef ROW
+}
+
 int
 main(void)
 {
@@ -229,6 +274,7 @@ main(void)
         cmocka_unit_test(test_v9),
         cmocka_unit_test(test_ntop_and_plugin_ids),
         cmocka_unit_test(test_getters),
+        cmocka_unit_test(test_direction_map),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -89,6 +89,25 @@ struct flow_l7 {
     char content_type[64];
 };
 
+/*
+ * What the output thread adds to a finished flow from tables and the kernel (probe/enrich.c:
+ * --networks-file / --asn-database, --route-lookup, --local-networks), just before the sinks
+ * see it. The meter leaves it zeroed; a member is valid only when its FLD_G_* group is on in
+ * flow_layout.enrich. Addresses in network byte order, IPv4 in the first 4 octets.
+ */
+struct flow_enrich {
+    uint32_t src_as;        /* bgpSourceAsNumber (16): the source's origin AS, 0 = unknown */
+    uint32_t dst_as;        /* bgpDestinationAsNumber (17) */
+    uint32_t egress_if;     /* egressInterface (14): the route to the destination */
+    uint32_t rev_egress_if; /* reverseEgressInterface: the route back to the source */
+    uint8_t src_plen;       /* source/destination prefix length (9/13, 29/30) */
+    uint8_t dst_plen;
+    uint8_t direction;      /* flowDirection (61): 0 ingress, 1 egress (--local-networks) */
+    uint8_t pad;
+    uint8_t next_hop[16];     /* ipNextHopIPv4/IPv6Address (15/62) towards the destination */
+    uint8_t rev_next_hop[16]; /* reverseIpNextHop...: towards the source */
+};
+
 struct flow {
     struct flow_key key;
     uint32_t hash;
@@ -105,6 +124,7 @@ struct flow {
     uint8_t src_mac[6];
     uint8_t dst_mac[6];
     uint64_t id;         /* emission id, assigned when the flow leaves the meter */
+    struct flow_enrich enr; /* filled by the output thread (enrich.c), zero before */
     unsigned char ext[]; /* optional extensions, see mtr_layout */
 };
 
@@ -161,6 +181,7 @@ struct flow_layout {
     uint16_t splt_n;   /* SPLT arrays of splt_n entries at splt_off, when > 0 */
     bool l7;           /* struct flow_l7 at l7_off (DPI on) */
     bool plugins;      /* the plugins' block at plugin_off */
+    uint32_t enrich;   /* FLD_G_AS/PREFIX/ROUTE/DIRECTION: what enrich.c fills in f->enr */
     size_t splt_off;
     size_t l7_off;
     size_t plugin_off;

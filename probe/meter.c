@@ -109,6 +109,7 @@ mtr_new(const struct mtr_config *c, const struct mtr_ext *exts, size_t n_ext, mt
         .statistics = c->statistics,
         .splt_n = c->splt_n,
         .splt_off = mt->feat.splt_off,
+        .enrich = c->enrich,
     };
     for (size_t i = 0; i < n_ext; i++) {
         if (exts[i].kind == MTR_EXT_L7) {

@@ -1,0 +1,331 @@
+/*
+ * enrich.c - AS numbers, prefix lengths, next hop, egress interface and flowDirection of a
+ * finished flow, in the output thread (enrich.h says what and why).
+ */
+#include "enrich.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "clock.h"
+#include "evloop.h"
+#include "fields.h"
+#include "log.h"
+#include "lpm.h"
+#include "route.h"
+
+#define ENR_ROUTE_CACHE 65536
+
+/* A SIGHUP reload running in its own thread. state: the thread's progress, read by the output
+ * thread with acquire; table/err are written before the release store of LD_DONE. */
+enum { LD_IDLE, LD_RUNNING, LD_DONE };
+
+struct enricher {
+    struct enr_config cfg;
+    struct lpm *table;          /* AS numbers and prefix lengths; NULL without a source */
+    struct lpm *local;          /* --local-networks; NULL without */
+    struct rt_cache *rt;        /* --route-lookup; NULL without */
+    struct ev_loop *loop;       /* where rt's fd is watched, NULL when not */
+    struct enr_stats st;
+    /* reload */
+    pthread_t loader;
+    atomic_int state;
+    struct lpm *loaded;
+    uint64_t load_ms;
+    char load_err[512];
+};
+
+uint32_t
+enr_groups(const struct enr_config *c)
+{
+    bool table = c->networks_file != NULL || c->asn_database != NULL;
+    return (table ? FLD_G_AS : 0u) | (table || c->route_lookup ? FLD_G_PREFIX : 0u) |
+           (c->route_lookup ? FLD_G_ROUTE : 0u) | (c->local_networks != NULL ? FLD_G_DIRECTION : 0u);
+}
+
+/* --local-networks: a file of prefixes (lpm's networks syntax: one per line, comments) when the
+ * value names a regular file, else a comma-separated list. */
+static struct lpm *
+load_local(const char *v, char *err, size_t errlen)
+{
+    struct lpm_builder *b = lpm_builder_new();
+    struct stat sb;
+    int rc;
+
+    if (b == NULL) {
+        snprintf(err, errlen, "--local-networks: out of memory");
+        return NULL;
+    }
+    if (stat(v, &sb) == 0 && S_ISREG(sb.st_mode)) {
+        rc = lpm_load_networks(b, v, err, errlen);
+    } else {
+        /* One prefix per "line": the list's Nth item is reported as line N. */
+        size_t n = strlen(v);
+        char *buf = malloc(n + 1);
+        if (buf == NULL) {
+            lpm_builder_free(b);
+            snprintf(err, errlen, "--local-networks: out of memory");
+            return NULL;
+        }
+        for (size_t i = 0; i <= n; i++)
+            buf[i] = v[i] == ',' ? '\n' : v[i];
+        rc = lpm_parse_networks(b, "--local-networks item", buf, n, err, errlen);
+        free(buf);
+    }
+    if (rc != 0) {
+        lpm_builder_free(b);
+        return NULL;
+    }
+    return lpm_builder_finish(b, err, errlen);
+}
+
+static size_t
+total_prefixes(const struct lpm *t)
+{
+    return t != NULL ? lpm_count(t, 4) + lpm_count(t, 6) : 0;
+}
+
+static void
+count_table(struct enricher *e)
+{
+    e->st.prefixes4 = e->table != NULL ? lpm_count(e->table, 4) : 0;
+    e->st.prefixes6 = e->table != NULL ? lpm_count(e->table, 6) : 0;
+}
+
+struct enricher *
+enr_new(const struct enr_config *c, char *err, size_t errlen)
+{
+    struct enricher *e = calloc(1, sizeof(*e));
+
+    if (e == NULL) {
+        snprintf(err, errlen, "enrichment: out of memory");
+        return NULL;
+    }
+    atomic_init(&e->state, LD_IDLE);
+    /* A reload reads these paths again after the configuration they came from is freed. */
+    e->cfg = (struct enr_config){.route_lookup = c->route_lookup, .route_cache = c->route_cache};
+    if ((c->networks_file != NULL && (e->cfg.networks_file = strdup(c->networks_file)) == NULL) ||
+        (c->asn_database != NULL && (e->cfg.asn_database = strdup(c->asn_database)) == NULL)) {
+        snprintf(err, errlen, "enrichment: out of memory");
+        goto fail;
+    }
+    if (c->networks_file != NULL || c->asn_database != NULL) {
+        uint64_t t0 = clk_mono_ms();
+        e->table = lpm_load(c->networks_file, c->asn_database, err, errlen);
+        if (e->table == NULL)
+            goto fail;
+        count_table(e);
+        log_msg(LOG_INFO, "AS table: %zu IPv4 and %zu IPv6 prefixes in %" PRIu64 " ms (%zu KiB)",
+                e->st.prefixes4, e->st.prefixes6, clk_mono_ms() - t0, lpm_memory(e->table) >> 10);
+    }
+    if (c->local_networks != NULL && (e->local = load_local(c->local_networks, err, errlen)) == NULL)
+        goto fail;
+    if (c->route_lookup) {
+        char rerr[256];
+        e->rt = rt_new(c->route_cache != 0 ? c->route_cache : ENR_ROUTE_CACHE, rerr, sizeof(rerr));
+        if (e->rt == NULL) {
+            snprintf(err, errlen, "--route-lookup: %s", rerr);
+            goto fail;
+        }
+    }
+    return e;
+fail:
+    enr_free(e);
+    return NULL;
+}
+
+void
+enr_free(struct enricher *e)
+{
+    if (e == NULL)
+        return;
+    if (atomic_load_explicit(&e->state, memory_order_acquire) != LD_IDLE) {
+        pthread_join(e->loader, NULL);
+        lpm_free(e->loaded);
+    }
+    lpm_free(e->table);
+    lpm_free(e->local);
+    rt_free(e->rt);
+    free((char *)(uintptr_t)e->cfg.networks_file);
+    free((char *)(uintptr_t)e->cfg.asn_database);
+    free(e);
+}
+
+/* The table's entry for a (4 or 16 octets, network order), or NULL. */
+static const struct lpm_entry *
+as_lookup(struct enricher *e, int v, const uint8_t *a)
+{
+    const struct lpm_entry *m;
+
+    if (v == 4)
+        m = lpm_lookup4(e->table, (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+                                      (uint32_t)a[2] << 8 | a[3]);
+    else
+        m = lpm_lookup6(e->table, a);
+    e->st.as_lookups++;
+    e->st.as_found += m != NULL;
+    return m;
+}
+
+static bool
+is_local(const struct enricher *e, int v, const uint8_t *a)
+{
+    if (v == 4)
+        return lpm_lookup4(e->local, (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+                                         (uint32_t)a[2] << 8 | a[3]) != NULL;
+    return lpm_lookup6(e->local, a) != NULL;
+}
+
+/* The route to a: next hop into nh (zeros when directly connected or unknown), egress
+ * ifIndex into *oif; returns the FIB prefix length, 0 when unknown. */
+static uint8_t
+route_to(struct enricher *e, int v, const uint8_t *a, uint8_t nh[16], uint32_t *oif)
+{
+    struct rt_result r;
+
+    e->st.route_lookups++;
+    if (rt_lookup(e->rt, v, a, &r) != 0) {
+        e->st.route_missing++;
+        return 0;
+    }
+    if (r.has_gw)
+        memcpy(nh, r.gw, v == 4 ? 4 : 16);
+    *oif = r.oif;
+    return r.plen;
+}
+
+void
+enr_flow(struct enricher *e, struct flow *f)
+{
+    const uint8_t *src = flow_src_ip(f), *dst = flow_dst_ip(f);
+    int v = f->key.ip_version;
+    struct flow_enrich *x = &f->enr;
+
+    memset(x, 0, sizeof(*x));
+    if (v != 4 && v != 6)
+        return;
+    e->st.flows++;
+    if (e->rt != NULL) {
+        x->dst_plen = route_to(e, v, dst, x->next_hop, &x->egress_if);
+        x->src_plen = route_to(e, v, src, x->rev_next_hop, &x->rev_egress_if);
+    }
+    if (e->table != NULL) {
+        const struct lpm_entry *s = as_lookup(e, v, src), *d = as_lookup(e, v, dst);
+        if (s != NULL) {
+            x->src_as = s->asn;
+            x->src_plen = s->plen; /* the table's view wins over the FIB's (enrich.h) */
+        }
+        if (d != NULL) {
+            x->dst_as = d->asn;
+            x->dst_plen = d->plen;
+        }
+    }
+    if (e->local != NULL)
+        x->direction = !is_local(e, v, dst) && is_local(e, v, src) ? 1 : 0;
+}
+
+static void
+on_route_event(struct ev_loop *l, int fd, int mask, void *ctx)
+{
+    struct enricher *e = ctx;
+    int rc;
+
+    (void)l;
+    (void)fd;
+    (void)mask;
+    if ((rc = rt_process_events(e->rt)) < 0)
+        LOG_RATELIMITED(60, LOG_WARNING, "--route-lookup: route notifications: %s", strerror(-rc));
+}
+
+int
+enr_watch(struct enricher *e, struct ev_loop *l)
+{
+    int rc;
+
+    if (e->rt == NULL)
+        return 0;
+    if ((rc = ev_set_file(l, rt_fd(e->rt), EV_READABLE, on_route_event, e)) != 0)
+        return rc;
+    e->loop = l;
+    /* What changed between rt_new() and now. */
+    (void)rt_process_events(e->rt);
+    return 0;
+}
+
+void
+enr_unwatch(struct enricher *e, struct ev_loop *l)
+{
+    if (e != NULL && e->rt != NULL && e->loop == l) {
+        ev_set_file(l, rt_fd(e->rt), 0, NULL, NULL);
+        e->loop = NULL;
+    }
+}
+
+static void *
+loader_main(void *arg)
+{
+    struct enricher *e = arg;
+    uint64_t t0 = clk_mono_ms();
+
+    e->loaded = lpm_load(e->cfg.networks_file, e->cfg.asn_database, e->load_err,
+                         sizeof(e->load_err));
+    e->load_ms = clk_mono_ms() - t0;
+    atomic_store_explicit(&e->state, LD_DONE, memory_order_release);
+    return NULL;
+}
+
+int
+enr_reload(struct enricher *e)
+{
+    int rc;
+
+    if (e->cfg.networks_file == NULL && e->cfg.asn_database == NULL)
+        return -ENOENT;
+    if (atomic_load_explicit(&e->state, memory_order_acquire) != LD_IDLE)
+        return -EBUSY;
+    e->loaded = NULL;
+    e->load_err[0] = '\0';
+    atomic_store_explicit(&e->state, LD_RUNNING, memory_order_relaxed);
+    if ((rc = pthread_create(&e->loader, NULL, loader_main, e)) != 0) {
+        atomic_store_explicit(&e->state, LD_IDLE, memory_order_relaxed);
+        return -rc;
+    }
+    return 0;
+}
+
+bool
+enr_poll(struct enricher *e)
+{
+    if (atomic_load_explicit(&e->state, memory_order_acquire) != LD_DONE)
+        return false;
+    pthread_join(e->loader, NULL);
+    atomic_store_explicit(&e->state, LD_IDLE, memory_order_relaxed);
+    if (e->loaded == NULL) {
+        e->st.reload_failures++;
+        log_msg(LOG_ERR, "SIGHUP: AS table not reloaded: %s; keeping the previous one (%zu "
+                         "prefixes)", e->load_err, total_prefixes(e->table));
+        return false;
+    }
+    /* Only this thread reads the table: once swapped, nothing can still hold the old one. */
+    struct lpm *old = e->table;
+    e->table = e->loaded;
+    e->loaded = NULL;
+    lpm_free(old);
+    count_table(e);
+    e->st.reloads++;
+    log_msg(LOG_NOTICE, "SIGHUP: AS table reloaded: %zu IPv4 and %zu IPv6 prefixes in %" PRIu64
+                        " ms", e->st.prefixes4, e->st.prefixes6, e->load_ms);
+    return true;
+}
+
+const struct enr_stats *
+enr_stats(const struct enricher *e)
+{
+    return &e->st;
+}

@@ -9,7 +9,8 @@
 # while writing its CSV. `nfdump -o fmt:%sa,%da,%sp,%dp,%pr,%sas,%das,%smk,%dmk,%dir` must show,
 # for every flow of the CSV, the AS numbers and masks a brute-force longest match over the
 # test's own lines gives, and the direction its rule gives (destination local: ingress; source
-# local, destination not: egress; else ingress). Without the options the exported template has
+# local, destination not: egress; else ingress). The IPFIX runs also carry statistics, SPLT and
+# DPI (the enrichment's extension beside the others in the flow slot). Without the options the exported template has
 # none of these elements (nfdump shows 0).
 . "$(dirname "$0")/lib.sh"
 
@@ -54,10 +55,14 @@ a = ipaddress.ip_address(rows[0]["src_ip"])
 local = ipaddress.ip_network(f"{a}/{24 if a.version == 4 else 64}", strict=False)
 open(sys.argv[3], "w").write(str(local))
 PY
+    # IPFIX with every flow extension (statistics, SPLT, DPI) beside the enrichment's
     for proto in v9 ipfix; do
         dir="$base.$proto.nfcapd"
+        more="--n-dissections 0"
+        [ $proto = ipfix ] && more="--statistical-analysis --splt-analysis 3"
         start_nfcapd "$dir" || exit 1
-        if ! "$NFPROBE" -r "$pcap" --n-dissections 0 -c "$proto+udp://127.0.0.1:$PORT" \
+        # shellcheck disable=SC2086
+        if ! "$NFPROBE" -r "$pcap" $more -c "$proto+udp://127.0.0.1:$PORT" \
             --networks-file "$base.nets" --local-networks "$(cat "$base.local")" \
             --csv "$base.$proto.csv" 2>"$base.$proto.err"; then
             fail "$name $proto: nfprobe failed:"; cat "$base.$proto.err"; stop "$NFCAPD_PID"

@@ -201,11 +201,11 @@ route_to(struct enricher *e, int v, const uint8_t *a, uint8_t nh[16], uint32_t *
 }
 
 void
-enr_flow(struct enricher *e, struct flow *f)
+enr_flow(struct enricher *e, const struct flow_layout *L, struct flow *f)
 {
     const uint8_t *src = flow_src_ip(f), *dst = flow_dst_ip(f);
     int v = f->key.ip_version;
-    struct flow_enrich *x = &f->enr;
+    struct flow_enrich *x = flow_enrich(L, f);
 
     memset(x, 0, sizeof(*x));
     if (v != 4 && v != 6)

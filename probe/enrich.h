@@ -70,8 +70,9 @@ struct enricher *enr_new(const struct enr_config *c, char *err, size_t errlen);
 /* Waits for a running reload and frees everything. Takes NULL. */
 void enr_free(struct enricher *e);
 
-/* Fills f->enr (every member, zeros where nothing is known). Output thread only. */
-void enr_flow(struct enricher *e, struct flow *f);
+/* Fills flow_enrich(L, f) (every member, zeros where nothing is known); L is the layout of
+ * the meter that made f (L->enrich != 0). Output thread only. */
+void enr_flow(struct enricher *e, const struct flow_layout *L, struct flow *f);
 
 /* Watches the route cache's notification socket in l, so route changes are applied as they
  * come (no-op without --route-lookup). 0 or a negative errno. */

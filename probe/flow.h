@@ -92,8 +92,10 @@ struct flow_l7 {
 /*
  * What the output thread adds to a finished flow from tables and the kernel (probe/enrich.c:
  * --networks-file / --asn-database, --route-lookup, --local-networks), just before the sinks
- * see it. The meter leaves it zeroed; a member is valid only when its FLD_G_* group is on in
- * flow_layout.enrich. Addresses in network byte order, IPv4 in the first 4 octets.
+ * see it. An extension of the flow slot, present only when one of those is configured (so a
+ * run without them pays no memory for it), read through flow_enrich(); a member is valid only
+ * when its FLD_G_* group is on in flow_layout.enrich. Addresses in network byte order, IPv4 in
+ * the first 4 octets.
  */
 struct flow_enrich {
     uint32_t src_as;        /* bgpSourceAsNumber (16): the source's origin AS, 0 = unknown */
@@ -124,7 +126,6 @@ struct flow {
     uint8_t src_mac[6];
     uint8_t dst_mac[6];
     uint64_t id;         /* emission id, assigned when the flow leaves the meter */
-    struct flow_enrich enr; /* filled by the output thread (enrich.c), zero before */
     unsigned char ext[]; /* optional extensions, see mtr_layout */
 };
 
@@ -181,7 +182,9 @@ struct flow_layout {
     uint16_t splt_n;   /* SPLT arrays of splt_n entries at splt_off, when > 0 */
     bool l7;           /* struct flow_l7 at l7_off (DPI on) */
     bool plugins;      /* the plugins' block at plugin_off */
-    uint32_t enrich;   /* FLD_G_AS/PREFIX/ROUTE/DIRECTION: what enrich.c fills in f->enr */
+    uint32_t enrich;   /* FLD_G_AS/PREFIX/ROUTE/DIRECTION: what enrich.c fills; when not 0,
+                        * struct flow_enrich at enrich_off (flow_enrich()) */
+    size_t enrich_off;
     size_t splt_off;
     size_t l7_off;
     size_t plugin_off;
@@ -193,6 +196,12 @@ flow_l7(const struct flow_layout *L, const struct flow *f)
 {
     return (const struct flow_l7 *)(const void *)(f->ext + L->l7_off);
 }
+
+/* The output thread's additions to f; valid only when L->enrich != 0. */
+#define flow_enrich(L, f)                                                                   \
+    _Generic((f), const struct flow *: (const struct flow_enrich *)(const void *)((f)->ext + \
+                                                                       (L)->enrich_off),     \
+             struct flow *: (struct flow_enrich *)(void *)((f)->ext + (L)->enrich_off))
 
 /* The plugins' per-flow block of f (plugin.c lays it out); valid only when L->plugins. */
 static inline unsigned char *

@@ -326,9 +326,11 @@ plan_tables(const struct prb_config *c, const struct plg_set *plugins, struct mt
 {
     uint64_t budget = *budget_out = cfg_memory_budget(c, how, howlen);
     size_t ext[2], n_ext = 0, extra = 0;
+    struct enr_config ec = enrich_config(c);
     struct mtr_config mc = {.statistics = c->statistical_analysis,
                             .splt_n = c->splt_analysis,
-                            .max_flows = c->max_flows};
+                            .max_flows = c->max_flows,
+                            .enrich = enr_groups(&ec)};
 
     *n_tables = c->n_files > 0 ? 1 : c->n_ifaces * c->workers;
     if (*n_tables == 0)
@@ -753,7 +755,7 @@ drain_rings(struct app *a)
             if (a->offline && a->exp != NULL && !a->no_backpressure && exp_backlogged(a->exp))
                 return DR_BLOCKED;
             if (a->enr != NULL)
-                enr_flow(a->enr, f);
+                enr_flow(a->enr, wrk_layout(w), f);
             if (a->offline) {
                 sink_flow(a, f); /* the meter's ids, NFStream's order */
             } else {

@@ -39,6 +39,16 @@ write_file(const char *path, const char *text)
     fclose(fp);
 }
 
+/* A flow slot has the enrichment extension at ext[0] when there are no statistics, SPLT or
+ * DPI (SLOT declares one and fp pointing to it). */
+#define SLOT                                                                                 \
+    _Alignas(struct flow) unsigned char raw[sizeof(struct flow) + sizeof(struct flow_enrich)]; \
+    struct flow *fp = (struct flow *)(void *)raw
+static const struct flow_layout L = {.enrich = FLD_G_AS | FLD_G_PREFIX | FLD_G_ROUTE |
+                                               FLD_G_DIRECTION,
+                                     .enrich_off = 0};
+#define ENR(f) flow_enrich(&L, (f))
+
 /* A flow from src to dst (both of one family). */
 static void
 mkflow(struct flow *f, const char *src, const char *dst)
@@ -49,7 +59,7 @@ mkflow(struct flow *f, const char *src, const char *dst)
     assert_int_equal(inet_pton(fam, src, f->key.lo_ip), 1);
     assert_int_equal(inet_pton(fam, dst, f->key.hi_ip), 1);
     f->src_is_hi = 0;
-    memset(&f->enr, 0xa5, sizeof(f->enr)); /* enr_flow writes every member */
+    memset(ENR(f), 0xa5, sizeof(struct flow_enrich)); /* enr_flow writes every member */
 }
 
 /* Brute-force reference: the longest of n prefixes (later lines replace earlier equal ones)
@@ -149,24 +159,24 @@ as_and_prefix_lengths_follow_the_longest_match(void **state)
                 if (lpm_gen_rand(&seed) & 1)
                     a[k][b / 8] ^= (uint8_t)(0x80 >> (b % 8));
         }
-        struct flow f;
+        SLOT;
         char s[2][64];
         for (int k = 0; k < 2; k++)
             inet_ntop(fam == 4 ? AF_INET : AF_INET6, a[k], s[k], sizeof(s[k]));
-        mkflow(&f, s[0], s[1]);
-        enr_flow(e, &f);
+        mkflow(fp, s[0], s[1]);
+        enr_flow(e, &L, fp);
         const struct ref_prefix *rs = ref_lookup(ref, n, fam, a[0]);
         const struct ref_prefix *rd = ref_lookup(ref, n, fam, a[1]);
-        if (f.enr.src_as != (rs ? rs->asn : 0) || f.enr.src_plen != (rs ? rs->plen : 0) ||
-            f.enr.dst_as != (rd ? rd->asn : 0) || f.enr.dst_plen != (rd ? rd->plen : 0))
+        if (ENR(fp)->src_as != (rs ? rs->asn : 0) || ENR(fp)->src_plen != (rs ? rs->plen : 0) ||
+            ENR(fp)->dst_as != (rd ? rd->asn : 0) || ENR(fp)->dst_plen != (rd ? rd->plen : 0))
             fail_msg("%s -> %s: AS %u/%u plen %u/%u, expected %u/%u %u/%u", s[0], s[1],
-                     f.enr.src_as, f.enr.dst_as, f.enr.src_plen, f.enr.dst_plen,
+                     ENR(fp)->src_as, ENR(fp)->dst_as, ENR(fp)->src_plen, ENR(fp)->dst_plen,
                      rs ? rs->asn : 0, rd ? rd->asn : 0, rs ? rs->plen : 0, rd ? rd->plen : 0);
         /* nothing else was configured: the other members are zero */
-        assert_int_equal(f.enr.direction, 0);
-        assert_int_equal(f.enr.egress_if, 0);
+        assert_int_equal(ENR(fp)->direction, 0);
+        assert_int_equal(ENR(fp)->egress_if, 0);
         static const uint8_t zero[16];
-        assert_memory_equal(f.enr.next_hop, zero, 16);
+        assert_memory_equal(ENR(fp)->next_hop, zero, 16);
     }
     assert_int_equal(enr_stats(e)->flows, 20000);
     enr_free(e);
@@ -242,12 +252,12 @@ direction_from_local_networks(void **state)
         if (e == NULL)
             fail_msg("%s", err);
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-            struct flow f;
-            mkflow(&f, cases[i].src, cases[i].dst);
-            enr_flow(e, &f);
-            if (f.enr.direction != cases[i].dir)
-                fail_msg("%s -> %s: direction %u", cases[i].src, cases[i].dst, f.enr.direction);
-            assert_int_equal(f.enr.src_as, 0);
+            SLOT;
+            mkflow(fp, cases[i].src, cases[i].dst);
+            enr_flow(e, &L, fp);
+            if (ENR(fp)->direction != cases[i].dir)
+                fail_msg("%s -> %s: direction %u", cases[i].src, cases[i].dst, ENR(fp)->direction);
+            assert_int_equal(ENR(fp)->src_as, 0);
         }
         enr_free(e);
     }
@@ -305,13 +315,13 @@ mmdb_and_networks_file(void **state)
         {"2001:db8:9::1", "2001:db8:7:1::5", 0, 64498, 0, 48},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct flow f;
-        mkflow(&f, cases[i].src, cases[i].dst);
-        enr_flow(e, &f);
-        if (f.enr.src_as != cases[i].sas || f.enr.dst_as != cases[i].das ||
-            f.enr.src_plen != cases[i].splen || f.enr.dst_plen != cases[i].dplen)
-            fail_msg("%s -> %s: AS %u/%u plen %u/%u", cases[i].src, cases[i].dst, f.enr.src_as,
-                     f.enr.dst_as, f.enr.src_plen, f.enr.dst_plen);
+        SLOT;
+        mkflow(fp, cases[i].src, cases[i].dst);
+        enr_flow(e, &L, fp);
+        if (ENR(fp)->src_as != cases[i].sas || ENR(fp)->dst_as != cases[i].das ||
+            ENR(fp)->src_plen != cases[i].splen || ENR(fp)->dst_plen != cases[i].dplen)
+            fail_msg("%s -> %s: AS %u/%u plen %u/%u", cases[i].src, cases[i].dst, ENR(fp)->src_as,
+                     ENR(fp)->dst_as, ENR(fp)->src_plen, ENR(fp)->dst_plen);
     }
     enr_free(e);
     unlink(mmdb);
@@ -349,11 +359,11 @@ reload_swaps_or_keeps(void **state)
     struct enricher *e = enr_new(&c, err, sizeof(err));
     if (e == NULL)
         fail_msg("%s", err);
-    struct flow f;
-    mkflow(&f, "10.1.1.1", "11.0.0.1");
-    enr_flow(e, &f);
-    assert_int_equal(f.enr.src_as, 64500);
-    assert_int_equal(f.enr.src_plen, 8);
+    SLOT;
+    mkflow(fp, "10.1.1.1", "11.0.0.1");
+    enr_flow(e, &L, fp);
+    assert_int_equal(ENR(fp)->src_as, 64500);
+    assert_int_equal(ENR(fp)->src_plen, 8);
 
     write_file(path, "64501,10.1.0.0/16\n64502,11.0.0.0/8\n");
     assert_int_equal(enr_reload(e), 0);
@@ -362,10 +372,10 @@ reload_swaps_or_keeps(void **state)
     assert_true(poll_until_done(e, 0, 0));
     if (again == 0)
         poll_until_done(e, 1, 0);
-    enr_flow(e, &f);
-    assert_int_equal(f.enr.src_as, 64501);
-    assert_int_equal(f.enr.src_plen, 16);
-    assert_int_equal(f.enr.dst_as, 64502);
+    enr_flow(e, &L, fp);
+    assert_int_equal(ENR(fp)->src_as, 64501);
+    assert_int_equal(ENR(fp)->src_plen, 16);
+    assert_int_equal(ENR(fp)->dst_as, 64502);
     assert_int_equal(enr_stats(e)->prefixes4, 2);
 
     uint64_t reloads = enr_stats(e)->reloads;
@@ -373,8 +383,8 @@ reload_swaps_or_keeps(void **state)
     assert_int_equal(enr_reload(e), 0);
     assert_true(poll_until_done(e, reloads, 0));
     assert_int_equal(enr_stats(e)->reload_failures, 1);
-    enr_flow(e, &f);
-    assert_int_equal(f.enr.src_as, 64501); /* the running table stayed */
+    enr_flow(e, &L, fp);
+    assert_int_equal(ENR(fp)->src_as, 64501); /* the running table stayed */
 
     /* freed while a reload runs: enr_free() waits for it */
     assert_int_equal(enr_reload(e), 0);

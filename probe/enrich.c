@@ -329,3 +329,23 @@ enr_stats(const struct enricher *e)
 {
     return &e->st;
 }
+
+void
+enr_summary(const struct enricher *e, FILE *out)
+{
+    const struct enr_stats *s = &e->st;
+
+    fprintf(out, "nfprobe: enrichment: %" PRIu64 " flows", s->flows);
+    if (e->table != NULL)
+        fprintf(out, "; AS table %zu IPv4 + %zu IPv6 prefixes, %" PRIu64 " of %" PRIu64
+                     " addresses matched, %" PRIu64 " reloads (%" PRIu64 " failed)",
+                s->prefixes4, s->prefixes6, s->as_found, s->as_lookups, s->reloads,
+                s->reload_failures);
+    if (e->rt != NULL) {
+        const struct rt_stats *r = rt_stats(e->rt);
+        fprintf(out, "; routes: %" PRIu64 " lookups (%" PRIu64 " from the cache), %" PRIu64
+                     " without a route, %" PRIu64 " route changes",
+                s->route_lookups, r->hits, s->route_missing, r->notifications);
+    }
+    fputc('\n', out);
+}

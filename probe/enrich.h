@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "flow.h"
 
@@ -90,5 +91,8 @@ int enr_reload(struct enricher *e);
 bool enr_poll(struct enricher *e);
 
 const struct enr_stats *enr_stats(const struct enricher *e);
+
+/* One summary line of the counters ("nfprobe: enrichment: ..."), for SIGUSR1 and the exit. */
+void enr_summary(const struct enricher *e, FILE *out);
 
 #endif

@@ -858,6 +858,8 @@ print_stats(struct app *a)
     clear_progress(a);
     st_sum(a->stats, &t);
     st_summary(stderr, &t);
+    if (a->enr != NULL)
+        enr_summary(a->enr, stderr);
     if (a->exp != NULL)
         exp_summary(a->exp, stderr);
 }
@@ -1277,6 +1279,8 @@ main(int argc, char **argv)
         }
     }
     st_summary(stderr, &total);
+    if (a->enr != NULL)
+        enr_summary(a->enr, stderr);
     if (a->exp != NULL) {
         struct exp_process_stats ps;
         st_process(&total, &ps);

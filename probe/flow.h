@@ -100,15 +100,17 @@ struct flow_l7 {
 struct flow_enrich {
     uint32_t src_as;        /* bgpSourceAsNumber (16): the source's origin AS, 0 = unknown */
     uint32_t dst_as;        /* bgpDestinationAsNumber (17) */
-    uint32_t egress_if;     /* egressInterface (14): the route to the destination */
-    uint32_t rev_egress_if; /* reverseEgressInterface: the route back to the source */
     uint8_t src_plen;       /* source/destination prefix length (9/13, 29/30) */
     uint8_t dst_plen;
     uint8_t direction;      /* flowDirection (61): 0 ingress, 1 egress (--local-networks) */
     uint8_t pad;
+    /* --route-lookup only: without it the extension ends here (FLOW_ENRICH_BASE_SIZE) */
+    uint32_t egress_if;     /* egressInterface (14): the route to the destination */
+    uint32_t rev_egress_if; /* reverseEgressInterface: the route back to the source */
     uint8_t next_hop[16];     /* ipNextHopIPv4/IPv6Address (15/62) towards the destination */
     uint8_t rev_next_hop[16]; /* reverseIpNextHop...: towards the source */
 };
+#define FLOW_ENRICH_BASE_SIZE offsetof(struct flow_enrich, egress_if)
 
 struct flow {
     struct flow_key key;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fields.h" /* FLD_G_ROUTE: the enrichment extension's size */
 #include "flow_table.h"
 
 /* NFStream scans for idle flows every 10 ms of packet time, at most 1000 flows per scan. */
@@ -38,8 +39,9 @@ static size_t
 ext_layout(const struct mtr_config *c, const size_t *sizes, size_t n, size_t *offs)
 {
     size_t off = (c->statistics ? FLOW_STATS_SIZE : 0) + feat_splt_size(c->splt_n);
-    if (c->enrich != 0) /* struct flow_enrich, the output thread's (flow.h) */
-        off = ((off + 7) & ~(size_t)7) + sizeof(struct flow_enrich);
+    if (c->enrich != 0) /* struct flow_enrich, the output thread's (flow.h): routes or not */
+        off = ((off + 7) & ~(size_t)7) +
+              (c->enrich & FLD_G_ROUTE ? sizeof(struct flow_enrich) : FLOW_ENRICH_BASE_SIZE);
     for (size_t i = 0; i < n; i++) {
         off = (off + 7) & ~(size_t)7;
         if (offs != NULL)

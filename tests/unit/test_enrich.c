@@ -172,11 +172,12 @@ as_and_prefix_lengths_follow_the_longest_match(void **state)
             fail_msg("%s -> %s: AS %u/%u plen %u/%u, expected %u/%u %u/%u", s[0], s[1],
                      ENR(fp)->src_as, ENR(fp)->dst_as, ENR(fp)->src_plen, ENR(fp)->dst_plen,
                      rs ? rs->asn : 0, rd ? rd->asn : 0, rs ? rs->plen : 0, rd ? rd->plen : 0);
-        /* nothing else was configured: the other members are zero */
+        /* nothing else was configured: direction 0, and without --route-lookup the slot's
+         * extension ends before the route members, which enr_flow() must not touch */
         assert_int_equal(ENR(fp)->direction, 0);
-        assert_int_equal(ENR(fp)->egress_if, 0);
-        static const uint8_t zero[16];
-        assert_memory_equal(ENR(fp)->next_hop, zero, 16);
+        const unsigned char *after = (const unsigned char *)ENR(fp) + FLOW_ENRICH_BASE_SIZE;
+        for (size_t k = 0; k < sizeof(struct flow_enrich) - FLOW_ENRICH_BASE_SIZE; k++)
+            assert_int_equal(after[k], 0xa5);
     }
     assert_int_equal(enr_stats(e)->flows, 20000);
     enr_free(e);

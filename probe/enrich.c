@@ -23,6 +23,30 @@
 
 #define ENR_ROUTE_CACHE 65536
 
+/*
+ * A small direct-mapped cache of table answers per address, in front of the poptrie. Flows
+ * repeat their hosts (the benchmark capture: 280,000 flows over 1,778 addresses): a hit is one
+ * line in L1/L2, where a poptrie lookup walks the direct array, a node and the entry (several
+ * lines of a 57 MiB table, which the flows streaming through this thread keep evicting). A
+ * table swap empties it.
+ */
+#define ENR_CACHE4 4096 /* power of two */
+#define ENR_CACHE6 1024
+
+struct enr_hit4 {
+    uint32_t addr; /* host order */
+    uint32_t asn;
+    uint8_t plen;
+    uint8_t state; /* 0 empty, 1 no prefix, 2 found */
+};
+
+struct enr_hit6 {
+    uint8_t addr[16];
+    uint32_t asn;
+    uint8_t plen;
+    uint8_t state;
+};
+
 /* A SIGHUP reload running in its own thread. state: the thread's progress, read by the output
  * thread with acquire; table/err are written before the release store of LD_DONE. */
 enum { LD_IDLE, LD_RUNNING, LD_DONE };
@@ -34,6 +58,8 @@ struct enricher {
     struct rt_cache *rt;        /* --route-lookup; NULL without */
     struct ev_loop *loop;       /* where rt's fd is watched, NULL when not */
     struct enr_stats st;
+    struct enr_hit4 c4[ENR_CACHE4];
+    struct enr_hit6 c6[ENR_CACHE6];
     /* reload */
     pthread_t loader;
     atomic_int state;
@@ -168,20 +194,49 @@ enr_free(struct enricher *e)
     free(e);
 }
 
-/* The table's entry for a (4 or 16 octets, network order), or NULL. */
-static const struct lpm_entry *
-as_lookup(struct enricher *e, int v, const uint8_t *a)
+/* The table's origin AS and prefix length for a (4 or 16 octets, network order); false when
+ * no prefix holds it. Through the cache. */
+static bool
+as_lookup(struct enricher *e, int v, const uint8_t *a, uint32_t *asn, uint8_t *plen)
 {
     const struct lpm_entry *m;
+    uint8_t *state;
 
-    if (v == 4)
-        m = lpm_lookup4(e->table, (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
-                                      (uint32_t)a[2] << 8 | a[3]);
-    else
-        m = lpm_lookup6(e->table, a);
     e->st.as_lookups++;
-    e->st.as_found += m != NULL;
-    return m;
+    if (v == 4) {
+        uint32_t h = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+        struct enr_hit4 *c = &e->c4[(h * 2654435761u) >> (32 - 12)];
+        _Static_assert(ENR_CACHE4 == 1 << 12, "the hash above takes 12 bits");
+        if (c->state != 0 && c->addr == h)
+            goto hit4;
+        m = lpm_lookup4(e->table, h);
+        *c = (struct enr_hit4){.addr = h, .asn = m ? m->asn : 0, .plen = m ? m->plen : 0,
+                               .state = m ? 2 : 1};
+    hit4:
+        *asn = c->asn;
+        *plen = c->plen;
+        state = &c->state;
+    } else {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, a + 8, 8);
+        struct enr_hit6 *c = &e->c6[((x ^ (y * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull) >>
+                                    (64 - 10)];
+        _Static_assert(ENR_CACHE6 == 1 << 10, "the hash above takes 10 bits");
+        if (c->state != 0 && memcmp(c->addr, a, 16) == 0)
+            goto hit6;
+        m = lpm_lookup6(e->table, a);
+        memcpy(c->addr, a, 16);
+        c->asn = m ? m->asn : 0;
+        c->plen = m ? m->plen : 0;
+        c->state = m ? 2 : 1;
+    hit6:
+        *asn = c->asn;
+        *plen = c->plen;
+        state = &c->state;
+    }
+    e->st.as_found += *state == 2;
+    return *state == 2;
 }
 
 static bool
@@ -228,14 +283,15 @@ enr_flow(struct enricher *e, const struct flow_layout *L, struct flow *f)
         x->src_plen = route_to(e, v, src, x->rev_next_hop, &x->rev_egress_if);
     }
     if (e->table != NULL) {
-        const struct lpm_entry *s = as_lookup(e, v, src), *d = as_lookup(e, v, dst);
-        if (s != NULL) {
-            x->src_as = s->asn;
-            x->src_plen = s->plen; /* the table's view wins over the FIB's (enrich.h) */
+        uint32_t asn;
+        uint8_t plen;
+        if (as_lookup(e, v, src, &asn, &plen)) {
+            x->src_as = asn;
+            x->src_plen = plen; /* the table's view wins over the FIB's (enrich.h) */
         }
-        if (d != NULL) {
-            x->dst_as = d->asn;
-            x->dst_plen = d->plen;
+        if (as_lookup(e, v, dst, &asn, &plen)) {
+            x->dst_as = asn;
+            x->dst_plen = plen;
         }
     }
     if (e->local != NULL)
@@ -329,6 +385,8 @@ enr_poll(struct enricher *e)
     e->table = e->loaded;
     e->loaded = NULL;
     lpm_free(old);
+    memset(e->c4, 0, sizeof(e->c4)); /* answers of the old table */
+    memset(e->c6, 0, sizeof(e->c6));
     count_table(e);
     e->st.reloads++;
     log_msg(LOG_NOTICE, "SIGHUP: AS table reloaded: %zu IPv4 and %zu IPv6 prefixes in %" PRIu64

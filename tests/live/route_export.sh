@@ -17,13 +17,13 @@
 . "$(dirname "$0")/../golden/lib.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root for ip netns"
 command -v ip >/dev/null || skip "iproute2 not installed"
-command -v nfcapd >/dev/null && command -v nfdump >/dev/null || skip "nfdump not installed"
+{ command -v nfcapd && command -v nfdump; } >/dev/null || skip "nfdump not installed"
 command -v python3 >/dev/null || skip "python3 not installed"
 [ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
 scratch
 chmod 755 "$TMP"
 R=nfreR$$ A=nfreA$$ B=nfreB$$ C=nfreC$$
-PID= NFC_PID=
+PID='' NFC_PID=''
 cleanup() {
     [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null
     [ -n "$NFC_PID" ] && kill -KILL "$NFC_PID" 2>/dev/null

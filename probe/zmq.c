@@ -245,6 +245,9 @@ put_flow(struct zsink *z, const struct flow *f, const struct zs_state *st, bool 
 
         if (d->groups & skip)
             continue;
+        /* A live update comes from the packet path: the output thread has not enriched it yet. */
+        if (update && (d->groups & (FLD_G_AS | FLD_G_PREFIX | FLD_G_ROUTE | FLD_G_DIRECTION)))
+            continue;
         /* Where ntopng's semantics differ from the catalogue's value (spec 5 and 6). */
         switch (id) {
         case FLD_src2dst_bytes:

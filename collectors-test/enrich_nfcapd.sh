@@ -11,7 +11,9 @@
 # test's own lines gives, and the direction its rule gives (destination local: ingress; source
 # local, destination not: egress; else ingress). The IPFIX runs also carry statistics, SPLT and
 # DPI (the enrichment's extension beside the others in the flow slot). Without the options the exported template has
-# none of these elements (nfdump shows 0).
+# none of these elements (nfdump shows 0). The same table written as a MaxMind DB by Debian's
+# libmaxmind-db-writer-perl and given as --asn-database must give the same AS numbers, and as
+# prefix length the piece of the trie the database answers (computed by the test).
 . "$(dirname "$0")/lib.sh"
 
 command -v nfcapd >/dev/null 2>&1 || skip "nfcapd not installed (Debian package nfdump)"
@@ -55,15 +57,35 @@ a = ipaddress.ip_address(rows[0]["src_ip"])
 local = ipaddress.ip_network(f"{a}/{24 if a.version == 4 else 64}", strict=False)
 open(sys.argv[3], "w").write(str(local))
 PY
+    # The same table as a MaxMind DB (libmaxmind-db-writer-perl), for one more v9 run with
+    # --asn-database instead of the networks file: shortest prefixes first (the writer lets a
+    # later network replace what it covers), each prefix once with its last AS.
+    runs="v9 ipfix"
+    if perl -MMaxMind::DB::Writer::Tree -e 1 2>/dev/null; then
+        python3 - "$base.nets" <<'PY' | perl "$SRCDIR/tests/unit/data/mkmmdb.pl" "$base.mmdb" &&
+import ipaddress, sys
+nets = {}
+for line in open(sys.argv[1]):
+    line = line.strip()
+    if line and line[0] not in "#!":
+        f = line.split(",")
+        nets[ipaddress.ip_network(f[-1])] = int(f[-2])
+for n in sorted(nets, key=lambda n: n.prefixlen):
+    if not (n.version == 6 and n.subnet_of(ipaddress.ip_network("2002::/16"))):
+        print(n, nets[n])
+PY
+            runs="$runs mmdb"
+    fi
     # IPFIX with every flow extension (statistics, SPLT, DPI) beside the enrichment's
-    for proto in v9 ipfix; do
+    for proto in $runs; do
         dir="$base.$proto.nfcapd"
-        more="--n-dissections 0"
+        more="--n-dissections 0" table="--networks-file $base.nets" url=$proto
         [ $proto = ipfix ] && more="--statistical-analysis --splt-analysis 3"
+        [ $proto = mmdb ] && table="--asn-database $base.mmdb" url=v9
         start_nfcapd "$dir" || exit 1
         # shellcheck disable=SC2086
-        if ! "$NFPROBE" -r "$pcap" $more -c "$proto+udp://127.0.0.1:$PORT" \
-            --networks-file "$base.nets" --local-networks "$(cat "$base.local")" \
+        if ! "$NFPROBE" -r "$pcap" $more -c "$url+udp://127.0.0.1:$PORT" \
+            $table --local-networks "$(cat "$base.local")" \
             --csv "$base.$proto.csv" 2>"$base.$proto.err"; then
             fail "$name $proto: nfprobe failed:"; cat "$base.$proto.err"; stop "$NFCAPD_PID"
             continue
@@ -72,9 +94,9 @@ PY
         [ -n "$NFCAPD_FILE" ] || { fail "$name $proto: nfcapd wrote no file"; continue; }
         nfdump -6 -q -r "$NFCAPD_FILE" -o "$FMT" >"$base.$proto.fmt" 2>&1
         if python3 - "$base.$proto.csv" "$base.$proto.fmt" "$base.nets" "$base.local" \
-            "$name $proto" <<'PY'; then
+            "$name $proto" "$proto" <<'PY'; then
 import collections, csv, ipaddress, sys
-csv_path, fmt_path, nets_path, local_path, name = sys.argv[1:6]
+csv_path, fmt_path, nets_path, local_path, name, proto = sys.argv[1:7]
 nets = {}
 for line in open(nets_path):
     line = line.strip()
@@ -87,9 +109,23 @@ local = ipaddress.ip_network(open(local_path).read().strip())
 def lpm(a):
     best = None
     for n, asn in nets.items():   # brute force: the reference, not the code under test
-        if a.version == n.version and a in n and (best is None or n.prefixlen > best[0]):
-            best = (n.prefixlen, asn)
-    return best or (0, 0)
+        if a.version == n.version and a in n and (best is None or n.prefixlen > best[1].prefixlen):
+            best = (asn, n)
+    if best is None:
+        return (0, 0)
+    asn, p = best
+    if proto != "mmdb":
+        return (p.prefixlen, asn)
+    # A MaxMind DB is a binary trie: a network with more specific ones inside is stored as the
+    # pieces around them, and a lookup answers the piece: the largest block holding the address
+    # inside p that holds none of them (each more specific q not holding the address).
+    bits = a.max_prefixlen
+    plen = p.prefixlen
+    for q in nets:
+        if q.version == a.version and q.prefixlen > p.prefixlen and q.subnet_of(p) and a not in q:
+            common = bits - (int(a) ^ int(q.network_address)).bit_length()
+            plen = max(plen, common + 1)
+    return (plen, asn)
 
 want = collections.Counter()
 for r in csv.DictReader(open(csv_path)):

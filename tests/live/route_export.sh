@@ -6,7 +6,8 @@
 # Namespace R routes between A (a0, 10.1.0.0/24: the traffic's source), B (b0, 10.2.0.0/24) and
 # C (c0, 10.3.0.0/24), with two routes: 192.0.2.0/24 via 10.2.0.2 (B) and 198.51.100.0/24 via
 # 10.3.0.2 (C). nfprobe captures a0 in R and exports to nfcapd on R's loopback. A sends UDP
-# flows through R in three phases, each flow a known number of packets from its own port:
+# flows (and one IPv6 flow: fd01::2 to 2001:db8:1::1, routed via fd02::2, then fd03::2) through
+# R in three phases, each flow a known number of packets from its own port:
 #   1. to both prefixes: next hop and egress ifIndex are the two routes', AS numbers and
 #      destination masks the networks file's (64500 for 192.0.2.0/24, 64510 for 198.51.100.0/25
 #      over the FIB's /24);
@@ -45,11 +46,16 @@ for p in a:"$A" b:"$B" c:"$C"; do
     ip -n "$R" addr add "10.$i.0.1/24" dev "${l}0"
     ip -n "$ns" addr add "10.$i.0.2/24" dev "${l}1"
     ip -n "$ns" route add default via "10.$i.0.1"
+    ip -n "$R" addr add "fd0$i::1/64" dev "${l}0" nodad
+    ip -n "$ns" addr add "fd0$i::2/64" dev "${l}1" nodad
+    ip -n "$ns" -6 route add default via "fd0$i::1"
     i=$((i + 1))
 done
 inr sysctl -qw net.ipv4.ip_forward=1
+inr sysctl -qw net.ipv6.conf.all.forwarding=1
 ip -n "$R" route add 192.0.2.0/24 via 10.2.0.2 dev b0
 ip -n "$R" route add 198.51.100.0/24 via 10.3.0.2 dev c0
+ip -n "$R" -6 route add 2001:db8:1::/48 via fd02::2 dev b0
 ifindex() { ip -n "$R" -o link show "$1" | cut -d: -f1; }
 IF_B=$(ifindex b0) IF_C=$(ifindex c0)
 
@@ -83,9 +89,11 @@ send() {
     ip netns exec "$A" python3 - "$1" <<'PY'
 import socket, sys, time
 phase = int(sys.argv[1])
-for k, dst in enumerate(["192.0.2.1", "192.0.2.77", "198.51.100.9", "198.51.100.200"]):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("10.1.0.2", 10000 + phase * 100 + k))
+for k, dst in enumerate(["192.0.2.1", "192.0.2.77", "198.51.100.9", "198.51.100.200",
+                         "2001:db8:1::1"]):
+    v6 = ":" in dst
+    s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("fd01::2" if v6 else "10.1.0.2", 10000 + phase * 100 + k))
     for i in range(3 + k):
         s.sendto(b"x" * 64, (dst, 9))
         time.sleep(0.002)
@@ -96,6 +104,7 @@ PY
 settle() { sleep 4; }
 send 1; settle
 ip -n "$R" route replace 192.0.2.0/24 via 10.3.0.2 dev c0
+ip -n "$R" -6 route replace 2001:db8:1::/48 via fd03::2 dev c0
 sleep 0.3
 send 2; settle
 cat >"$TMP/nets.new" <<'N'
@@ -112,7 +121,7 @@ wait "$PID"; rc=$?; PID=
 kill -TERM "$NFC_PID"
 n=0; while kill -0 "$NFC_PID" 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
 NFC_PID=
-nfdump -R "$TMP/nfc" -q -N -o 'fmt:%sa;%da;%sp;%dp;%nh;%out;%sas;%das;%dmk;%ipkt' \
+nfdump -R "$TMP/nfc" -6 -q -N -o 'fmt:%sa;%da;%sp;%dp;%nh;%out;%sas;%das;%dmk;%ipkt' \
     >"$TMP/flows" 2>"$TMP/nfdump.err"
 
 python3 - "$TMP/flows" "$IF_B" "$IF_C" <<'PY'
@@ -120,8 +129,12 @@ import sys
 flows, if_b, if_c = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 want = {}
 for phase in (1, 2, 3):
-    for k, dst in enumerate(["192.0.2.1", "192.0.2.77", "198.51.100.9", "198.51.100.200"]):
-        if dst.startswith("192."):
+    for k, dst in enumerate(["192.0.2.1", "192.0.2.77", "198.51.100.9", "198.51.100.200",
+                             "2001:db8:1::1"]):
+        if dst.startswith("2001:"):  # not in the networks file: the FIB's /48
+            nh, out = ("fd02::2", if_b) if phase == 1 else ("fd03::2", if_c)
+            das, dmk = 0, 48
+        elif dst.startswith("192."):
             nh, out = ("10.2.0.2", if_b) if phase == 1 else ("10.3.0.2", if_c)
             das, dmk = (64500 if phase < 3 else 64501), 24
         else:
@@ -132,7 +145,7 @@ for phase in (1, 2, 3):
 got = {}
 for line in open(flows):
     f = [x.strip() for x in line.split(";")]
-    if len(f) != 10 or f[0] != "10.1.0.2":
+    if len(f) != 10 or f[0] not in ("10.1.0.2", "fd01::2"):
         continue
     got[(int(f[2]), f[1])] = (f[4], int(f[5]), int(f[6]), int(f[7]), int(f[8]), int(f[9]))
 bad = 0

@@ -83,6 +83,11 @@ struct prb_config {
     const char *ipfix_template;     /* template spec file choosing the exported fields */
     bool ntop_compat;               /* add ntop's PEN 35632 elements */
     bool uniflow;                   /* --uniflow: IPFIX/v9 records one per direction */
+    /* enrichment of exported flows (enrich.h) */
+    const char *networks_file;      /* pmacct networks_file: AS numbers, prefix lengths */
+    const char *asn_database;       /* MaxMind ASN database (.mmdb) */
+    bool route_lookup;              /* next hop, egress, prefix lengths from the FIB */
+    const char *local_networks;     /* PREFIX[,PREFIX...] or a file: flowDirection */
     const char *tls_ca;
     const char *tls_cert;
     const char *tls_key;

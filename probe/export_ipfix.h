@@ -25,6 +25,10 @@ enum {
     NFP_G_SPLT = FLD_G_SPLT,
     NFP_G_L7 = FLD_G_L7,
     NFP_G_NTOP = FLD_G_NTOP,
+    NFP_G_AS = FLD_G_AS,
+    NFP_G_PREFIX = FLD_G_PREFIX,
+    NFP_G_ROUTE = FLD_G_ROUTE,
+    NFP_G_DIRECTION = FLD_G_DIRECTION,
 };
 
 #define NFP_PEN_OURS 0u      /* ie.def: the configurable --pen */

@@ -28,6 +28,11 @@ enum {
     FLD_G_SPLT = 1u << 4,   /* --splt-analysis N > 0 */
     FLD_G_L7 = 1u << 5,     /* DPI on (--n-dissections > 0) */
     FLD_G_NTOP = 1u << 6,   /* --ntop-compat: ntop's IPFIX elements (v9 always has them) */
+    /* enrichment by the output thread (enrich.h): a run without a source exports none */
+    FLD_G_AS = 1u << 7,        /* --networks-file / --asn-database: AS numbers */
+    FLD_G_PREFIX = 1u << 8,    /* those or --route-lookup: prefix lengths */
+    FLD_G_ROUTE = 1u << 9,     /* --route-lookup: next hop, egress interface */
+    FLD_G_DIRECTION = 1u << 10, /* --local-networks: flowDirection */
 };
 
 /*

@@ -89,6 +89,29 @@ struct flow_l7 {
     char content_type[64];
 };
 
+/*
+ * What the output thread adds to a finished flow from tables and the kernel (probe/enrich.c:
+ * --networks-file / --asn-database, --route-lookup, --local-networks), just before the sinks
+ * see it. An extension of the flow slot, present only when one of those is configured (so a
+ * run without them pays no memory for it), read through flow_enrich(); a member is valid only
+ * when its FLD_G_* group is on in flow_layout.enrich. Addresses in network byte order, IPv4 in
+ * the first 4 octets.
+ */
+struct flow_enrich {
+    uint32_t src_as;        /* bgpSourceAsNumber (16): the source's origin AS, 0 = unknown */
+    uint32_t dst_as;        /* bgpDestinationAsNumber (17) */
+    uint8_t src_plen;       /* source/destination prefix length (9/13, 29/30) */
+    uint8_t dst_plen;
+    uint8_t direction;      /* flowDirection (61): 0 ingress, 1 egress (--local-networks) */
+    uint8_t pad;
+    /* --route-lookup only: without it the extension ends here (FLOW_ENRICH_BASE_SIZE) */
+    uint32_t egress_if;     /* egressInterface (14): the route to the destination */
+    uint32_t rev_egress_if; /* reverseEgressInterface: the route back to the source */
+    uint8_t next_hop[16];     /* ipNextHopIPv4/IPv6Address (15/62) towards the destination */
+    uint8_t rev_next_hop[16]; /* reverseIpNextHop...: towards the source */
+};
+#define FLOW_ENRICH_BASE_SIZE offsetof(struct flow_enrich, egress_if)
+
 struct flow {
     struct flow_key key;
     uint32_t hash;
@@ -161,6 +184,9 @@ struct flow_layout {
     uint16_t splt_n;   /* SPLT arrays of splt_n entries at splt_off, when > 0 */
     bool l7;           /* struct flow_l7 at l7_off (DPI on) */
     bool plugins;      /* the plugins' block at plugin_off */
+    uint32_t enrich;   /* FLD_G_AS/PREFIX/ROUTE/DIRECTION: what enrich.c fills; when not 0,
+                        * struct flow_enrich at enrich_off (flow_enrich()) */
+    size_t enrich_off;
     size_t splt_off;
     size_t l7_off;
     size_t plugin_off;
@@ -172,6 +198,12 @@ flow_l7(const struct flow_layout *L, const struct flow *f)
 {
     return (const struct flow_l7 *)(const void *)(f->ext + L->l7_off);
 }
+
+/* The output thread's additions to f; valid only when L->enrich != 0. */
+#define flow_enrich(L, f)                                                                   \
+    _Generic((f), const struct flow *: (const struct flow_enrich *)(const void *)((f)->ext + \
+                                                                       (L)->enrich_off),     \
+             struct flow *: (struct flow_enrich *)(void *)((f)->ext + (L)->enrich_off))
 
 /* The plugins' per-flow block of f (plugin.c lays it out); valid only when L->plugins. */
 static inline unsigned char *

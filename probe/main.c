@@ -31,6 +31,7 @@
 #include "evloop.h"
 #include "decode.h"
 #include "dpi.h"
+#include "enrich.h"
 #include "export.h"
 #include "export_enc.h"
 #include "export_ipfix.h"
@@ -97,7 +98,18 @@ struct app {
     bool progress_shown;
     uint64_t progress_t0;
     uint64_t flows_out; /* flows the output thread took from the rings */
+    struct enricher *enr; /* AS, prefixes, routes, direction of finished flows (enrich.h) */
 };
+
+/* What the output thread adds to finished flows (enrich.h). */
+static struct enr_config
+enrich_config(const struct prb_config *c)
+{
+    return (struct enr_config){.networks_file = c->networks_file,
+                               .asn_database = c->asn_database,
+                               .route_lookup = c->route_lookup,
+                               .local_networks = c->local_networks};
+}
 
 /* Hands one finished flow to every sink. */
 static void
@@ -325,9 +337,11 @@ plan_tables(const struct prb_config *c, const struct plg_set *plugins, struct mt
 {
     uint64_t budget = *budget_out = cfg_memory_budget(c, how, howlen);
     size_t ext[2], n_ext = 0, extra = 0;
+    struct enr_config ec = enrich_config(c);
     struct mtr_config mc = {.statistics = c->statistical_analysis,
                             .splt_n = c->splt_analysis,
-                            .max_flows = c->max_flows};
+                            .max_flows = c->max_flows,
+                            .enrich = enr_groups(&ec)};
 
     *n_tables = c->n_files > 0 ? 1 : c->n_ifaces * c->workers;
     if (*n_tables == 0)
@@ -402,6 +416,9 @@ open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
         .smp_interval = c->sampling,
         .smp_seed = seed ^ 0x5851f42d4c957f2dull, /* not the flow hash's seed */
     };
+
+    struct enr_config ec = enrich_config(c);
+    wc.mc.enrich = enr_groups(&ec);
 
     if (a->zmq != NULL) { /* the ntopng sink's per-flow state; live updates via the ring */
         wc.sink_ext = zsink_meter_ext(a->zmq);
@@ -784,6 +801,8 @@ drain_rings(struct app *a)
         while ((f = wrk_peek(w)) != NULL) {
             if (a->offline && a->exp != NULL && !a->no_backpressure && exp_backlogged(a->exp))
                 return DR_BLOCKED;
+            if (a->enr != NULL) /* AS, prefixes, route: the output thread's work */
+                enr_flow(a->enr, wrk_layout(w), f);
             if (wrk_is_update(f)) {
                 /* a live update for ntopng (worker.h): no id, no other sink */
                 zsink_flow(a->zmq, f);
@@ -889,6 +908,8 @@ print_stats(struct app *a)
     clear_progress(a);
     st_sum(a->stats, &t);
     st_summary(stderr, &t);
+    if (a->enr != NULL)
+        enr_summary(a->enr, stderr);
     if (a->exp != NULL)
         exp_summary(a->exp, stderr);
 }
@@ -909,6 +930,8 @@ on_tick(struct ev_loop *l, uint64_t id, void *ctx)
     dmn_watchdog();
     for (size_t i = 0; i < a->n_kafka; i++) /* delivery reports (KFK_POLL_INTERVAL_MS) */
         kfk_poll(a->kafka[i]);
+    if (a->enr != NULL) /* a SIGHUP reload of the AS table that finished */
+        enr_poll(a->enr);
     if (a->zmq != NULL && now >= a->next_zmq) { /* live updates, events */
         struct zsink_probe_stats zp;
         zmq_probe_stats(&t, &zp);
@@ -972,6 +995,9 @@ on_signal(struct ev_loop *l, int signo, void *ctx)
     case SIGHUP:
         clear_progress(a);
         reload(a);
+        /* The AS table is re-read whatever the configuration did: a changed file is the point. */
+        if (a->enr != NULL && enr_reload(a->enr) == -EBUSY)
+            log_msg(LOG_WARNING, "SIGHUP: the AS table is still loading: not reloaded again");
         break;
     default: /* SIGTERM, SIGINT */
         a->stops++;
@@ -1040,6 +1066,8 @@ run_output(struct app *a)
     a->export_progress_ms = a->progress_t0;
     if (a->exp != NULL)
         exp_watch(a->exp, a->loop);
+    if (a->enr != NULL && enr_watch(a->enr, a->loop) != 0)
+        return -EINVAL;
     ev_set_before_sleep(a->loop, before_sleep, a);
     tick = ev_add_timer(a->loop, OUT_TICK_MS, on_tick, a);
     stats = ev_add_timer(a->loop,
@@ -1146,6 +1174,13 @@ main(int argc, char **argv)
         goto out;
     }
     /* END plugin */
+    /* Before the workers: the layout says what it fills. */
+    struct enr_config ec = enrich_config(&a->cfg);
+    if (enr_groups(&ec) != 0 && (a->enr = enr_new(&ec, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "nfprobe: %s\n", err);
+        status = EXIT_USAGE;
+        goto out;
+    }
     /* Before the workers: they carry its per-flow extension. */
     if (open_zmq(a, err, sizeof(err)) != 0) {
         fprintf(stderr, "nfprobe: %s\n", err);
@@ -1312,6 +1347,8 @@ main(int argc, char **argv)
         }
     }
     st_summary(stderr, &total);
+    if (a->enr != NULL)
+        enr_summary(a->enr, stderr);
     if (a->exp != NULL) {
         struct exp_process_stats ps;
         st_process(&total, &ps);
@@ -1360,6 +1397,8 @@ out:
     for (size_t i = 0; i < a->n_workers; i++)
         wrk_free(a->workers[i]);
     plg_free(a->plugins); /* plugin: after the workers that ran them */
+    enr_unwatch(a->enr, a->loop);
+    enr_free(a->enr);
     ev_free(a->loop);
     cfg_free(&a->cfg);
     log_close();

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fields.h" /* FLD_G_ROUTE: the enrichment extension's size */
 #include "flow_table.h"
 
 /* NFStream scans for idle flows every 10 ms of packet time, at most 1000 flows per scan. */
@@ -38,6 +39,9 @@ static size_t
 ext_layout(const struct mtr_config *c, const size_t *sizes, size_t n, size_t *offs)
 {
     size_t off = (c->statistics ? FLOW_STATS_SIZE : 0) + feat_splt_size(c->splt_n);
+    if (c->enrich != 0) /* struct flow_enrich, the output thread's (flow.h): routes or not */
+        off = ((off + 7) & ~(size_t)7) +
+              (c->enrich & FLD_G_ROUTE ? sizeof(struct flow_enrich) : FLOW_ENRICH_BASE_SIZE);
     for (size_t i = 0; i < n; i++) {
         off = (off + 7) & ~(size_t)7;
         if (offs != NULL)
@@ -95,7 +99,7 @@ mtr_new(const struct mtr_config *c, const struct mtr_ext *exts, size_t n_ext, mt
     mt->feat.statistics = c->statistics;
     mt->feat.splt_n = c->splt_n;
     mt->feat.splt_off = off;
-    size_t sizes[MTR_MAX_EXT], offs[MTR_MAX_EXT];
+    size_t sizes[MTR_MAX_EXT] = {0}, offs[MTR_MAX_EXT];
     for (size_t i = 0; i < n_ext; i++)
         sizes[i] = exts[i].ext_size;
     off = ext_layout(c, sizes, n_ext, offs);
@@ -109,6 +113,8 @@ mtr_new(const struct mtr_config *c, const struct mtr_ext *exts, size_t n_ext, mt
         .statistics = c->statistics,
         .splt_n = c->splt_n,
         .splt_off = mt->feat.splt_off,
+        .enrich = c->enrich,
+        .enrich_off = (mt->feat.splt_off + feat_splt_size(c->splt_n) + 7) & ~(size_t)7,
     };
     for (size_t i = 0; i < n_ext; i++) {
         if (exts[i].kind == MTR_EXT_L7) {

@@ -67,6 +67,8 @@ struct mtr_config {
     uint64_t max_nflows;     /* stop after this many flows were emitted (0 = no limit) */
     uint64_t seed;           /* hash seed */
     bool tunnel_id;          /* decode_tunnels: flows report their tunnel (the layout says) */
+    uint32_t enrich;         /* FLD_G_* the output thread fills (enr_groups()): when not 0,
+                              * the slot has room for a struct flow_enrich (flow.h) */
 };
 
 /* Meter counters; a snapshot is taken with mtr_stats(). */

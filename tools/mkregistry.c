@@ -110,7 +110,7 @@ write_iespec(uint32_t pen)
 static const char *
 groups_text(uint32_t g)
 {
-    static char buf[160];
+    static char buf[320];
 
     buf[0] = '\0';
     if (g & NFP_G_V4)
@@ -127,6 +127,14 @@ groups_text(uint32_t g)
         strcat(buf, " with DPI (--n-dissections > 0)");
     if (g & NFP_G_NTOP)
         strcat(buf, " with --ntop-compat");
+    if (g & NFP_G_AS)
+        strcat(buf, " with --networks-file or --asn-database");
+    if (g & NFP_G_PREFIX)
+        strcat(buf, " with --networks-file, --asn-database or --route-lookup");
+    if (g & NFP_G_ROUTE)
+        strcat(buf, " with --route-lookup");
+    if (g & NFP_G_DIRECTION)
+        strcat(buf, " with --local-networks");
     return buf;
 }
 

@@ -7,6 +7,7 @@
  * Times are the process's CPU time.
  *
  * usage: lpm_bench [N] [LOOKUPS]
+ *        lpm_bench --write FILE [N]   (only write the table as a networks file)
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -37,9 +38,35 @@ wall_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* --write FILE [N]: only writes the N-prefix table as a networks file (tools/bench/enrich.sh). */
+static int
+write_only(const char *path, size_t n)
+{
+    struct lpm_gen_prefix *p = malloc(n * sizeof(*p));
+    FILE *fp = fopen(path, "w");
+
+    if (p == NULL || fp == NULL) {
+        fprintf(stderr, "lpm_bench: %s: cannot write\n", path);
+        free(p);
+        if (fp != NULL)
+            fclose(fp);
+        return 1;
+    }
+    lpm_gen_table(p, n, 42);
+    for (size_t i = 0; i < n; i++) {
+        char s[INET6_ADDRSTRLEN];
+        inet_ntop(p[i].family == 4 ? AF_INET : AF_INET6, p[i].addr, s, sizeof(s));
+        fprintf(fp, "%u,%s/%u\n", p[i].asn, s, p[i].plen);
+    }
+    free(p);
+    return fclose(fp) == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
+    if (argc > 2 && strcmp(argv[1], "--write") == 0)
+        return write_only(argv[2], argc > 3 ? strtoul(argv[3], NULL, 10) : 1000000);
     size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000000;
     size_t nl = argc > 2 ? strtoul(argv[2], NULL, 10) : 20000000;
     char err[512];

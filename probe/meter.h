@@ -67,6 +67,7 @@ struct mtr_config {
     uint64_t max_nflows;     /* stop after this many flows were emitted (0 = no limit) */
     uint64_t seed;           /* hash seed */
     bool tunnel_id;          /* decode_tunnels: flows report their tunnel (the layout says) */
+    uint32_t ifindex;        /* the input's ifIndex, every flow's ingressInterface (0 = unknown) */
 };
 
 /* Meter counters; a snapshot is taken with mtr_stats(). */

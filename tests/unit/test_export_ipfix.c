@@ -130,6 +130,28 @@ make_flow(struct slot *s, unsigned i)
     f->tcp_flags_or[FLOW_BIDI] = 0x1b;
     f->tcp_flags_or[FLOW_S2D] = 0x1b;
     f->tcp_flags_or[FLOW_D2S] = 0x12;
+    f->in_ifindex = 7 + i;
+    f->vlan_outer = (uint16_t)(100 + i);
+    f->vlan_inner = (uint16_t)(200 + i);
+    f->ip_octets[0] = 860 + i;
+    f->ip_octets[1] = 560;
+    f->l2_octets[0] = 984 + i;
+    f->l2_octets[1] = 656;
+    f->tos[0] = (uint8_t)(0xb8 + i); /* DSCP 46 (EF) */
+    f->tos[1] = 0x28;
+    f->ttl_min[0] = 60;
+    f->ttl_max[0] = (uint8_t)(64 + i);
+    f->ttl_min[1] = 120;
+    f->ttl_max[1] = 128;
+    f->frag_flags[0] = 0x40;
+    f->frag_flags[1] = 0x20;
+    f->icmp_type_code = (uint16_t)(0x0800 + i);
+    for (int k = 0; k < FLOW_MPLS_MAX; k++) { /* label 16000 + k + i, exp k, bos on the last */
+        uint32_t lse = (16000u + (uint32_t)k + i) << 4 | (uint32_t)k << 1 | (k == 2);
+        f->mpls[k][0] = (uint8_t)(lse >> 16);
+        f->mpls[k][1] = (uint8_t)(lse >> 8);
+        f->mpls[k][2] = (uint8_t)lse;
+    }
     for (int d = 0; d < 3; d++) {
         struct flow_stats *st = &flow_stats(f)[d];
         st->mean_ps = 150.25 + d + i;

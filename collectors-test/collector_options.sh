@@ -6,8 +6,7 @@
 # id), each with every flow and 0 sequence failures. Bad options are refused by name.
 . "$(dirname "$0")/lib.sh"
 
-command -v nfcapd >/dev/null 2>&1 || skip "nfcapd not installed (Debian package nfdump)"
-command -v nfdump >/dev/null 2>&1 || skip "nfdump not installed"
+need_nfdump
 [ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
 need_shared
 collector_scratch

@@ -16,8 +16,7 @@
 # prefix length the piece of the trie the database answers (computed by the test).
 . "$(dirname "$0")/lib.sh"
 
-command -v nfcapd >/dev/null 2>&1 || skip "nfcapd not installed (Debian package nfdump)"
-command -v nfdump >/dev/null 2>&1 || skip "nfdump not installed"
+need_nfdump
 command -v python3 >/dev/null 2>&1 || skip "python3 not installed"
 [ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
 need_shared

@@ -16,6 +16,12 @@ FAILED=0
 fail() { echo "FAIL: $*"; FAILED=1; }
 pass() { echo "ok: $*"; }
 
+# need_nfdump: skips the test unless nfcapd and nfdump (Debian package nfdump) are installed.
+need_nfdump() {
+    command -v nfcapd >/dev/null 2>&1 || skip "nfcapd not installed (Debian package nfdump)"
+    command -v nfdump >/dev/null 2>&1 || skip "nfdump not installed"
+}
+
 # cleanup: stops every process recorded in PIDS and removes $TMP.
 cleanup() {
     for c_pid in $PIDS; do kill "$c_pid" 2>/dev/null || :; done

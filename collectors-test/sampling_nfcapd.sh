@@ -10,14 +10,13 @@
 #    bytes within 5 standard deviations of the n-out-of-N estimator (computed from the
 #    capture's packet sizes, block by block);
 #  - nfdump -E shows the sampler (packet interval 1, packet space 9) and nfdump's totals, which
-#    it scales by 10, are exactly 10 x the CSV's packets and bytes (100 x with
+#    it scales by 10, are exactly 10 x the CSV's packets and IP-layer bytes (100 x with
 #    --sampling-upscale: nfprobe scales once, nfdump again);
 #  - tshark decodes every datagram, the sampling options included, with no malformed packet and
 #    no expert warning, and finds the announced values (305/306 or 309/310, 318/319; v9 34/35).
 . "$(dirname "$0")/lib.sh"
 
-command -v nfcapd >/dev/null 2>&1 || skip "nfcapd not installed (Debian package nfdump)"
-command -v nfdump >/dev/null 2>&1 || skip "nfdump not installed"
+need_nfdump
 command -v tshark >/dev/null 2>&1 || skip "tshark not installed"
 [ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
 need_shared
@@ -57,7 +56,9 @@ run() {
     rx=$!
     PIDS="$PIDS $rx"
     wait_for 100 udp_bound "$RPORT" || { echo "FAIL $name: receiver did not start"; return 1; }
-    if ! "$NFPROBE" -r "$pcap" --sampling $N --sampling-mode "$mode" "$@" \
+    # --accounting-mode 1: the CSV's bytes are then the IP packets' (+ 40 per IPv6 packet, which
+    # NFStream's IP mode leaves out), what octetDeltaCount carries
+    if ! "$NFPROBE" -r "$pcap" --sampling $N --sampling-mode "$mode" --accounting-mode 1 "$@" \
         -c "$proto+udp://127.0.0.1:$PORT" -c "$proto+udp://127.0.0.1:$RPORT" \
         --csv "$TMP/$name.csv" 2>"$TMP/$name.log"; then
         echo "FAIL $name: nfprobe:"; cat "$TMP/$name.log"; stop "$NFCAPD_PID"; stop "$rx"
@@ -77,13 +78,23 @@ import csv, math, re, struct, sys
 name, proto, mode, n, pcap, opts, base = sys.argv[1:8]
 n = int(n)
 
-# the capture's packets and their wire lengths (classic pcap, either byte order)
+# the capture's packets and their IP-layer octets (RFC 7012: IPv4 total length, IPv6 40 +
+# payload; what octetDeltaCount counts), classic pcap, Ethernet, either byte order
 data = open(pcap, "rb").read()
 end = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+def ip_size(fr):
+    off, et = 14, fr[12:14]
+    while et in (b"\x81\x00", b"\x88\xa8") and len(fr) >= off + 4:
+        et, off = fr[off + 2:off + 4], off + 4
+    if et == b"\x08\x00" and len(fr) >= off + 4:
+        return struct.unpack("!H", fr[off + 2:off + 4])[0]
+    if et == b"\x86\xdd" and len(fr) >= off + 6:
+        return 40 + struct.unpack("!H", fr[off + 4:off + 6])[0]
+    return 0
 sizes, off = [], 24
 while off + 16 <= len(data):
     _, _, incl, orig = struct.unpack(end + "IIII", data[off:off + 16])
-    sizes.append(orig)
+    sizes.append(ip_size(data[off + 16:off + 16 + incl]))
     off += 16 + incl
 observed = len(sizes)
 upscale = "--sampling-upscale" in opts
@@ -111,7 +122,8 @@ if metered + ignored != sel:
 
 rows = list(csv.DictReader(open(base + ".csv")))
 pk = sum(int(r["bidirectional_packets"]) for r in rows)
-by = sum(int(r["bidirectional_bytes"]) for r in rows)
+by = sum(int(r["bidirectional_bytes"]) + 40 * int(r["bidirectional_packets"]) *
+         (r["ip_version"] == "6") for r in rows)
 if pk != metered:
     bad(f"the CSV has {pk} packets, {metered} were metered")
 

@@ -71,8 +71,10 @@ def load(p):
 paced, unpaced = load(sys.argv[1]), load(sys.argv[2])
 n, span = len(paced), paced[-1] - paced[0]
 need = (n - 64) / 400.0
-# Unpaced, the same messages arrive faster than the paced run's lower bound.
-ok = n > 200 and span >= need * 0.9 and len(unpaced) == n and unpaced[-1] - unpaced[0] < need
+# Unpaced, the same messages arrive faster than the paced run's lower bound. A partly filled
+# message leaves after the flush timer, so the slower paced run may split a few more.
+ok = n > 200 and span >= need * 0.9 and abs(len(unpaced) - n) <= n // 100 + 1 and \
+    unpaced[-1] - unpaced[0] < need
 print('%s --export-rate 400: %d messages over %.2f s (at least %.2f s); --export-rate 0: %d '
       'messages over %.2f s' % ('ok  ' if ok else 'FAIL', n, span, need, len(unpaced),
                                 unpaced[-1] - unpaced[0]))

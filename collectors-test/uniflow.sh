@@ -8,9 +8,9 @@
 # direction that saw packets (2 x biflows minus the empty directions) with the same packets.
 # tshark decodes the same export (IPFIX and v9) with 0 malformed or warning items.
 #
-# Bytes: UNIFLOW_OCTETS=csv (default) expects the CSV's bytes (the accounting mode's, which
-# octetDeltaCount carries on this branch); UNIFLOW_OCTETS=ip the IP-layer octets the test
-# computes from the capture (pcap_octets.py), once octetDeltaCount counts RFC 7012 octets.
+# Bytes: the IP-layer octets (RFC 7012) the test computes from the capture itself
+# (pcap_octets.py), whatever --accounting-mode; UNIFLOW_OCTETS=csv expects the CSV's bytes
+# instead (the accounting mode's: they differ, to see by how much).
 . "$(dirname "$0")/lib.sh"
 
 command -v nfacctd >/dev/null 2>&1 || skip "nfacctd not installed (Debian package pmacct)"
@@ -21,7 +21,7 @@ collector_scratch
 
 PCAPS="$SHARED/data/nfstream/pcaps"
 HERE=$(cd "$(dirname "$0")" && pwd)
-OCTETS=${UNIFLOW_OCTETS:-csv}
+OCTETS=${UNIFLOW_OCTETS:-ip}
 # IPv4 and IPv6, TCP and UDP, one-sided flows (broadcasts) and two-sided ones
 CAPTURES="telegram.pcap ftp_failed.pcap mongodb.pcap"
 READ=

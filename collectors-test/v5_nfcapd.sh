@@ -9,14 +9,12 @@
 # failures; the IPv6 flows counted as not exportable in the exit summary. tshark must decode
 # every datagram with flow_sequence counting records and 0 malformed or warning items.
 #
-# Bytes: V5_OCTETS=csv (default) compares with the CSV's bytes (the accounting mode's, which
-# octetDeltaCount carries on this branch); V5_OCTETS=ip with the IP-layer octets the test
-# computes from the capture (pcap_octets.py), which octetDeltaCount carries once it counts
-# RFC 7012 octets (issue 13 item 0).
+# Bytes: dOctets are the IP-layer octets (RFC 7012) the test computes from the capture itself
+# (pcap_octets.py), whatever --accounting-mode; V5_OCTETS=csv compares with the CSV's bytes
+# instead (the accounting mode's: they differ, to see by how much).
 . "$(dirname "$0")/lib.sh"
 
-command -v nfcapd >/dev/null 2>&1 || skip "nfcapd not installed (Debian package nfdump)"
-command -v nfdump >/dev/null 2>&1 || skip "nfdump not installed"
+need_nfdump
 [ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
 need_shared
 collector_scratch
@@ -24,7 +22,7 @@ collector_scratch
 PCAPS="$SHARED/data/nfstream/pcaps"
 # waze: 66 IPv4 directions (3 datagrams); telegram: IPv4 and IPv6 flows
 CAPTURES="waze.pcap telegram.pcap"
-OCTETS=${V5_OCTETS:-csv}
+OCTETS=${V5_OCTETS:-ip}
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 failed=0

@@ -23,6 +23,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "ifspec.h"
 #include "metrics.h"
 
 /* One block of configuration-file text; values point into text[]. */
@@ -127,6 +128,8 @@ static const struct opt opts[] = {
          "live: do not put the interface in promiscuous mode"),
     NUM("socket-buffer-size", socket_buffer_size, 0, INT32_MAX, U_BYTES, false, S_INPUT, "N",
         "live: kernel capture buffer in bytes"),
+    NUM("input-ifindex", input_ifindex, 0, UINT32_MAX, U_NONE, false, S_INPUT, "N",
+        "-r: ifIndex exported as ingressInterface (0 unknown; -i IFACE@N live)"),
     /* metering; timeouts are whole seconds as in NFStream */
     NUM("idle-timeout", idle_timeout, 0, MAX_DURATION, U_SECONDS, true, S_METER, "S",
         "idle timeout in seconds (120)"),
@@ -948,10 +951,21 @@ cfg_validate(const struct prb_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "--anonymize-key: applies to --anonymize, and none is given");
         return -EINVAL;
     }
+    if (c->input_ifindex != 0 && c->n_ifaces > 0) {
+        snprintf(err, errlen, "--input-ifindex: applies to -r input; give a live interface's "
+                              "ifIndex as -i %s@%" PRIu32, c->ifaces[0], c->input_ifindex);
+        return -EINVAL;
+    }
     /* The same interface twice would count every packet twice. */
     for (size_t i = 0; i < c->n_ifaces; i++) {
+        struct ifs_spec si, sj;
+        /* A missing interface is libpcap's to report when it opens (-n checks elsewhere). */
+        int rc = ifs_parse(c->ifaces[i], &si, err, errlen);
+        if (rc != 0 && rc != -ENODEV)
+            return rc;
         for (size_t j = 0; j < i; j++) {
-            if (strcmp(c->ifaces[i], c->ifaces[j]) == 0) {
+            (void)ifs_parse(c->ifaces[j], &sj, err, errlen);
+            if (strcmp(si.name, sj.name) == 0) {
                 snprintf(err, errlen, "-i %s: given twice (every packet would be counted twice; "
                                       "--workers N spreads one interface over threads)",
                          c->ifaces[i]);

@@ -49,6 +49,7 @@ struct prb_config {
     uint32_t snapshot_length;
     bool promiscuous_mode;
     uint32_t socket_buffer_size;
+    uint32_t input_ifindex;  /* -r input's ingressInterface (-i has IFACE@N) */
     /* metering (NFStream's parameters) */
     uint64_t idle_timeout;   /* seconds */
     uint64_t active_timeout; /* seconds */

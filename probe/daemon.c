@@ -625,10 +625,11 @@ dmn_seccomp(char *err, size_t errlen)
             goto out;
         }
     }
-    /* ioctl only to ask whether stdout is a terminal (stdio) or what a socket holds; prctl
-     * only for thread names. */
-    static const unsigned long ioctls[] = {TCGETS, FIONREAD};
-    for (size_t i = 0; i < 2; i++)
+    /* ioctl only to ask whether stdout is a terminal (stdio), what a socket holds, or an
+     * interface's ifIndex (if_nametoindex: a SIGHUP re-validates -i IFACE); prctl only for
+     * thread names. */
+    static const unsigned long ioctls[] = {TCGETS, FIONREAD, SIOCGIFINDEX};
+    for (size_t i = 0; i < sizeof(ioctls) / sizeof(ioctls[0]); i++)
         if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
                                    SCMP_A1(SCMP_CMP_EQ, ioctls[i]))) != 0)
             break;

@@ -68,7 +68,7 @@ get_bytes(const struct view *v, uint32_t off, uint8_t *dst, uint32_t n)
  */
 static int
 ipv6_ext_headers(const struct view *v, uint32_t l3len, uint32_t *l4off, uint16_t *l4len,
-                 uint8_t *nxt)
+                 uint8_t *nxt, uint8_t *frag_flags)
 {
     /* No count limit, as nDPI: every pass consumes at least 5 bytes of l3len, so it ends. */
     while (l3len > 1 && (*nxt == 0 || *nxt == 43 || *nxt == 44 || *nxt == 60 || *nxt == 135 ||
@@ -83,6 +83,8 @@ ipv6_ext_headers(const struct view *v, uint32_t l3len, uint32_t *l4off, uint16_t
             *nxt = get_u8(v, *l4off);
             if ((get_be16(v, *l4off + 2) >> 3) != 0)
                 return 1;
+            if (get_be16(v, *l4off + 2) & 1) /* M: more fragments (fragmentFlags MF) */
+                *frag_flags |= 0x20;
             *l4len = (uint16_t)(*l4len - 8);
             *l4off += 8;
             continue;
@@ -100,12 +102,32 @@ ipv6_ext_headers(const struct view *v, uint32_t l3len, uint32_t *l4off, uint16_t
     return 0;
 }
 
+/* Records an 802.1Q tag: the first is the outer (S-)tag, the second the customer tag. */
+static inline void
+note_vlan(struct pkt_meta *m, unsigned *n_tags, uint16_t vid)
+{
+    if (*n_tags == 0)
+        m->vlan_outer = vid;
+    else if (*n_tags == 1)
+        m->vlan_inner = vid;
+    (*n_tags)++;
+}
+
+/* Records a label stack entry as IPFIX mplsLabelStackSection carries it: label, EXP, S, no TTL. */
+static inline void
+note_mpls(struct pkt_meta *m, uint32_t lse)
+{
+    if (m->mpls_n < PKT_MPLS_MAX)
+        m->mpls[m->mpls_n++] = lse >> 8;
+}
+
 /* Fills ports, flags and the transport/payload sizes from the L4 header at l4off. */
 static void
 parse_l4(const struct view *v, uint8_t proto, uint32_t l4off, uint16_t l4len, struct pkt_meta *m)
 {
     m->src_port = m->dst_port = 0;
     m->tcp_flags = 0;
+    m->icmp_type_code = 0;
     m->transport_size = 0;
     m->payload_size = 0;
     if (proto == 6 && l4len >= 20) {
@@ -125,6 +147,8 @@ parse_l4(const struct view *v, uint8_t proto, uint32_t l4off, uint16_t l4len, st
         /* ICMP/ICMPv6: no ports, so all ICMP between two hosts is one flow (NFStream). */
         m->payload_size = (uint16_t)(l4len > 8 ? l4len - 8 : 0);
         m->transport_size = l4len;
+        if (l4len >= 2) /* exported as icmpTypeCode; the key keeps NFStream's zero ports */
+            m->icmp_type_code = get_be16(v, l4off);
     }
 }
 
@@ -147,6 +171,10 @@ parse_ipv4(const struct view *v, uint32_t ip_off, uint16_t ipsize, struct pkt_me
     get_bytes(v, ip_off + 12, m->src_ip, 4);
     get_bytes(v, ip_off + 16, m->dst_ip, 4);
     m->ip_size = tot_len;
+    m->ip_octets = tot_len;
+    m->tos = get_u8(v, ip_off + 1);
+    m->ttl = get_u8(v, ip_off + 8);
+    m->frag_flags = get_u8(v, ip_off + 6) & 0x60; /* DF, MF; the reserved bit is not exported */
     parse_l4(v, m->protocol, ip_off + ihl4, l4len, m);
     return DEC_OK;
 }
@@ -163,13 +191,17 @@ parse_ipv6(const struct view *v, uint32_t ip_off, uint16_t ipsize, struct pkt_me
     uint32_t l4off = ip_off + 40;
     if (ipsize < 40u + plen)
         return DEC_IPV6_TRUNCATED;
-    if (ipv6_ext_headers(v, (uint32_t)ipsize - 40, &l4off, &l4len, &nxt) != 0)
+    m->frag_flags = 0;
+    if (ipv6_ext_headers(v, (uint32_t)ipsize - 40, &l4off, &l4len, &nxt, &m->frag_flags) != 0)
         return DEC_IPV6_EXT_HDR;
     m->protocol = nxt;
     m->ip_version = 6;
     get_bytes(v, ip_off + 8, m->src_ip, 16);
     get_bytes(v, ip_off + 24, m->dst_ip, 16);
     m->ip_size = plen;
+    m->ip_octets = 40u + plen;
+    m->tos = (uint8_t)((get_u8(v, ip_off) & 0x0f) << 4 | get_u8(v, ip_off + 1) >> 4);
+    m->ttl = get_u8(v, ip_off + 7);
     parse_l4(v, nxt, l4off, l4len, m);
     return DEC_OK;
 }
@@ -207,16 +239,21 @@ dec_packet(int dlt, const uint8_t *bytes, uint32_t caplen, uint32_t wirelen, boo
     uint32_t pyld_eth_len = 0, wifi_len = 0;
     uint8_t proto = 0, tunnel_id = PKT_TUNNEL_NONE;
     int is_v6 = 0;
-    unsigned depth = 0;
+    unsigned depth = 0, n_tags = 0;
 
     memset(m->src_mac, 0, 6);
     memset(m->dst_mac, 0, 6);
     m->hashed = 0;
     m->raw_size = (uint16_t)wirelen;
+    m->wire_len = wirelen;
 
 datalink_check:
     if (++depth > DEC_MAX_DEPTH)
         return DEC_TOO_DEEP;
+    /* Tags and labels are the frame's that carries the flow: a TZSP re-parse starts again. */
+    m->vlan_outer = m->vlan_inner = 0;
+    m->mpls_n = 0;
+    n_tags = 0;
     if (caplen < eth_off + 28) /* 28 = minimal IP + UDP */
         return DEC_L2_SHORT;
     switch (dlt) {
@@ -318,11 +355,13 @@ datalink_check:
             if (ip_off + 4 >= caplen)
                 return DEC_VLAN_SHORT;
             vlan_id = get_be16(vp, ip_off) & 0x0fff;
+            note_vlan(m, &n_tags, vlan_id);
             type = get_be16(vp, ip_off + 2);
             ip_off += 4;
             /* Quirk: vlan_id ends as the innermost tag's. Each tag advances, so this ends. */
             while (type == ETHERTYPE_VLAN && ip_off + 4 < caplen) {
                 vlan_id = get_be16(vp, ip_off) & 0x0fff;
+                note_vlan(m, &n_tags, vlan_id);
                 type = get_be16(vp, ip_off + 2);
                 ip_off += 4;
             }
@@ -330,10 +369,12 @@ datalink_check:
             if (ip_off + 4 >= caplen)
                 return DEC_MPLS_SHORT;
             uint32_t label = get_be32(vp, ip_off);
+            note_mpls(m, label);
             type = ETHERTYPE_IPV4; /* IPv6 still works: the version nibble decides */
             ip_off += 4;
             while (!((label >> 8) & 1) && ip_off + 4 < caplen) {
                 label = get_be32(vp, ip_off);
+                note_mpls(m, label);
                 ip_off += 4;
             }
         } else if (type == ETHERTYPE_PPPOE) {
@@ -376,7 +417,9 @@ iph_check:
             return DEC_IPV6_TRUNCATED;
         uint32_t l4off = ip_off + 40;
         uint16_t ipsize = (uint16_t)(caplen - ip_off);
-        if (ipv6_ext_headers(vp, (uint16_t)(ipsize - 40), &l4off, &ip_len, &proto) != 0)
+        uint8_t frag_flags = 0; /* parse_ipv6() reads them again for the final header */
+        if (ipv6_ext_headers(vp, (uint16_t)(ipsize - 40), &l4off, &ip_len, &proto,
+                             &frag_flags) != 0)
             return DEC_IPV6_EXT_HDR;
         if (proto == 41 || proto == 4) {
             ip_off = l4off;

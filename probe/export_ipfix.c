@@ -36,6 +36,7 @@
 #define IPFIX_ENTRY_U64_0(m, e, r, g)
 #define IPFIX_ENTRY_U64_1(m, e, r, g) IPFIX_ENTRY(m, e, r, g, 1, 1, IPFIX_K_U8)
 #define IPFIX_ENTRY_U64_2(m, e, r, g) IPFIX_ENTRY(m, e, r, g, 2, 2, IPFIX_K_U16)
+#define IPFIX_ENTRY_U64_3(m, e, r, g) IPFIX_ENTRY(m, e, r, g, 3, 3, IPFIX_K_BE24)
 #define IPFIX_ENTRY_U64_4(m, e, r, g) IPFIX_ENTRY(m, e, r, g, 4, 4, IPFIX_K_U32)
 #define IPFIX_ENTRY_U64_8(m, e, r, g) IPFIX_ENTRY(m, e, r, g, 8, 8, IPFIX_K_U64)
 #define IPFIX_ENTRY_I64_1(m, e, r, g) IPFIX_ENTRY(m, e, r, g, 1, 1, IPFIX_K_I8)
@@ -43,6 +44,7 @@
 #define IPFIX_ENTRY_F64_8(m, e, r, g) IPFIX_ENTRY(m, e, r, g, 8, 8, IPFIX_K_F64)
 #define IPFIX_ENTRY_IP_4(m, e, r, g) IPFIX_ENTRY(m, e, r, g, 4, 4, IPFIX_K_U32)
 #define IPFIX_ENTRY_IP_16(m, e, r, g) IPFIX_ENTRY(m, e, r, g, 16, 16, IPFIX_K_IP6)
+#define IPFIX_ENTRY_MAC_0(m, e, r, g)
 #define IPFIX_ENTRY_MAC_6(m, e, r, g) IPFIX_ENTRY(m, e, r, g, 6, 6, IPFIX_K_MAC)
 #define IPFIX_ENTRY_OUI_0(m, e, r, g)
 #define IPFIX_ENTRY_VAR(m, e, r, g)                                                                \
@@ -1001,6 +1003,11 @@ fill_field(struct ipfix_enc *e, const struct ipfix_field *fd, enum fld_id src,
             memcpy(m, &x, 4);
             break;
         }
+        case IPFIX_K_BE24:
+            m[0] = (unsigned char)(v.u >> 16);
+            m[1] = (unsigned char)(v.u >> 8);
+            m[2] = (unsigned char)v.u;
+            break;
         default:
             memcpy(m, &v.u, 8);
             break;
@@ -1064,6 +1071,7 @@ fill_field(struct ipfix_enc *e, const struct ipfix_field *fd, enum fld_id src,
 #define IPFIX_FILL_U64_0(e, r, m, v, f)
 #define IPFIX_FILL_U64_1(e, r, m, v, f) (r)->m = (uint8_t)saturate((v), UINT8_MAX)
 #define IPFIX_FILL_U64_2(e, r, m, v, f) (r)->m = (uint16_t)saturate((v), UINT16_MAX)
+#define IPFIX_FILL_U64_3 IPFIX_FILL_GENERIC
 #define IPFIX_FILL_U64_4(e, r, m, v, f) (r)->m = (uint32_t)saturate((v), UINT32_MAX)
 #define IPFIX_FILL_U64_8(e, r, m, v, f) (r)->m = (uint64_t)(v)
 #define IPFIX_FILL_I64_1(e, r, m, v, f) (r)->m = (int8_t)(v)
@@ -1075,6 +1083,7 @@ fill_field(struct ipfix_enc *e, const struct ipfix_field *fd, enum fld_id src,
                (unsigned char *)&(r)->m)
 #define IPFIX_FILL_IP_4 IPFIX_FILL_GENERIC
 #define IPFIX_FILL_IP_16 IPFIX_FILL_GENERIC
+#define IPFIX_FILL_MAC_0(e, r, m, v, f)
 #define IPFIX_FILL_MAC_6 IPFIX_FILL_GENERIC
 #define IPFIX_FILL_STR_FLD_VARLEN IPFIX_FILL_GENERIC
 #define IPFIX_FILL_APPID_FLD_VARLEN IPFIX_FILL_GENERIC

@@ -72,6 +72,7 @@ enum {
 #define IPFIX_MEMBER_U64_0(m)
 #define IPFIX_MEMBER_U64_1(m) uint8_t m;
 #define IPFIX_MEMBER_U64_2(m) uint16_t m;
+#define IPFIX_MEMBER_U64_3(m) uint8_t m[3]; /* octetArray of 3 (MPLS label stack section) */
 #define IPFIX_MEMBER_U64_4(m) uint32_t m;
 #define IPFIX_MEMBER_U64_8(m) uint64_t m;
 #define IPFIX_MEMBER_I64_1(m) int8_t m;
@@ -79,6 +80,7 @@ enum {
 #define IPFIX_MEMBER_F64_8(m) double m;
 #define IPFIX_MEMBER_IP_4(m) uint32_t m; /* host order */
 #define IPFIX_MEMBER_IP_16(m) uint8_t m[16];
+#define IPFIX_MEMBER_MAC_0(m)
 #define IPFIX_MEMBER_MAC_6(m) uint8_t m[6];
 #define IPFIX_MEMBER_OUI_0(m)
 #define IPFIX_MEMBER_STR_FLD_VARLEN(m) fbVarfield_t m;
@@ -116,6 +118,7 @@ enum ipfix_kind {
     IPFIX_K_MAC,
     IPFIX_K_U8,
     IPFIX_K_I8,
+    IPFIX_K_BE24, /* 3 octets, big endian (octetArray: libfixbuf copies it as is) */
 };
 
 /* One record field: a catalogue row with an IPFIX element, with its offset in struct ipfix_rec. */

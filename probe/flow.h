@@ -111,6 +111,8 @@ struct flow_enrich {
     uint8_t rev_next_hop[16]; /* reverseIpNextHop...: towards the source */
 };
 #define FLOW_ENRICH_BASE_SIZE offsetof(struct flow_enrich, egress_if)
+/* MPLS label stack entries a flow keeps (pkt.h's PKT_MPLS_MAX). */
+#define FLOW_MPLS_MAX 3
 
 struct flow {
     struct flow_key key;
@@ -127,6 +129,19 @@ struct flow {
     uint8_t tcp_flags_or[3]; /* cumulative TCP flags: bidirectional, src2dst, dst2src */
     uint8_t src_mac[6];
     uint8_t dst_mac[6];
+    /* What a router exports (issue 13); [0] src2dst, [1] dst2src. Export-only: the CSV/JSON
+     * (NFStream's columns) never reads them. */
+    uint32_t in_ifindex;     /* ingressInterface: the input's ifIndex, 0 = unknown */
+    uint16_t vlan_outer;     /* dot1qVlanId: the first packet's first 802.1Q tag */
+    uint16_t vlan_inner;     /* dot1qCustomerVlanId: its second (QinQ) tag */
+    uint64_t ip_octets[2];   /* IP header + payload (RFC 7012 octetDeltaCount), any mode */
+    uint64_t l2_octets[2];   /* link-layer octets (layer2OctetDeltaCount) */
+    uint8_t mpls[FLOW_MPLS_MAX][3]; /* the first packet's label stack top: label<<4|exp<<1|bos */
+    uint8_t tos[2];          /* ToS / traffic class of the direction's first packet */
+    uint8_t ttl_min[2];      /* TTL / hop limit range of the direction's packets */
+    uint8_t ttl_max[2];
+    uint8_t frag_flags[2];   /* union of fragmentFlags (DF 0x40, MF 0x20) */
+    uint16_t icmp_type_code; /* the first packet's ICMP type << 8 | code */
     uint64_t id;         /* emission id, assigned when the flow leaves the meter */
     unsigned char ext[]; /* optional extensions, see mtr_layout */
 };
@@ -165,6 +180,13 @@ static inline uint16_t
 flow_dst_port(const struct flow *f)
 {
     return f->src_is_hi ? f->key.lo_port : f->key.hi_port;
+}
+
+/* Label stack entry i (0 = top) of the first packet, label<<4|exp<<1|bos; 0 if none. */
+static inline uint32_t
+flow_mpls(const struct flow *f, unsigned i)
+{
+    return (uint32_t)f->mpls[i][0] << 16 | (uint32_t)f->mpls[i][1] << 8 | f->mpls[i][2];
 }
 
 static inline uint64_t

@@ -36,6 +36,7 @@
 #include "export_enc.h"
 #include "export_ipfix.h"
 #include "fields.h"
+#include "ifspec.h"
 #include "kafka.h"
 #include "ndpi_ids.h"
 #include "zmq.h"
@@ -427,6 +428,7 @@ open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
     if (c->n_files > 0) {
         wc.files = c->files;
         wc.n_files = c->n_files;
+        wc.mc.ifindex = c->input_ifindex;
         /* One worker: its ring keeps the meter's (NFStream's) order and ids. */
         wc.ring_slots = 16384;
         wc.doorbell = ring_doorbell;
@@ -445,11 +447,18 @@ open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
     wc.doorbell = ring_doorbell;
     wc.doorbell_ctx = a->loop;
     for (size_t i = 0; i < c->n_ifaces; i++) {
+        /* -i IFACE[@IFINDEX]: the name to open, the ifIndex its flows are exported with. A
+         * missing interface keeps ifIndex 0 here: libpcap says why it cannot open it. */
+        struct ifs_spec spec;
+        int rc = ifs_parse(c->ifaces[i], &spec, err, errlen);
+        if (rc != 0 && rc != -ENODEV)
+            return -1;
+        wc.mc.ifindex = spec.ifindex;
         for (uint32_t k = 0; k < c->workers; k++) {
             wc.id = (unsigned)a->n_workers;
             wc.smp_seed += 0x9e3779b97f4a7c15ull; /* each worker its own random positions */
             wc.live = (struct cap_live_config){
-                .iface = c->ifaces[i],
+                .iface = spec.name,
                 .snaplen = c->snapshot_length,
                 .promisc = c->promiscuous_mode,
                 .buffer_size = c->socket_buffer_size,
@@ -586,6 +595,18 @@ zmq_probe_stats(const struct wrk_stats *t, struct zsink_probe_stats *zp)
                 t->mtr.flows_evicted + t->mtr.flows_custom;
 }
 
+/* The first input's ifIndex (-i IFACE[@N], or --input-ifindex for files), 0 = unknown. */
+static uint32_t
+first_ifindex(const struct prb_config *c)
+{
+    struct ifs_spec spec;
+    char err[160];
+
+    if (c->n_ifaces == 0)
+        return c->input_ifindex;
+    return ifs_parse(c->ifaces[0], &spec, err, sizeof(err)) == 0 ? spec.ifindex : 0;
+}
+
 /* The ntopng sink's configuration from c (connect[] holds the zmq+ URLs' endpoints); false
  * when c has no ZMQ endpoint. */
 static bool
@@ -608,7 +629,7 @@ zmq_config(const struct prb_config *c, const char **connect, struct zsink_config
         .event_s = c->zmq_event_interval,
         .hwm = c->zmq_hwm,
         .rebase_time = c->zmq_rebase_time,
-        .ifindex = c->n_ifaces > 0 ? if_nametoindex(c->ifaces[0]) : 0,
+        .ifindex = first_ifindex(c),
         .iface = c->n_ifaces > 0 ? c->ifaces[0] : c->n_files > 0 ? c->files[0] : "",
         .idle_s = c->idle_timeout,
         .active_s = c->active_timeout,

@@ -237,6 +237,47 @@ emit_flow(struct meter *mt, struct flow *f, int8_t expiration_id, uint8_t end_re
     ft_remove(mt->tab, f);
 }
 
+/*
+ * The router fields (issue 13) of a new flow from its first packet. The slot is zeroed by the
+ * table, so the reverse direction starts empty; ttl_min[1] is set at its first packet.
+ */
+static inline void
+router_init(const struct meter *mt, struct flow *f, const struct pkt_meta *m)
+{
+    f->in_ifindex = mt->cfg.ifindex;
+    f->vlan_outer = m->vlan_outer;
+    f->vlan_inner = m->vlan_inner;
+    f->ip_octets[0] = m->ip_octets;
+    f->l2_octets[0] = m->wire_len;
+    for (unsigned i = 0; i < m->mpls_n && i < FLOW_MPLS_MAX; i++) {
+        f->mpls[i][0] = (uint8_t)(m->mpls[i] >> 16);
+        f->mpls[i][1] = (uint8_t)(m->mpls[i] >> 8);
+        f->mpls[i][2] = (uint8_t)m->mpls[i];
+    }
+    f->tos[0] = m->tos;
+    f->ttl_min[0] = f->ttl_max[0] = m->ttl;
+    f->frag_flags[0] = m->frag_flags;
+    f->icmp_type_code = m->icmp_type_code;
+}
+
+/* A later packet, after feat_update() set its direction. */
+static inline void
+router_update(struct flow *f, const struct pkt_meta *m)
+{
+    unsigned d = m->direction != 0;
+    if (d == 1 && f->dir[FLOW_D2S].packets == 1) { /* dst2src's first packet */
+        f->tos[d] = m->tos;
+        f->ttl_min[d] = f->ttl_max[d] = m->ttl;
+    } else if (m->ttl < f->ttl_min[d]) {
+        f->ttl_min[d] = m->ttl;
+    } else if (m->ttl > f->ttl_max[d]) {
+        f->ttl_max[d] = m->ttl;
+    }
+    f->ip_octets[d] += m->ip_octets;
+    f->l2_octets[d] += m->wire_len;
+    f->frag_flags[d] |= m->frag_flags;
+}
+
 /* A custom expiration requested by an extension during this packet. */
 static int
 custom_end(const struct flow *f)
@@ -265,6 +306,7 @@ create_flow(struct meter *mt, const struct flow_key *k, uint32_t hash, int src_h
     f->src_is_hi = (uint8_t)src_hi;
     memcpy(f->src_mac, m->src_mac, 6);
     memcpy(f->dst_mac, m->dst_mac, 6);
+    router_init(mt, f, m);
     m->direction = 0;
     m->delta_time = 0;
     feat_init(&mt->feat, f, m);
@@ -323,6 +365,7 @@ mtr_packet(struct meter *mt, struct pkt_meta *m)
         create_flow(mt, &k, hash, src_hi, m);
     } else {
         feat_update(&mt->feat, f, m);
+        router_update(f, m);
         if (mt->cfg.expiry == MTR_EXPIRY_TIMELY && mt->lru_tail != ft_index(mt->tab, f)) {
             lru_unlink(mt, f);
             lru_append(mt, f);

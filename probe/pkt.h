@@ -29,6 +29,9 @@ enum {
     PKT_TUNNEL_TZSP = 3,
 };
 
+/* MPLS label stack entries kept per packet and flow (mplsTopLabelStackSection and the next). */
+#define PKT_MPLS_MAX 3
+
 struct pkt_meta {
     uint64_t time_ms;       /* packet time in ms (clamped monotonic by the meter) */
     uint64_t delta_time;    /* bidirectional inter-arrival, set by the meter */
@@ -53,6 +56,18 @@ struct pkt_meta {
     uint8_t direction;      /* 0 src->dst, 1 dst->src; set by the meter */
     uint8_t src_mac[6];
     uint8_t dst_mac[6];
+    /* What a router exports (issue 13), from the flow's (inner) IP header and the outer
+     * link layer; none of it changes NFStream's keys or sizes. */
+    uint32_t wire_len;      /* link-layer octets: the frame's wire length (not wrapped) */
+    uint32_t ip_octets;     /* IP header + payload: IPv4 total length, IPv6 40 + payload */
+    uint32_t mpls[PKT_MPLS_MAX]; /* label stack entries from the top: label<<4|exp<<1|bos */
+    uint16_t vlan_outer;    /* first 802.1Q tag's VID (dot1qVlanId), 0 if none */
+    uint16_t vlan_inner;    /* second tag's VID in a QinQ frame (dot1qCustomerVlanId) */
+    uint16_t icmp_type_code; /* ICMP/ICMPv6 type << 8 | code, 0 otherwise */
+    uint8_t tos;            /* IPv4 ToS / IPv6 traffic class (DSCP << 2 | ECN) */
+    uint8_t ttl;            /* IPv4 TTL / IPv6 hop limit */
+    uint8_t frag_flags;     /* fragmentFlags (IANA 197): 0x40 DF, 0x20 MF */
+    uint8_t mpls_n;         /* entries in mpls[] */
 };
 
 #endif

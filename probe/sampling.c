@@ -110,6 +110,7 @@ smp_scaled_element(const char *element)
         "octetTotalCount",       "packetTotalCount",       "layer2OctetTotalCount",
         "reverseOctetDeltaCount", "reversePacketDeltaCount", "reverseLayer2OctetDeltaCount",
         "reverseOctetTotalCount", "reversePacketTotalCount", "reverseLayer2OctetTotalCount",
+        "nfsAccountingOctetDeltaCount", "reverseNfsAccountingOctetDeltaCount",
     };
 
     if (element == NULL)

@@ -122,6 +122,13 @@ PY
 quiet() { "$@" >/dev/null; }
 S="$P/instagram.pcap"
 check "-n: bad bpf"            expect_error "bpf-filter" -n -r "$S" --bpf-filter "tcp port 99999"
+# ifIndex of an input (ingressInterface): -i IFACE@N, --input-ifindex N for files
+check "-n: -i IFACE@N"         quiet "$NFPROBE" -n -i lo@12
+check "-n: ifIndex 0 refused"  expect_error "-i lo@0" -n -i lo@0
+check "-n: same iface twice"   expect_error "given twice" -n -i lo@1 -i lo@2
+check "-n: name too long"      expect_error "longer than 15" -n -i nfprobe-nosuchdev
+check "-n: --input-ifindex"    quiet "$NFPROBE" -n -r "$S" --input-ifindex 7
+check "--input-ifindex with -i" expect_error "input-ifindex" -n -i lo --input-ifindex 7
 check "-n: unknown scheme"     expect_error "ipfix+foo://" -n -r "$S" -c ipfix+foo://127.0.0.1:4739
 check "-n: bad port"           expect_error "127.0.0.1:99999" -n -r "$S" -c ipfix+udp://127.0.0.1:99999
 check "-n: bpf against the file's link type" expect_error "ethernet addresses" -n \
@@ -161,7 +168,7 @@ check "-n: a valid configuration" quiet "$NFPROBE" -n -r "$S" -c ipfix+udp://127
 "$NFPROBE" -r /nonexistent.pcap 2>"$TMP/err"
 check "missing file named once" [ "$(grep -o /nonexistent.pcap "$TMP/err" | wc -l)" -eq 1 ]
 if [ "$(id -u)" -eq 0 ]; then
-    "$NFPROBE" -i nfprobe-nosuchdev --csv /dev/null 2>"$TMP/err"
+    "$NFPROBE" -i nfp-nosuchdev --csv /dev/null 2>"$TMP/err"
     check "missing device: one reason" [ "$(grep -o "No such device" "$TMP/err" | wc -l)" -eq 1 ]
 fi
 

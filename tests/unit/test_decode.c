@@ -349,6 +349,107 @@ dlt_null_and_raw(void **state)
     assert_int_equal(m.ip_version, 6);
 }
 
+/* Router fields (issue 13): octets, ToS, TTL, DF/MF, QinQ tags, MPLS stack, ICMP type/code. */
+static void
+router_fields_ipv4(void **state)
+{
+    (void)state;
+    struct frame f = {0};
+    struct pkt_meta m;
+    eth(&f, 0x8100);
+    put16(&f, 0xa000 | 100); /* PCP 5, VID 100: only the VID is kept */
+    put16(&f, 0x8100);
+    put16(&f, 200);
+    put16(&f, 0x8847);
+    uint8_t lse[8] = {0x03, 0xe8, 0x0a, 0x3f,  /* label 16000, exp 5, S 0, TTL 63 */
+                      0x00, 0x01, 0x01, 0x3f}; /* label 16, exp 0, S 1 */
+    put(&f, lse, 8);
+    ipv4(&f, 1, 20 + 8 + 4, 0x4000); /* DF */
+    f.b[f.len - 20 + 1] = 0xb8;      /* DSCP 46 (EF) */
+    f.b[f.len - 20 + 8] = 57;        /* TTL */
+    uint8_t icmp[8] = {8, 0, 0, 0, 0, 1, 0, 1}; /* echo request */
+    put(&f, icmp, 8);
+    zeros(&f, 4);
+    assert_int_equal(decode(&f, DLT_EN10MB, 0, &m), DEC_OK);
+    assert_int_equal(m.vlan_id, 200); /* NFStream's: the innermost tag */
+    assert_int_equal(m.vlan_outer, 100);
+    assert_int_equal(m.vlan_inner, 200);
+    assert_int_equal(m.mpls_n, 2);
+    assert_int_equal(m.mpls[0], 16000u << 4 | 5u << 1 | 0);
+    assert_int_equal(m.mpls[1], 16u << 4 | 1);
+    assert_int_equal(m.ip_octets, 32);
+    assert_int_equal(m.wire_len, f.len);
+    assert_int_equal(m.tos, 0xb8);
+    assert_int_equal(m.ttl, 57);
+    assert_int_equal(m.frag_flags, 0x40);
+    assert_int_equal(m.icmp_type_code, 0x0800);
+    assert_int_equal(m.src_port, 0); /* the key keeps NFStream's zero ports */
+    assert_int_equal(m.dst_port, 0);
+
+    /* one tag only: no customer tag; a TCP packet has no ICMP type; MF of a first fragment */
+    f.len = 0;
+    eth(&f, 0x8100);
+    put16(&f, 7);
+    put16(&f, 0x0800);
+    ipv4(&f, 6, 40, 0x2000);
+    tcp(&f, 1, 2, 0x02, 5);
+    assert_int_equal(decode(&f, DLT_EN10MB, 0, &m), DEC_OK);
+    assert_int_equal(m.vlan_outer, 7);
+    assert_int_equal(m.vlan_inner, 0);
+    assert_int_equal(m.mpls_n, 0);
+    assert_int_equal(m.icmp_type_code, 0);
+    assert_int_equal(m.frag_flags, 0x20);
+    assert_int_equal(m.ttl, 64);
+}
+
+static void
+router_fields_ipv6(void **state)
+{
+    (void)state;
+    struct frame f = {0};
+    struct pkt_meta m;
+    eth(&f, 0x86dd);
+    ipv6(&f, 44, 8 + 8);
+    f.b[14] = 0x6b;      /* traffic class 0xb8: version 6, 0xb, then 0x8 in the next nibble */
+    f.b[15] = 0x80;
+    f.b[14 + 7] = 255;   /* hop limit */
+    uint8_t frag[8] = {58, 0, 0, 1, 0, 0, 0, 9}; /* offset 0, M = 1 */
+    put(&f, frag, 8);
+    uint8_t icmp6[8] = {129, 0, 0, 0, 0, 1, 0, 1}; /* echo reply */
+    put(&f, icmp6, 8);
+    assert_int_equal(decode(&f, DLT_EN10MB, 0, &m), DEC_OK);
+    assert_int_equal(m.protocol, 58);
+    assert_int_equal(m.ip_octets, 40 + 16); /* the 40-byte header counts */
+    assert_int_equal(m.tos, 0xb8);
+    assert_int_equal(m.ttl, 255);
+    assert_int_equal(m.frag_flags, 0x20);
+    assert_int_equal(m.icmp_type_code, 129 << 8);
+}
+
+/* Tags and labels cut by the capture are never read past caplen (ASan checks the copy). */
+static void
+router_fields_truncated(void **state)
+{
+    (void)state;
+    struct frame f = {0};
+    struct pkt_meta m;
+    eth(&f, 0x8847);
+    uint8_t lse[4] = {0x00, 0x01, 0x01, 0x40}; /* label 16, S 1 */
+    put(&f, lse, 4);
+    ipv4(&f, 1, 20 + 8, 0);
+    uint8_t icmp[8] = {3, 1, 0, 0, 0, 0, 0, 0};
+    put(&f, icmp, 8);
+    for (uint32_t cut = 1; cut <= f.len; cut++) {
+        enum dec_result r = decode(&f, DLT_EN10MB, cut, &m);
+        if (r == DEC_OK)
+            assert_true(m.mpls_n >= 1 && m.mpls_n <= PKT_MPLS_MAX);
+    }
+    assert_int_equal(decode(&f, DLT_EN10MB, 0, &m), DEC_OK);
+    assert_int_equal(m.mpls_n, 1);
+    assert_int_equal(m.mpls[0], 16u << 4 | 1);
+    assert_int_equal(m.icmp_type_code, 0x0301);
+}
+
 static void
 result_names(void **state)
 {
@@ -376,6 +477,9 @@ main(void)
         cmocka_unit_test(gtp_u_decapsulated),
         cmocka_unit_test(truncated_tcp_header_reads_no_further),
         cmocka_unit_test(dlt_null_and_raw),
+        cmocka_unit_test(router_fields_ipv4),
+        cmocka_unit_test(router_fields_ipv6),
+        cmocka_unit_test(router_fields_truncated),
         cmocka_unit_test(result_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -131,6 +131,28 @@ make_flow(struct slot *s, unsigned i)
     f->tcp_flags_or[FLOW_BIDI] = 0x1b;
     f->tcp_flags_or[FLOW_S2D] = 0x1b;
     f->tcp_flags_or[FLOW_D2S] = 0x12;
+    f->in_ifindex = 7 + i;
+    f->vlan_outer = (uint16_t)(100 + i);
+    f->vlan_inner = (uint16_t)(200 + i);
+    f->ip_octets[0] = 860 + i;
+    f->ip_octets[1] = 560;
+    f->l2_octets[0] = 984 + i;
+    f->l2_octets[1] = 656;
+    f->tos[0] = (uint8_t)(0xb8 + i); /* DSCP 46 (EF) */
+    f->tos[1] = 0x28;
+    f->ttl_min[0] = 60;
+    f->ttl_max[0] = (uint8_t)(64 + i);
+    f->ttl_min[1] = 120;
+    f->ttl_max[1] = 128;
+    f->frag_flags[0] = 0x40;
+    f->frag_flags[1] = 0x20;
+    f->icmp_type_code = (uint16_t)(0x0800 + i);
+    for (int k = 0; k < FLOW_MPLS_MAX; k++) { /* label 16000 + k + i, exp k, bos on the last */
+        uint32_t lse = (16000u + (uint32_t)k + i) << 4 | (uint32_t)k << 1 | (k == 2);
+        f->mpls[k][0] = (uint8_t)(lse >> 16);
+        f->mpls[k][1] = (uint8_t)(lse >> 8);
+        f->mpls[k][2] = (uint8_t)lse;
+    }
     for (int d = 0; d < 3; d++) {
         struct flow_stats *st = &flow_stats(f)[d];
         st->mean_ps = 150.25 + d + i;
@@ -695,6 +717,8 @@ test_sampling_options(void **state)
         assert_int_equal(b.src2dst_bytes, 10 * a.src2dst_bytes);
         assert_int_equal(b.dst2src_packets, 10 * a.dst2src_packets);
         assert_int_equal(b.dst2src_bytes, 10 * a.dst2src_bytes);
+        assert_int_equal(b.src2dst_ip_bytes, 10 * a.src2dst_ip_bytes);
+        assert_int_equal(b.dst2src_l2_bytes, 10 * a.dst2src_l2_bytes);
         b.src2dst_packets = a.src2dst_packets;
         b.src2dst_bytes = a.src2dst_bytes;
         b.dst2src_packets = a.dst2src_packets;
@@ -1120,7 +1144,10 @@ test_uniflow_values(void **state)
             assert_int_equal(r->src2dst_last_seen_ms, fd->last_seen_ms);
             assert_int_equal(r->dst2src_packets, 0); /* no reverse element in the template */
             assert_int_equal(r->dst2src_bytes, 0);
-            assert_int_equal(r->tcp_flags, f->tcp_flags_or[dir == 0 ? FLOW_S2D : FLOW_D2S]);
+            assert_int_equal(r->src2dst_ip_bytes, f->ip_octets[dir]);
+            assert_int_equal(r->src2dst_l2_bytes, f->l2_octets[dir]);
+            assert_int_equal(r->src2dst_tcp_flags, f->tcp_flags_or[dir == 0 ? FLOW_S2D : FLOW_D2S]);
+            assert_int_equal(r->tcp_flags, f->tcp_flags_or[FLOW_BIDI]); /* the biflow union */
             assert_int_equal(r->src_port, dir == 0 ? flow_src_port(f) : flow_dst_port(f));
             assert_int_equal(r->dst_port, dir == 0 ? flow_dst_port(f) : flow_src_port(f));
             assert_memory_equal(r->src_mac, dir == 0 ? f->src_mac : f->dst_mac, 6);

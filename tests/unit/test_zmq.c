@@ -110,7 +110,8 @@ new_flow(struct zsink *z, struct mtr_ext *x, struct pkt_meta *m)
     m->time_ms = 1700000000000ull;
     f->dir[FLOW_BIDI].first_seen_ms = f->dir[FLOW_BIDI].last_seen_ms = m->time_ms;
     f->dir[FLOW_S2D].packets = 1;
-    f->dir[FLOW_S2D].bytes = 1000;
+    f->dir[FLOW_S2D].bytes = 1014; /* --accounting-mode's: ntopng gets the IP octets */
+    f->ip_octets[0] = 1000;
     x->on_init(x->ctx, f, f->ext, m);
     f->end_reason = FLOW_END_IDLE; /* what zsink_flow() gets is finished, unless a copy says */
     return f;
@@ -119,7 +120,7 @@ new_flow(struct zsink *z, struct mtr_ext *x, struct pkt_meta *m)
 /*
  * One more packet of octets in direction dir (0 src2dst), as the meter counts it: the octets
  * go where the catalogue's octetDeltaCount / reverseOctetDeltaCount rows read them (the flow's
- * bytes in this tree; checked here so that a change of those rows shows up at this line).
+ * IP-layer octets; checked here so that a change of those rows shows up at this line).
  */
 static void
 add_packet(struct flow *f, int dir, uint64_t octets)
@@ -131,7 +132,8 @@ add_packet(struct flow *f, int dir, uint64_t octets)
             f, &v);
     before = v.u;
     f->dir[FLOW_S2D + dir].packets++;
-    f->dir[FLOW_S2D + dir].bytes += octets;
+    f->dir[FLOW_S2D + dir].bytes += octets + 14;
+    f->ip_octets[dir] += octets;
     fld_get((enum fld_id)fld_by_ipfix(dir ? "reverseOctetDeltaCount" : "octetDeltaCount"), NULL,
             f, &v);
     assert_int_equal(v.u - before, octets);

@@ -22,6 +22,26 @@ need_nfdump() {
     command -v nfdump >/dev/null 2>&1 || skip "nfdump not installed"
 }
 
+# router_capture: the router-fields capture $TMP/router.pcap and what each flow must show,
+# $TMP/want.json (collectors-test/router_pcap.py); sets PY to Debian's python3.
+router_capture() {
+    PY=/usr/bin/python3
+    [ -x "$PY" ] || PY=python3
+    "$PY" "$SRCDIR/collectors-test/router_pcap.py" "$TMP/router.pcap" "$TMP/want.json" ||
+        { echo "FAIL: router_pcap.py"; exit 1; }
+}
+
+# start_relay NAME: udp_relay.py on a free port (RELAY_PORT; RELAY_PID, in PIDS) forwarding
+# to nfcapd's $PORT and keeping every datagram in $TMP/NAME.pcap for tshark.
+start_relay() {
+    RELAY_PORT=$(free_port udp)
+    "${PY:-python3}" "$SRCDIR/collectors-test/udp_relay.py" "$RELAY_PORT" "$PORT" \
+        "$TMP/$1.pcap" >"$TMP/$1.relay" 2>&1 &
+    RELAY_PID=$!
+    PIDS="$PIDS $RELAY_PID"
+    wait_for 100 grep -q ready "$TMP/$1.relay" || { echo "FAIL: relay:"; cat "$TMP/$1.relay"; exit 1; }
+}
+
 # cleanup: stops every process recorded in PIDS and removes $TMP.
 cleanup() {
     for c_pid in $PIDS; do kill "$c_pid" 2>/dev/null || :; done

@@ -22,21 +22,14 @@ command -v tshark >/dev/null 2>&1 || skip "tshark not installed"
 [ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
 collector_scratch
 
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-"$PY" "$SRCDIR/collectors-test/router_pcap.py" "$TMP/router.pcap" "$TMP/want.json" ||
-    { echo "FAIL: router_pcap.py"; exit 1; }
+router_capture
 
 failed=0
 for fmt in ipfix v9; do
     dir="$TMP/$fmt.nfcapd"
     start_nfcapd "$dir" || exit 1
-    relay_port=$(free_port udp)
-    "$PY" "$SRCDIR/collectors-test/udp_relay.py" "$relay_port" "$PORT" "$TMP/$fmt.pcap" \
-        >"$TMP/$fmt.relay" 2>&1 &
-    relay=$!
-    PIDS="$PIDS $relay"
-    wait_for 100 grep -q ready "$TMP/$fmt.relay" || { echo "FAIL: relay:"; cat "$TMP/$fmt.relay"; exit 1; }
+    start_relay "$fmt"
+    relay_port=$RELAY_PORT relay=$RELAY_PID
     if ! "$NFPROBE" -r "$TMP/router.pcap" --input-ifindex 7 --n-dissections 0 \
         -c "$fmt+udp://127.0.0.1:$relay_port" 2>"$TMP/$fmt.err"; then
         echo "FAIL $fmt: nfprobe:"; cat "$TMP/$fmt.err"; failed=1

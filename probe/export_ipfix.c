@@ -1299,8 +1299,8 @@ ipfix_open(const struct exp_enc_params *p, char *err, size_t errlen)
             snprintf(err, errlen, "ipfix: out of memory");
             goto fail;
         }
-        fld_direction_map(FLOW_S2D, e->dir_map[0]);
-        fld_direction_map(FLOW_D2S, e->dir_map[1]);
+        fld_direction_map(FLOW_S2D, e->groups | NFP_G_V4 | NFP_G_V6, e->dir_map[0]);
+        fld_direction_map(FLOW_D2S, e->groups | NFP_G_V4 | NFP_G_V6, e->dir_map[1]);
         e->pk_row = fld_by_ipfix("packetDeltaCount");
     }
     memset(e->fill_bits, 0, sizeof(e->fill_bits));

@@ -409,8 +409,8 @@ v5_open(const struct exp_enc_params *p, char *err, size_t errlen)
         v5_free(e);
         return NULL;
     }
-    fld_direction_map(FLOW_S2D, map[0]);
-    fld_direction_map(FLOW_D2S, map[1]);
+    fld_direction_map(FLOW_S2D, groups, map[0]);
+    fld_direction_map(FLOW_D2S, groups, map[1]);
     for (int d = 0; d < 2; d++)
         for (int k = 0; k < EL_N; k++) {
             int id = fld_by_ipfix(v5_elements[k]);

@@ -437,15 +437,11 @@ nf9_new(const struct nf9_config *c, char *err, size_t errlen)
             snprintf(err, errlen, "netflow v9: out of memory");
             goto fail;
         }
-        fld_direction_map(FLOW_S2D, x->dir_map[0]);
-        fld_direction_map(FLOW_D2S, x->dir_map[1]);
-        x->pk_row = fld_by_ipfix("packetDeltaCount");
         /* never read a row this run's flows do not carry */
         uint32_t g = fld_groups(&x->cfg.layout) | FLD_G_NTOP | FLD_G_V4 | FLD_G_V6;
-        for (int dir = 0; dir < 2; dir++)
-            for (size_t i = 0; i < FLD_COUNT; i++)
-                if (!fld_enabled((enum fld_id)x->dir_map[dir][i], g))
-                    x->dir_map[dir][i] = (uint16_t)i;
+        fld_direction_map(FLOW_S2D, g, x->dir_map[0]);
+        fld_direction_map(FLOW_D2S, g, x->dir_map[1]);
+        x->pk_row = fld_by_ipfix("packetDeltaCount");
     }
     build_data_template(&x->tmpl_v4, base, 4, &x->cfg, &x->cfg.layout);
     build_data_template(&x->tmpl_v6, (uint16_t)(base + 1), 6, &x->cfg, &x->cfg.layout);

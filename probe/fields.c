@@ -150,14 +150,15 @@ swapped(const char *s, char *out, size_t len)
     return false;
 }
 
+/* Row b can stand for row a in a run with groups: it exists there and holds the same type. */
 static bool
-same_type(size_t a, int b)
+same_type(size_t a, int b, uint32_t groups)
 {
-    return b >= 0 && fld_defs[a].type == fld_defs[b].type;
+    return b >= 0 && fld_defs[a].type == fld_defs[b].type && fld_enabled((enum fld_id)b, groups);
 }
 
 void
-fld_direction_map(int dir, uint16_t map[FLD_COUNT])
+fld_direction_map(int dir, uint32_t groups, uint16_t map[FLD_COUNT])
 {
     char name[128];
 
@@ -168,7 +169,7 @@ fld_direction_map(int dir, uint16_t map[FLD_COUNT])
         for (size_t k = 0; k < sizeof(dir_rows) / sizeof(dir_rows[0]) && d->ipfix != NULL; k++)
             if (strcmp(d->ipfix, dir_rows[k].element) == 0)
                 src = row_by_name(dir == FLOW_D2S ? dir_rows[k].rev : dir_rows[k].fwd);
-        if (same_type(i, src)) {
+        if (same_type(i, src, groups)) {
             map[i] = (uint16_t)src;
             continue;
         }
@@ -177,16 +178,18 @@ fld_direction_map(int dir, uint16_t map[FLD_COUNT])
         if (d->ipfix != NULL) {
             int n = snprintf(name, sizeof(name), "reverse%c%s", toupper((unsigned char)d->ipfix[0]),
                              d->ipfix + 1);
-            if (n > 0 && (size_t)n < sizeof(name) && same_type(i, src = fld_by_ipfix(name))) {
+            if (n > 0 && (size_t)n < sizeof(name) &&
+                same_type(i, src = fld_by_ipfix(name), groups)) {
                 map[i] = (uint16_t)src;
                 continue;
             }
-            if (swapped(d->ipfix, name, sizeof(name)) && same_type(i, src = fld_by_ipfix(name))) {
+            if (swapped(d->ipfix, name, sizeof(name)) &&
+                same_type(i, src = fld_by_ipfix(name), groups)) {
                 map[i] = (uint16_t)src;
                 continue;
             }
         }
-        if (swapped(d->name, name, sizeof(name)) && same_type(i, src = row_by_name(name)))
+        if (swapped(d->name, name, sizeof(name)) && same_type(i, src = row_by_name(name), groups))
             map[i] = (uint16_t)src;
     }
 }

@@ -170,9 +170,11 @@ int fld_by_ipfix(const char *element);
  * direction's own times and TCP flags for the biflow ones (flowStartMilliseconds ...), then
  * for the reverse direction the RFC 5103 row "reverseX", else the source/destination or
  * ingress/egress partner ("sourceIPv4Address" <-> "destinationIPv4Address"), else id itself.
- * A candidate of another value type is ignored. Computed at open, not per flow.
+ * A candidate of another value type, or one a run with `groups` does not carry, is ignored:
+ * without --route-lookup the reverse record's ingressInterface is the capture interface (both
+ * directions came in there), not the absent egressInterface. Computed at open, not per flow.
  */
-void fld_direction_map(int dir, uint16_t map[FLD_COUNT]);
+void fld_direction_map(int dir, uint32_t groups, uint16_t map[FLD_COUNT]);
 
 /* True for rows a uniflow template leaves out: those of the reverse direction only (RFC 5103
  * "reverse" elements, the dst2src rows without an element) and biflowDirection. */

@@ -230,8 +230,8 @@ test_direction_map(void **state)
     uint16_t fwd[FLD_COUNT], rev[FLD_COUNT];
     (void)state;
 
-    fld_direction_map(FLOW_S2D, fwd);
-    fld_direction_map(FLOW_D2S, rev);
+    fld_direction_map(FLOW_S2D, ~0u, fwd);
+    fld_direction_map(FLOW_D2S, ~0u, rev);
 #define ROW(e) fld_by_ipfix(e)
     /* forward: the biflow times and flags become the forward direction's */
     assert_int_equal(fwd[ROW("sourceIPv4Address")], ROW("sourceIPv4Address"));

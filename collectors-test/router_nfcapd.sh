@@ -113,9 +113,16 @@ recs = []
 for block in re.split(r"\n\s+Flow \d+\n", text)[1:]:
     block = re.split(r"\n\S", block)[0]  # up to the next frame
     r = {}
-    for m in re.finditer(r"^\s+([A-Za-z0-9 .\-]+?): (\S+)(.*)$", block, re.M):
-        key = m.group(1) + (" rev" if "Reverse Type" in m.group(3) else "")
-        r.setdefault(key, m.group(2))
+    lines = block.split("\n")
+    for i, line in enumerate(lines):
+        m = re.match(r"^\s+([A-Za-z0-9 .\-]+?): (\S+)(.*)$", line)
+        if not m:
+            continue
+        # tshark marks a reverse icmpTypeCodeIPv6 on its second line (the code) only
+        rev = "Reverse Type" in m.group(3) or (
+            m.group(1) == "IPv6 ICMP Type" and i + 1 < len(lines) and
+            "Reverse Type" in lines[i + 1])
+        r.setdefault(m.group(1) + (" rev" if rev else ""), m.group(2))
     if "SrcAddr" in r:
         recs.append(r)
 if len(recs) != len(want):
@@ -136,7 +143,10 @@ for w in want:
         checks.append(("ICMP Type", w["icmp"]))
     if fmt == "ipfix":
         if w["proto"] == 58:
-            checks += [("IPv6 ICMP Type", w["icmp"] >> 8), ("IPv6 ICMP Code", w["icmp"] & 255)]
+            checks += [("IPv6 ICMP Type", w["icmp"] >> 8), ("IPv6 ICMP Code", w["icmp"] & 255),
+                       ("IPv6 ICMP Type rev", w["icmp_rev"] >> 8)]
+        if w["proto"] == 1 and w["pkts"][1]:
+            checks.append(("ICMP Type rev", w["icmp_rev"]))
         checks += [("IP ToS rev", w["tos"][1]), ("MinTTL rev", w["ttl_min"][1]),
                    ("MaxTTL rev", w["ttl_max"][1]), ("IP Fragment Flags rev", w["frag"][1]),
                    ("Octets rev", w["ip"][1]), ("Layer2 Octet Delta Count rev", w["l2"][1])]

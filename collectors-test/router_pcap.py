@@ -73,7 +73,7 @@ def main():
 
     def flow(name, **kw):
         f = dict(name=name, pkts=[0, 0], ip=[0, 0], l2=[0, 0], tos=[None, None],
-                 ttl=[[], []], flags=[0, 0], frag=[0, 0], icmp=None, **kw)
+                 ttl=[[], []], flags=[0, 0], frag=[0, 0], icmp=None, icmp_rev=None, **kw)
         flows.append(f)
         return f
 
@@ -90,8 +90,10 @@ def main():
         f["ttl"][d].append(ttl)
         f["flags"][d] |= tcpflags
         f["frag"][d] |= frag
-        if f["icmp"] is None and icmp_tc is not None:
-            f["icmp"] = icmp_tc
+        # ICMP type << 8 | code of each direction's first packet (an echo reply is not the request)
+        key = "icmp" if d == 0 else "icmp_rev"
+        if f[key] is None and icmp_tc is not None:
+            f[key] = icmp_tc
 
     # TCP on VLAN 100: EF forward, AF11 back; TTLs vary per direction; DF; flags per direction
     a, b = "10.1.0.1", "10.2.0.2"
@@ -156,6 +158,7 @@ def main():
         f["ttl_max"] = [max(x) if x else 0 for x in f["ttl"]]
         f["tos"] = [x or 0 for x in f["tos"]]
         f["icmp"] = f["icmp"] or 0
+        f["icmp_rev"] = f["icmp_rev"] or 0
         del f["ttl"]
     json.dump(flows, open(out_json, "w"), indent=1)
 

@@ -8,7 +8,7 @@
 # through a relay (udp_relay.py: the datagrams go on to nfcapd and into a pcap for tshark):
 #   - nfdump shows one record per direction that saw packets, IPv4 only (the IPv6 flow is
 #     counted as not exportable in the exit summary): protocol, ports (ICMP: the type.code of
-#     the flow's first packet), input ifIndex 7, ToS, source/destination AS (AS_TRANS 23456 for
+#     the direction's first packet: echo request one way, reply the other), input ifIndex 7, ToS, source/destination AS (AS_TRANS 23456 for
 #     the 4-octet one), packets and IP-layer octets, TCP flags of that direction;
 #     0 sequence failures;
 #   - tshark: every record's source and destination masks (16: nfdump keeps none for v5),
@@ -110,10 +110,11 @@ for k, (name, d, row) in exp.items():
     have = [c[0], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11]]
     for i, (n, e, h) in enumerate(zip(names, row, have)):
         if n in ("sport", "dport") and row[0] == "1":
-            # ICMP: srcport 0, dstport type << 8 | code of the flow's first packet (the forward
-            # direction's; one value per flow), as nfdump shows it
+            # ICMP: srcport 0, dstport type << 8 | code of the direction's first packet, as
+            # nfdump shows it
             w = next(x for x in want if x["name"] == name)
-            e = "0" if n == "sport" else f"{w['icmp'] >> 8}.{w['icmp'] & 255}"
+            tc = w["icmp"] if d == 0 else w["icmp_rev"]
+            e = "0" if n == "sport" else f"{tc >> 8}.{tc & 255}"
         if e != h:
             bad(f"{name} direction {d}: nfdump {n} {h!r}, the capture says {e!r}")
 stat = open(base + ".stat").read()

@@ -141,7 +141,7 @@ struct flow {
     uint8_t ttl_min[2];      /* TTL / hop limit range of the direction's packets */
     uint8_t ttl_max[2];
     uint8_t frag_flags[2];   /* union of fragmentFlags (DF 0x40, MF 0x20) */
-    uint16_t icmp_type_code; /* the first packet's ICMP type << 8 | code */
+    uint16_t icmp_type_code[2]; /* ICMP type << 8 | code of the direction's first packet */
     uint64_t id;         /* emission id, assigned when the flow leaves the meter */
     unsigned char ext[]; /* optional extensions, see mtr_layout */
 };

@@ -257,7 +257,7 @@ router_init(const struct meter *mt, struct flow *f, const struct pkt_meta *m)
     f->tos[0] = m->tos;
     f->ttl_min[0] = f->ttl_max[0] = m->ttl;
     f->frag_flags[0] = m->frag_flags;
-    f->icmp_type_code = m->icmp_type_code;
+    f->icmp_type_code[0] = m->icmp_type_code;
 }
 
 /* A later packet, after feat_update() set its direction. */
@@ -268,6 +268,7 @@ router_update(struct flow *f, const struct pkt_meta *m)
     if (d == 1 && f->dir[FLOW_D2S].packets == 1) { /* dst2src's first packet */
         f->tos[d] = m->tos;
         f->ttl_min[d] = f->ttl_max[d] = m->ttl;
+        f->icmp_type_code[d] = m->icmp_type_code; /* an echo reply is not the request */
     } else if (m->ttl < f->ttl_min[d]) {
         f->ttl_min[d] = m->ttl;
     } else if (m->ttl > f->ttl_max[d]) {

@@ -146,7 +146,8 @@ make_flow(struct slot *s, unsigned i)
     f->ttl_max[1] = 128;
     f->frag_flags[0] = 0x40;
     f->frag_flags[1] = 0x20;
-    f->icmp_type_code = (uint16_t)(0x0800 + i);
+    f->icmp_type_code[0] = (uint16_t)(0x0800 + i);
+    f->icmp_type_code[1] = (uint16_t)(0x0000 + i);
     for (int k = 0; k < FLOW_MPLS_MAX; k++) { /* label 16000 + k + i, exp k, bos on the last */
         uint32_t lse = (16000u + (uint32_t)k + i) << 4 | (uint32_t)k << 1 | (k == 2);
         f->mpls[k][0] = (uint8_t)(lse >> 16);

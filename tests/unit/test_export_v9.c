@@ -176,7 +176,8 @@ random_flow(struct slot *s, uint64_t id)
         f->ttl_max[d] = (uint8_t)rng();
         f->frag_flags[d] = (uint8_t)(rng() & 0x60);
     }
-    f->icmp_type_code = (uint16_t)rng();
+    f->icmp_type_code[0] = (uint16_t)rng();
+    f->icmp_type_code[1] = (uint16_t)rng();
     for (int k = 0; k < FLOW_MPLS_MAX; k++)
         for (int b = 0; b < 3; b++)
             f->mpls[k][b] = (uint8_t)rng();
@@ -328,7 +329,7 @@ expected_fields(const struct flow *f, const struct nf9_config *c, struct want_li
     want_uint(l, 5, 1, f->tos[0]);
     want_uint(l, 52, 1, f->ttl_min[0]);
     want_uint(l, 53, 1, f->ttl_max[0]);
-    want_uint(l, 32, 2, f->icmp_type_code); /* ICMP_TYPE for both: nfdump reads only 32 */
+    want_uint(l, 32, 2, f->icmp_type_code[0]); /* ICMP_TYPE for both: nfdump reads only 32 */
     want_uint(l, 197, 1, f->frag_flags[0]);
     for (int k = 0; k < FLOW_MPLS_MAX; k++)
         want_bytes(l, (uint16_t)(70 + k), 3, f->mpls[k]);

@@ -45,7 +45,7 @@ pkt(uint64_t t, int reverse, uint16_t ip_len, uint8_t tos, uint8_t ttl, uint8_t 
     m.tos = tos;
     m.ttl = ttl;
     m.frag_flags = frag;
-    m.icmp_type_code = reverse ? 0x0000 : 0x0800;
+    m.icmp_type_code = reverse ? 0x0301 : 0x0800; /* the way back: not the request's type */
     m.vlan_id = 200;
     m.vlan_outer = 100;
     m.vlan_inner = 200;
@@ -106,7 +106,8 @@ router_fields_per_direction(void **state)
         assert_int_equal(got.ttl_max[1], 128);
         assert_int_equal(got.frag_flags[0], 0x60);
         assert_int_equal(got.frag_flags[1], 0);
-        assert_int_equal(got.icmp_type_code, 0x0800);
+        assert_int_equal(got.icmp_type_code[0], 0x0800);
+        assert_int_equal(got.icmp_type_code[1], 0x0301); /* its own first packet's */
         assert_int_equal(got.vlan_outer, 100);
         assert_int_equal(got.vlan_inner, 200);
         assert_int_equal(flow_mpls(&got, 0), 16000u << 4 | 5u << 1);
@@ -138,7 +139,8 @@ one_direction_and_slot_reuse(void **state)
     assert_int_equal(got.ttl_min[1], 0);
     assert_int_equal(got.ttl_max[1], 0);
     assert_int_equal(got.ttl_min[0], 7);
-    assert_int_equal(got.icmp_type_code, 0);
+    assert_int_equal(got.icmp_type_code[0], 0x0301); /* this flow's first packet's */
+    assert_int_equal(got.icmp_type_code[1], 0);      /* nothing of the slot's last flow */
     assert_int_equal(flow_mpls(&got, 0), 0);
     mtr_free(mt);
 }

@@ -268,6 +268,13 @@ check_resources(const struct prb_config *c, char *err, size_t errlen)
     if (c->ipfix_template != NULL &&
         (rc = ipfix_check_template(c->ipfix_template, err, errlen)) != 0)
         return rc;
+    struct enr_config ec = enrich_config(c); /* networks file, ASN database, local networks */
+    if (enr_groups(&ec) != 0) {
+        struct enricher *e = enr_new(&ec, err, errlen);
+        if (e == NULL)
+            return -EINVAL;
+        enr_free(e);
+    }
     for (size_t i = 0; c->bpf_filter != NULL && i < (c->n_files > 0 ? c->n_files : 1); i++) {
         if (cap_check_filter(c->bpf_filter, c->n_files > 0 ? c->files[i] : NULL, why,
                              sizeof(why)) != 0) {

@@ -149,6 +149,8 @@ check "-n: template parsed"    expect_error "bad.tmpl:2: 'noSuchElement'" -n -r 
 printf '# ok\nsourceIPv4Address\ndestinationIPv4Address\n' >"$TMP/good.tmpl"
 check "-n: good template"      "$NFPROBE" -n -r "$S" -c ipfix+udp://127.0.0.1:4739 \
     --ipfix-template "$TMP/good.tmpl"
+printf '65001,10.0.0.0/8\nnot a network\n' >"$TMP/bad.lst"
+check "-n: networks file parsed" expect_error "bad.lst:2" -n -r "$S" --networks-file "$TMP/bad.lst"
 check "-n: unreadable input"   expect_error "/nonexistent.pcap" -n -r /nonexistent.pcap
 check "-i twice refused"       expect_error "given twice" -n -i lo -i lo
 check "absurd duration"        expect_error "idle-timeout" -n -r "$S" --idle-timeout 100000d

@@ -3,7 +3,9 @@
 # collectors of one run into one nfcapd: IPFIX with ?domain=42 sent from 127.0.0.2
 # (?exporter=), v9 with ?domain=43, v5 with ?engine-type=2&engine-id=9 sent from 127.0.0.3.
 # `nfdump -E` must list three exporters with those addresses, versions and ids (v5: type << 8 |
-# id), each with every flow and 0 sequence failures. Bad options are refused by name.
+# id), each with every flow and 0 sequence failures. A fourth collector, IPFIX from 127.0.0.4
+# into a receiver that keeps the datagrams: tshark shows exporterIPv4Address (130) 127.0.0.4
+# in the options record. Bad options are refused by name.
 . "$(dirname "$0")/lib.sh"
 
 need_nfdump
@@ -14,12 +16,24 @@ collector_scratch
 pcap="$SHARED/data/nfstream/pcaps/waze.pcap"
 dir="$TMP/nfcapd"
 start_nfcapd "$dir" || exit 1
+python3 "$SRCDIR/collectors-test/udp_sink.py" "$TMP/sink.port" "$TMP/sink.pcap" &
+PIDS="$PIDS $!"
+wait_for 50 test -s "$TMP/sink.port" || { echo "FAIL: udp_sink did not start"; exit 1; }
+SPORT=$(cat "$TMP/sink.port")
 "$NFPROBE" -r "$pcap" --csv "$TMP/flows.csv" \
+    -c "ipfix+udp://127.0.0.1:$SPORT?exporter=127.0.0.4" \
     -c "ipfix+udp://127.0.0.1:$PORT?domain=42&exporter=127.0.0.2" \
     -c "v9+udp://127.0.0.1:$PORT?domain=43" \
     -c "v5+udp://127.0.0.1:$PORT?engine-type=2&engine-id=9&exporter=127.0.0.3" \
     2>"$TMP/probe.log" || { echo "FAIL: nfprobe:"; cat "$TMP/probe.log"; exit 1; }
 stop_nfcapd "$dir"
+wait_for 50 udp_idle "$SPORT" || :
+if command -v tshark >/dev/null 2>&1; then
+    a=$(tshark -n -r "$TMP/sink.pcap" -d "udp.port==$SPORT,cflow" -T fields \
+        -e cflow.exporter_addr 2>/dev/null | grep -v '^$' | sort -u | tr '\n' ' ')
+    if [ "$a" = "127.0.0.4 " ]; then pass "tshark: exporterIPv4Address 127.0.0.4"
+    else fail "tshark: exporterIPv4Address '$a', want 127.0.0.4"; fi
+fi
 [ -n "$NFCAPD_FILE" ] || { echo "FAIL: nfcapd wrote no file"; cat "$dir.log"; exit 1; }
 nfdump -E "$NFCAPD_FILE" >"$TMP/exporters" 2>&1
 python3 - "$TMP/exporters" "$TMP/flows.csv" <<'PY' || FAILED=1

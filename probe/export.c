@@ -16,6 +16,7 @@
 #include "export.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -509,6 +510,27 @@ exp_flow(struct exporter *x, const struct flow *f)
 
 /* ------------------------------------------------------------------ sessions and timers */
 
+/* The address the collector sees this exporter at: the connected socket's own (exporterIPv4/
+ * IPv6Address); an IPv4-mapped IPv6 address counts as IPv4. Unknown (0) before a connection. */
+static void
+local_address(const struct collector *c, struct exp_opt_data *od)
+{
+    struct sockaddr_storage ss;
+
+    if (c->tx == NULL || tx_local_address(c->tx, &ss) != 0)
+        return;
+    if (ss.ss_family == AF_INET) {
+        od->exporter_family = 4;
+        memcpy(od->exporter_addr, &((const struct sockaddr_in *)&ss)->sin_addr, 4);
+    } else if (ss.ss_family == AF_INET6) {
+        const uint8_t *a = ((const struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr;
+        static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
+        bool v4 = memcmp(a, mapped, 12) == 0;
+        od->exporter_family = v4 ? 4 : 6;
+        memcpy(od->exporter_addr, v4 ? a + 12 : a, v4 ? 4 : 16);
+    }
+}
+
 static void
 opt_data(const struct exporter *x, const struct collector *c, struct exp_opt_data *od)
 {
@@ -533,6 +555,7 @@ opt_data(const struct exporter *x, const struct collector *c, struct exp_opt_dat
     od->last_obs_ms = x->ps.last_ms ? x->ps.last_ms : x->flows_last_ms;
     od->smp_observed = x->ps.sampling_observed;
     od->smp_selected = x->ps.sampling_selected;
+    local_address(c, od);
 }
 
 static void

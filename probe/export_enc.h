@@ -80,6 +80,8 @@ struct exp_opt_data {
     uint64_t last_obs_ms;
     uint64_t smp_observed;     /* --sampling: packets observed and selected (318/319) */
     uint64_t smp_selected;
+    uint8_t exporter_family;   /* the session's local address (?exporter= or the kernel's): */
+    uint8_t exporter_addr[16]; /* 4 or 6, network order; 0 = unknown (no record sent) */
 };
 
 struct exp_encoder_ops {

@@ -319,6 +319,18 @@ struct opt_erel {
     uint8_t pad[4];
 };
 
+/* exporterIPv4Address: libfixbuf keeps an ipv4Address as a host-order uint32 */
+struct opt_exporter4 {
+    uint32_t process;
+    uint32_t addr;
+};
+
+struct opt_exporter6 {
+    uint8_t addr[16];
+    uint32_t process;
+    uint8_t pad[4];
+};
+
 struct opt_appmap {
     uint32_t domain;
     uint8_t id[IPFIX_APP_ID_LEN];
@@ -355,6 +367,15 @@ static const fbInfoElementSpec_t erel_ext[] = {
     {"exportingProcessId", 4, 0},          {"notSentFlowTotalCount", 8, 0},
     {"notSentPacketTotalCount", 8, 0},     {"notSentOctetTotalCount", 8, 0},
     {"observationTimeMilliseconds", 8, 0}, {"observationTimeMilliseconds", 8, 0}};
+/* The exporter's address (130/131), scoped like the reliability record by exportingProcessId:
+ * what routers announce; nfdump 1.7.1 keys exporters by the packets' source address instead
+ * (?exporter= binds it). */
+static const fbInfoElementSpec_t exp4_int[] = {
+    {"exportingProcessId", 4, 0}, {"exporterIPv4Address", 4, 0}};
+static const fbInfoElementSpec_t exp6_int[] = {
+    {"exporterIPv6Address", 16, 0}, {"exportingProcessId", 4, 0}, {"paddingOctets", 4, 0}};
+static const fbInfoElementSpec_t exp6_ext[] = {
+    {"exportingProcessId", 4, 0}, {"exporterIPv6Address", 16, 0}};
 static const fbInfoElementSpec_t appmap_int[] = {
     {"observationDomainId", 4, 0},
     {"applicationId", IPFIX_APP_ID_LEN, 0},
@@ -782,6 +803,8 @@ session_build(struct ipfix_enc *e)
     OPT_PAIR(IPFIX_TID_MSTATS, mstats_int, mstats_ext);
     OPT_PAIR(IPFIX_TID_MREL, mrel_int, mrel_ext);
     OPT_PAIR(IPFIX_TID_EREL, erel_int, erel_ext);
+    OPT_PAIR(IPFIX_TID_EXPORTER4, exp4_int, exp4_int);
+    OPT_PAIR(IPFIX_TID_EXPORTER6, exp6_int, exp6_ext);
     if (e->groups & NFP_G_L7) {
         OPT_PAIR(IPFIX_TID_APPMAP, appmap_int, appmap_ext);
         rc |= add_template(s, FALSE, IPFIX_TID_APPMAP2,
@@ -830,9 +853,10 @@ export_template(struct ipfix_enc *e, uint16_t tid)
 static int
 send_templates(struct ipfix_enc *e)
 {
-    const uint16_t opt_tids[] = {IPFIX_TID_MSTATS,   IPFIX_TID_MREL,     IPFIX_TID_EREL,
-                                 IPFIX_TID_SAMPLING, IPFIX_TID_SAMPLING_NFDUMP,
-                                 IPFIX_TID_APPMAP,   IPFIX_TID_APPMAP2,  IPFIX_TID_TYPEINFO};
+    const uint16_t opt_tids[] = {IPFIX_TID_MSTATS,    IPFIX_TID_MREL,     IPFIX_TID_EREL,
+                                 IPFIX_TID_EXPORTER4, IPFIX_TID_EXPORTER6, IPFIX_TID_SAMPLING,
+                                 IPFIX_TID_SAMPLING_NFDUMP, IPFIX_TID_APPMAP, IPFIX_TID_APPMAP2,
+                                 IPFIX_TID_TYPEINFO};
     int rc;
 
     for (size_t i = 0; i < NELEM(opt_tids); i++) {
@@ -943,6 +967,24 @@ send_options(struct ipfix_enc *e, const struct exp_opt_data *od)
     for (size_t i = 0; i < NELEM(ops); i++)
         if ((rc = append(e, &ops[i])) != 0)
             return rc;
+    if (od->exporter_family == 4) {
+        struct opt_exporter4 x4 = {.process = e->p.observation_domain,
+                                   .addr = (uint32_t)od->exporter_addr[0] << 24 |
+                                           (uint32_t)od->exporter_addr[1] << 16 |
+                                           (uint32_t)od->exporter_addr[2] << 8 |
+                                           od->exporter_addr[3]};
+        struct append_op op = {.kind = APP_DATA, .itid = IPFIX_TID_EXPORTER4,
+                               .etid = IPFIX_TID_EXPORTER4, .rec = &x4, .len = sizeof(x4)};
+        if ((rc = append(e, &op)) != 0)
+            return rc;
+    } else if (od->exporter_family == 6) {
+        struct opt_exporter6 x6 = {.process = e->p.observation_domain};
+        memcpy(x6.addr, od->exporter_addr, 16);
+        struct append_op op = {.kind = APP_DATA, .itid = IPFIX_TID_EXPORTER6,
+                               .etid = IPFIX_TID_EXPORTER6, .rec = &x6, .len = sizeof(x6)};
+        if ((rc = append(e, &op)) != 0)
+            return rc;
+    }
     return e->p.sampling.interval > 0 ? send_sampling(e, od) : 0;
 }
 

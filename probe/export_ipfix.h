@@ -51,6 +51,8 @@ enum {
     IPFIX_TID_REC_EXTRA = 264, /* internal: struct ipfix_rec + plugin elements (plugin) */
     IPFIX_TID_SAMPLING = 265,  /* options: RFC 7014 selector report (--sampling) */
     IPFIX_TID_SAMPLING_NFDUMP = 266, /* options: 305/306 alone, the sampler nfdump 1.7.1 reads */
+    IPFIX_TID_EXPORTER4 = 267, /* options: exporterIPv4Address (130) of the exporting process */
+    IPFIX_TID_EXPORTER6 = 268, /* options: exporterIPv6Address (131) */
 };
 
 /*

@@ -1033,6 +1033,16 @@ tx_fd(const struct tx_peer *p)
     return p->proto == TX_UDP ? -1 : p->fd;
 }
 
+int
+tx_local_address(const struct tx_peer *p, struct sockaddr_storage *ss)
+{
+    socklen_t len = sizeof(*ss);
+
+    if (p->fd < 0)
+        return -ENOTCONN;
+    return getsockname(p->fd, (struct sockaddr *)ss, &len) == 0 ? 0 : -errno;
+}
+
 uint64_t
 tx_fd_generation(const struct tx_peer *p)
 {

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 enum tx_proto { TX_UDP, TX_TCP, TX_TLS };
 
@@ -101,6 +102,9 @@ bool tx_unacked(const struct tx_peer *p);
 int tx_fd(const struct tx_peer *p);
 /* Changes whenever a new socket is created (its number may equal the closed one's). */
 uint64_t tx_fd_generation(const struct tx_peer *p);
+/* The socket's own address, as the collector sees the exporter (any transport, UDP too).
+ * 0, or -ENOTCONN before a socket exists / -errno. */
+int tx_local_address(const struct tx_peer *p, struct sockaddr_storage *ss);
 /* TX_WANT_* for tx_fd() now; 0 = nothing to wait for. Re-read after every tx_poll/tx_send. */
 int tx_interest(const struct tx_peer *p);
 /* When tx_poll() must run at the latest (a connect/handshake deadline, the backoff's end, an

@@ -40,7 +40,7 @@ for fmt in ipfix v9; do
     file=$NFCAPD_FILE
     [ -n "$file" ] || { echo "FAIL $fmt: nfcapd wrote no file"; cat "$dir.log"; failed=1; continue; }
     TZ=UTC nfdump -q -N -r "$file" -o \
-        "fmt:%pr|%sa|%da|%sp|%dp|%in|%stos|%svln|%mpls1|%mpls2|%ipkt|%ibyt|%opkt|%obyt|%flg|%ismc|%idmc" \
+        "fmt:%pr|%sa|%da|%sp|%dp|%in|%stos|%svln|%mpls1|%mpls2|%ipkt|%ibyt|%opkt|%obyt|%flg|%ismc|%idmc|%osmc|%odmc" \
         >"$TMP/$fmt.nfdump" 2>"$TMP/$fmt.nfdump.err"
     nfdump -r "$file" -I >"$TMP/$fmt.stat" 2>&1
     topt="-d udp.port==$PORT,cflow -o cflow.max_template_fields:128"
@@ -72,7 +72,7 @@ def flag_str(v):
 got = {}
 for line in open(nfd_p):
     c = [x.strip() for x in line.split("|")]
-    if len(c) == 17:
+    if len(c) == 19:
         got[(str(ipaddress.ip_address(c[1])), str(ipaddress.ip_address(c[2])))] = c
 if len(got) != len(want):
     bad(f"nfdump shows {len(got)} flows, the capture has {len(want)}")
@@ -94,6 +94,10 @@ for w in want:
             c[15], c[16]]
     names = ["proto", "sport", "dport", "in", "tos", "vlan", "mpls1", "mpls2", "ipkt", "ibyt",
              "opkt", "obyt", "flags", "src mac", "dst mac"]
+    if fmt == "v9":  # OUT_SRC_MAC / OUT_DST_MAC (81/57): the observed frame's
+        exp += ["02:00:00:00:00:02", "02:00:00:00:00:01"]
+        have += [c[17], c[18]]
+        names += ["out src mac", "out dst mac"]
     for n, e, h in zip(names, exp, have):
         if e != h:
             bad(f"{w['name']}: nfdump {n} {h!r}, the capture says {e!r}")

@@ -333,6 +333,8 @@ expected_fields(const struct flow *f, const struct nf9_config *c, struct want_li
     want_uint(l, 197, 1, f->frag_flags[0]);
     for (int k = 0; k < FLOW_MPLS_MAX; k++)
         want_bytes(l, (uint16_t)(70 + k), 3, f->mpls[k]);
+    want_bytes(l, 57, 6, f->dst_mac); /* OUT_DST_MAC, OUT_SRC_MAC: a probe sees one frame */
+    want_bytes(l, 81, 6, f->src_mac);
 }
 
 /* Every expected field is in the record with the expected bytes, and nothing else is. */

@@ -88,7 +88,9 @@ for n in 1 2; do
     if [ $HAVE_NFCAPD -eq 1 ]; then nfcapd_start "$TMP/nfc$n"; exp="-c ipfix+udp://127.0.0.1:$NFC_PORT"; fi
     # shellcheck disable=SC2086
     start_probe "$TMP/live$n.csv" "$TMP/live$n.err" --workers $n $exp
-    replay --pps 20000 "$CAP"
+    # 5000 packets/s: two ASan workers sharing two loaded cores kept up with 20000 in most runs
+    # only (the kernel dropped packets), and equality is what is tested here, not speed
+    replay --pps 5000 "$CAP"
     sleep 1
     check "workers $n: clean stop" stop_probe
     if [ $HAVE_NFCAPD -eq 1 ]; then

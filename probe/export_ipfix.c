@@ -1453,6 +1453,25 @@ ipfix_options(void *enc, const struct exp_opt_data *od)
     return send_options(e, od);
 }
 
+/* Appends e->rec, filled for f: --sampling-upscale, then the plugins' elements. */
+static int
+append_rec(struct ipfix_enc *e, const struct flow *f)
+{
+    struct append_op op = {.kind = APP_DATA, .itid = IPFIX_TID_REC,
+                           .etid = f->key.ip_version == 4 ? IPFIX_TID_V4 : IPFIX_TID_V6,
+                           .rec = &e->rec, .len = sizeof(e->rec)};
+
+    if (e->n_scaled > 0)
+        upscale_rec(e, &e->rec);
+    if (e->xrec != NULL) { /* plugin */
+        fill_extras(e, f);
+        op.itid = IPFIX_TID_REC_EXTRA;
+        op.rec = e->xrec;
+        op.len = e->xrec_len;
+    }
+    return append(e, &op);
+}
+
 /* --uniflow: a record per direction that saw packets; the flow counts once, with its last. */
 static int
 flow_uniflow(struct ipfix_enc *e, const struct flow *f)
@@ -1470,16 +1489,7 @@ flow_uniflow(struct ipfix_enc *e, const struct flow *f)
         if (!has[d])
             continue;
         fill_rec_dir(e, f, d, &e->rec);
-        struct append_op op = {.kind = APP_DATA, .itid = IPFIX_TID_REC,
-                               .etid = f->key.ip_version == 4 ? IPFIX_TID_V4 : IPFIX_TID_V6,
-                               .rec = &e->rec, .len = sizeof(e->rec)};
-        if (e->xrec != NULL) { /* plugin */
-            fill_extras(e, f);
-            op.itid = IPFIX_TID_REC_EXTRA;
-            op.rec = e->xrec;
-            op.len = e->xrec_len;
-        }
-        if ((rc = append(e, &op)) != 0)
+        if ((rc = append_rec(e, f)) != 0)
             return rc;
     }
     e->cur.flows++;
@@ -1499,18 +1509,7 @@ ipfix_flow(void *enc, const struct flow *f)
     if (e->dir_map != NULL)
         return flow_uniflow(e, f);
     fill_rec(e, f, &e->rec);
-    if (e->n_scaled > 0)
-        upscale_rec(e, &e->rec);
-    struct append_op op = {.kind = APP_DATA, .itid = IPFIX_TID_REC,
-                           .etid = f->key.ip_version == 4 ? IPFIX_TID_V4 : IPFIX_TID_V6,
-                           .rec = &e->rec, .len = sizeof(e->rec)};
-    if (e->xrec != NULL) { /* plugin */
-        fill_extras(e, f);
-        op.itid = IPFIX_TID_REC_EXTRA;
-        op.rec = e->xrec;
-        op.len = e->xrec_len;
-    }
-    if ((rc = append(e, &op)) != 0)
+    if ((rc = append_rec(e, f)) != 0)
         return rc;
     e->cur.flows++;
     e->cur.packets += f->dir[FLOW_BIDI].packets;

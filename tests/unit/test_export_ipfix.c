@@ -1114,6 +1114,35 @@ exp_cfg(const char *const *urls, size_t n)
 
 /* A UDP socket on 127.0.0.1 stands for the collector: every flow arrives, in order. */
 /* --uniflow: a record per direction, forward elements only, the reverse one swapped. */
+/* --uniflow with --sampling-upscale: each direction's counters times N, as in biflow records. */
+static void
+test_uniflow_upscale(void **state)
+{
+    struct capture c = {0};
+    struct decoded *d = calloc(1, sizeof(*d));
+    struct exp_enc_params p = params(&c, true);
+    (void)state;
+
+    p.uniflow = true;
+    smp_announce_init(&p.sampling, SMP_COUNT, 10, true);
+    encode_run(&c, p, 4);
+    decode(&c, d);
+    assert_int_equal(d->n, 8);
+    for (unsigned i = 0; i < 4; i++) {
+        struct slot s;
+        make_flow(&s, i);
+        const struct flow *f = fl(&s);
+        for (int dir = 0; dir < 2; dir++) {
+            const struct ipfix_rec *r = &d->rec[2 * i + (unsigned)dir];
+            const struct flow_dir *fd = &f->dir[dir == 0 ? FLOW_S2D : FLOW_D2S];
+            assert_int_equal(r->src2dst_packets, 10 * fd->packets);
+            assert_int_equal(r->src2dst_ip_bytes, 10 * f->ip_octets[dir]);
+        }
+    }
+    free(d);
+    free(c.buf);
+}
+
 static void
 test_uniflow_values(void **state)
 {
@@ -1469,6 +1498,7 @@ main(void)
         cmocka_unit_test(test_parse_collector),
         cmocka_unit_test(test_parse_options),
         cmocka_unit_test(test_uniflow_values),
+        cmocka_unit_test(test_uniflow_upscale),
         cmocka_unit_test(test_exporter_v5),
         cmocka_unit_test(test_exporter_udp),
         cmocka_unit_test(test_exporter_collector_down),

@@ -431,6 +431,7 @@ open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
     if (a->zmq != NULL) { /* the ntopng sink's per-flow state; live updates via the ring */
         wc.sink_ext = zsink_meter_ext(a->zmq);
         wc.sink_due = zsink_due;
+        wc.sink_reported = zsink_reported;
     }
     if (c->n_files > 0) {
         wc.files = c->files;

@@ -9,8 +9,9 @@
  * (spsc_arm()); the producer then calls the doorbell (the loop's ev_wake()) from
  * spsc_notify(), which it calls after a batch of commits with a threshold, so that a consumer
  * faster than its producer is not woken once per item.
- * A producer that finds the ring full blocks in spsc_wait_room() until the consumer releases
- * a slot (after ringing the doorbell).
+ * A producer that finds the ring full blocks in spsc_wait_room() until the consumer has freed
+ * a quarter of the ring (after ringing the doorbell), so that two threads sharing a core do not
+ * take turns item by item.
  */
 #ifndef NFPROBE_RING_H
 #define NFPROBE_RING_H
@@ -37,7 +38,7 @@ void spsc_commit(struct spsc_ring *r);
 /* Producer: rings the doorbell if the consumer armed the ring and at least min_items are
  * waiting (1: any). Call after a batch of commits, and with 1 when pausing (a timer tick). */
 void spsc_notify(struct spsc_ring *r, size_t min_items);
-/* Producer: blocks until the consumer released at least one slot. */
+/* Producer: blocks until a quarter of the ring is free (at least one slot). */
 void spsc_wait_room(struct spsc_ring *r);
 /* Producer: rings the doorbell unconditionally (the producer is done). */
 void spsc_ring_doorbell(struct spsc_ring *r);

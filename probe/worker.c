@@ -109,6 +109,7 @@ sink_update(void *ctx, struct flow *f, void *state, const struct pkt_meta *m)
         emit_to_ring(w, f); /* a copy: the ring's slot, no allocation, no I/O */
     else
         w->cfg.emit(w->cfg.emit_ctx, f);
+    w->cfg.sink_reported(w->cfg.sink_ext.ctx, f, state);
 }
 
 static void

@@ -46,9 +46,11 @@ struct wrk_config {
     /* a sink's per-flow extension (zsink_meter_ext()), after DPI and plugins; ext_size 0 = none.
      * sink_due (NULL = none) runs on each later packet of a flow in place of its on_update: true
      * hands a copy of the flow, still metered, to the output thread through the ring (or emit()),
-     * in order with the finished flows: a live update (wrk_is_update()). */
+     * in order with the finished flows: a live update (wrk_is_update()); sink_reported then runs
+     * on the flow itself (the copy keeps the state from before it). */
     struct mtr_ext sink_ext;
     bool (*sink_due)(void *ctx, struct flow *f, void *state, const struct pkt_meta *m);
+    void (*sink_reported)(void *ctx, struct flow *f, void *state);
     /* where finished flows go: a ring of ring_slots flows read by the output thread, which
      * doorbell() wakes (spsc_set_doorbell()); or emit() inline (ring_slots 0) */
     size_t ring_slots;

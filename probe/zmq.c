@@ -53,12 +53,16 @@ _Static_assert(offsetof(struct zs_hdr, version) == 16 && offsetof(struct zs_hdr,
 enum { ZS_IN_BYTES, ZS_OUT_BYTES, ZS_IN_PKTS, ZS_OUT_PKTS, ZS_NCOUNT };
 static const uint32_t zs_count_key[ZS_NCOUNT] = {1, 23, 2, 24};
 
-/* Per-flow report state, in the flow slot (the meter extension). */
+/*
+ * Per-flow report state, in the flow slot (the meter extension), kept small: every byte of it
+ * is paid on every flow, reported or not. The counters reported so far are kept modulo 2^32: a
+ * report is due before any delta reaches 2^31 (bound), so the difference of the low 32 bits is
+ * the delta itself.
+ */
 struct zs_state {
-    uint64_t rep[ZS_NCOUNT]; /* reported so far (live updates) */
-    uint32_t upd[ZS_NCOUNT]; /* a live update's deltas (each < 2^32: reported before 2^31) */
+    uint32_t rep[ZS_NCOUNT]; /* reported so far, low 32 bits (live updates) */
     uint64_t next_ms;        /* packet time of the next live update */
-    uint64_t bound;          /* since the last report: a bound of every octet count's growth */
+    uint32_t bound;          /* since the last report: a bound of every octet count's growth */
 };
 
 struct zs_ep {
@@ -358,7 +362,7 @@ ext_init(void *ctx, struct flow *f, void *state, const struct pkt_meta *m)
 
     (void)f;
     memset(st, 0, sizeof(*st));
-    st->bound = octet_bound(m);
+    st->bound = (uint32_t)octet_bound(m);
     st->next_ms = m->time_ms + atomic_load_explicit(&z->update_ms, memory_order_relaxed);
     if (z->cfg.rebase_time)
         atomic_compare_exchange_strong(&z->first_pkt_ms, &zero, m->time_ms ? m->time_ms : 1);
@@ -369,22 +373,29 @@ zsink_due(void *ctx, struct flow *f, void *state, const struct pkt_meta *m)
 {
     struct zsink *z = ctx;
     struct zs_state *st = state;
-    uint64_t c[ZS_NCOUNT];
 
-    /* Per packet only adds and compares; the counters are read when an update is due. */
-    st->bound += octet_bound(m);
+    (void)f;
+    /* Per packet only adds and compares; the counters are read when the update has left. */
+    st->bound += (uint32_t)octet_bound(m);
     if (m->time_ms < st->next_ms && st->bound < ZS_SPLIT)
         return false;
-    counters(z, f, c);
-    /* A live update: the flow stays in the meter; the next one is an interval away. Its
-     * deltas go with the copy the worker hands over; the final report carries the rest. */
+    /* A live update: the flow stays in the meter; the next one is an interval away. The copy
+     * the worker hands over carries the counters reported before it, hence its deltas. */
     st->next_ms = m->time_ms + atomic_load_explicit(&z->update_ms, memory_order_relaxed);
-    for (int k = 0; k < ZS_NCOUNT; k++) {
-        st->upd[k] = (uint32_t)(c[k] - st->rep[k]);
-        st->rep[k] = c[k];
-    }
-    st->bound = 0;
     return true;
+}
+
+void
+zsink_reported(void *ctx, struct flow *f, void *state)
+{
+    struct zsink *z = ctx;
+    struct zs_state *st = state;
+    uint64_t c[ZS_NCOUNT];
+
+    counters(z, f, c);
+    for (int k = 0; k < ZS_NCOUNT; k++)
+        st->rep[k] = (uint32_t)c[k];
+    st->bound = 0;
 }
 
 struct mtr_ext
@@ -427,14 +438,11 @@ zsink_flow(struct zsink *z, const struct flow *f)
 
     if (z->n_ep == 0)
         return;
-    if (wrk_is_update(f)) {
-        for (int k = 0; k < ZS_NCOUNT; k++)
-            d[k] = st->upd[k];
-    } else {
-        counters(z, f, d);
-        for (int k = 0; k < ZS_NCOUNT; k++)
-            d[k] -= st->rep[k];
-    }
+    /* A live update's copy and a finished flow alike: since the last report (modulo 2^32, and
+     * every delta is below 2^32). */
+    counters(z, f, d);
+    for (int k = 0; k < ZS_NCOUNT; k++)
+        d[k] = (uint32_t)(d[k] - st->rep[k]);
     put_flow(z, f, d, wrk_is_update(f));
 }
 

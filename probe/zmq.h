@@ -117,15 +117,18 @@ int zsink_reload(struct zsink *z, const struct zsink_config *c, char *err, size_
 
 /*
  * The meter extension that keeps each flow's report state (sink_ext of wrk_config, with
- * zsink_due() as its sink_due). Then zsink_bind() before the first packet.
+ * zsink_due() and zsink_reported() as its sink_due and sink_reported). Then zsink_bind()
+ * before the first packet.
  */
 struct mtr_ext zsink_meter_ext(struct zsink *z);
 
 /*
  * Packet path (worker thread): true when f, still active, must be reported now (a live update:
- * the worker hands a copy to the output thread). Notes the update's deltas in state.
+ * the worker hands a copy to the output thread, then calls zsink_reported()).
  */
 bool zsink_due(void *ctx, struct flow *f, void *state, const struct pkt_meta *m);
+/* Worker thread, after the update's copy was taken: its counters are now reported. */
+void zsink_reported(void *ctx, struct flow *f, void *state);
 
 /*
  * What the flows look like once the meters exist: where their extensions are (L: the L7

@@ -114,16 +114,16 @@ if os.path.exists(kmock):
     kafka_ratio = kratios[''] + (krows[2][3],)
 # END kafka
 
-# ntopng feed (issue 14: <= 1.15x): CSV alone and beside the ZMQ sink and a local SUB reader,
-# alternated on the pinned core (zmq_bench.py, which also runs alone).
+# ntopng feed (issue 14: <= 1.15x): the CSV alone, the ZMQ sink alone (a local SUB reader) and
+# both, alternated on the pinned core (zmq_bench.py, which also runs alone).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from zmq_bench import zmq_cost
-zmq_res = zmq_cost(pcap, nfprobe, max(runs, 5), PIN)
+import zmq_bench
+zmq_res = zmq_bench.zmq_cost(pcap, nfprobe, max(runs, 5), PIN)
 if zmq_res is not None:
-    row('nfprobe, default fields, --csv /dev/null (paired with the next row)', zmq_res[0],
-        zmq_res[3][0])
-    row('nfprobe, default fields, ZMQ to a SUB reader (--csv /dev/null)', zmq_res[1],
-        zmq_res[3][1])
+    for key, label in (('csv', '--csv /dev/null (paired with the next two rows)'),
+                       ('zmq', 'ZMQ to a SUB reader, no CSV'),
+                       ('both', '--csv /dev/null and ZMQ to a SUB reader')):
+        row('nfprobe, default fields, ' + label, zmq_res[key]['wall'], zmq_res[key]['rss'])
 
 sf_pps = None
 if shutil.which('softflowd'):
@@ -274,8 +274,7 @@ if kafka_ratio is not None:  # kafka
     print('  Kafka costs <= 1.2x of writing the JSON (issue 15): %.2fx nfprobe CPU, %.2fx wall '
           'of --csv and --json to /dev/null (mock broker: %.2f s CPU apart)' % kafka_ratio)
 if zmq_res is not None:
-    print('  ZMQ to ntopng costs <= 1.15x of the CSV alone (issue 14): %.2fx wall, %.2fx CPU '
-          '(%d messages dropped)' % (zmq_res[1] / zmq_res[0], zmq_res[5] / zmq_res[4], zmq_res[2]))
+    print('  ' + zmq_bench.summary(zmq_res).replace('\n', '\n  '))
 if plug_cost is not None:  # plugin
     print('  no-op plugin costs <= 5%% of packets/s (issue 7): %.1f%%' % plug_cost)
 print('  the sampler at --sampling 1 costs (issue 13): %.1f%% of packets/s; --sampling 10 '

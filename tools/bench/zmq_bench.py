@@ -1,18 +1,26 @@
-"""The ntopng feed's cost (issue 14: at most 1.15x): offline, default fields, CSV to /dev/null
-alone and beside the ZMQ sink publishing to a local SUB reader (tools/zmq_collect --discard,
-which checks every message's frames and ids as ntopng would, and prints nothing). The two
-commands alternate run by run on the same pinned core (nfprobe's threads and libzmq's I/O thread
-share it; the reader runs elsewhere), so that a drift of a shared machine hits both alike.
+"""The ntopng feed's cost (issue 14: "the ZMQ sink (a local SUB reader) beside CSV to /dev/null:
+at most 1.15x"). Offline, default fields, three commands alternated run by run on the same pinned
+core (nfprobe's threads and libzmq's I/O thread share it; the reader runs elsewhere), so that a
+drift of a shared machine hits them alike:
+
+- csv:  --csv /dev/null, the yardstick;
+- zmq:  -c zmq+tcp://... alone, publishing to tools/zmq_collect --discard (which checks every
+        message's frames and ids as ntopng would, and prints nothing): the feed in place of the
+        CSV, the issue's ratio (zmq / csv);
+- both: the CSV and the feed in one run: what the feed adds to a CSV run ((both - csv) / csv).
 
 Called by bench.py (make bench), or alone:
     python3 tools/bench/zmq_bench.py CAPTURE NFPROBE RUNS
+(BENCH_CPU=0,1 gives nfprobe both cores instead of one.)
 """
 import os, re, statistics, subprocess, sys
 
+RUNS = ('csv', 'zmq', 'both')
+
 
 def zmq_cost(pcap, nfprobe, runs, pin):
-    """(CSV median wall s, ZMQ median wall s, ZMQ messages dropped in all, peak RSS KiB of
-    each, CSV median CPU s, ZMQ median CPU s (user + system, all threads)), or None."""
+    """{'csv'|'zmq'|'both': {'wall', 'cpu', 'rss'}} of medians (s, s, KiB max), with 'dropped':
+    ZMQ messages dropped over all runs; or None when tools/zmq_collect is not built."""
     zc = os.path.join(os.path.dirname(os.path.abspath(nfprobe)), 'tools', 'zmq_collect')
     if not os.path.exists(zc):
         return None
@@ -21,26 +29,45 @@ def zmq_cost(pcap, nfprobe, runs, pin):
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         ep = re.search(r'ready (\S+)', reader.stderr.readline()).group(1)
-        base = [nfprobe, '-r', pcap, '--n-dissections', '0', '--csv', '/dev/null']
-        cmds = [base, base + ['-c', 'zmq+' + ep]]
-        walls, cpu, dropped, rss = [[], []], [[], []], 0, [0, 0]
+        base = [nfprobe, '-r', pcap, '--n-dissections', '0']
+        csv, zmq = ['--csv', '/dev/null'], ['-c', 'zmq+' + ep]
+        cmds = {'csv': base + csv, 'zmq': base + zmq, 'both': base + csv + zmq}
+        walls = {n: [] for n in cmds}
+        cpu = {n: [] for n in cmds}
+        rss = {n: 0 for n in cmds}
+        dropped = 0
         for _ in range(runs):
-            for i, cmd in enumerate(cmds):
+            for name, cmd in cmds.items():
                 p = subprocess.run(['/usr/bin/time', '-f', 'BENCHTIME %e %M %U %S'] + pin + cmd,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                 m = re.search(r'BENCHTIME ([\d.]+) (\d+) ([\d.]+) ([\d.]+)', p.stderr)
                 if not m or p.returncode not in (0, 4):
                     raise SystemExit('bench: %s failed:\n%s' % (' '.join(cmd), p.stderr[-2000:]))
-                walls[i].append(float(m.group(1)))
-                rss[i] = max(rss[i], int(m.group(2)))
-                cpu[i].append(float(m.group(3)) + float(m.group(4)))
+                if name == 'zmq' and p.stdout:
+                    raise SystemExit('bench: the ZMQ run wrote to standard output')
+                walls[name].append(float(m.group(1)))
+                rss[name] = max(rss[name], int(m.group(2)))
+                cpu[name].append(float(m.group(3)) + float(m.group(4)))
                 dropped += sum(int(d) for d in re.findall(r'(\d+) dropped \(queue full\)',
                                                           p.stderr))
-        return (statistics.median(walls[0]), statistics.median(walls[1]), dropped, rss,
-                statistics.median(cpu[0]), statistics.median(cpu[1]))
+        res = {n: {'wall': statistics.median(walls[n]), 'cpu': statistics.median(cpu[n]),
+                   'rss': rss[n]} for n in cmds}
+        res['dropped'] = dropped
+        return res
     finally:
         reader.terminate()
         reader.wait()
+
+
+def summary(r):
+    """Two lines: the issue's ratio and what the feed adds to a CSV run."""
+    c, z, b = r['csv'], r['zmq'], r['both']
+    return ('ZMQ feed in place of the CSV (issue 14, <= 1.15x): %.2fx CPU, %.2fx wall '
+            '(%.2f s / %.2f s CPU)\n'
+            'ZMQ feed beside the CSV in one run: +%.0f%% CPU, +%.0f%% wall of the CSV run alone; '
+            '%d messages dropped' %
+            (z['cpu'] / c['cpu'], z['wall'] / c['wall'], z['cpu'], c['cpu'],
+             100 * (b['cpu'] / c['cpu'] - 1), 100 * (b['wall'] / c['wall'] - 1), r['dropped']))
 
 
 if __name__ == '__main__':
@@ -48,5 +75,10 @@ if __name__ == '__main__':
     r = zmq_cost(sys.argv[1], sys.argv[2], int(sys.argv[3]), pin)
     if r is None:
         raise SystemExit('zmq_bench: tools/zmq_collect not built')
-    print('CSV to /dev/null %.2f s, beside ZMQ %.2f s: %.2fx wall, %.2fx CPU (%.2f / %.2f s); '
-          '%d messages dropped' % (r[0], r[1], r[1] / r[0], r[5] / r[4], r[4], r[5], r[2]))
+    print('| run (medians of %s) | wall s | CPU s | peak RSS MiB |' % sys.argv[3])
+    print('|---|---|---|---|')
+    for n, label in (('csv', '--csv /dev/null'), ('zmq', '-c zmq+tcp:// (no CSV)'),
+                     ('both', '--csv /dev/null -c zmq+tcp://')):
+        print('| %s | %.2f | %.2f | %.0f |' % (label, r[n]['wall'], r[n]['cpu'],
+                                              r[n]['rss'] / 1024))
+    print(summary(r))

@@ -21,7 +21,8 @@ uint32_t
 fld_groups(const struct flow_layout *L)
 {
     return (L->tunnel_id ? FLD_G_TUNNEL : 0u) | (L->statistics ? FLD_G_STATS : 0u) |
-           (L->splt_n > 0 ? FLD_G_SPLT : 0u) | (L->l7 ? FLD_G_L7 : 0u) | L->enrich;
+           (L->splt_n > 0 ? FLD_G_SPLT : 0u) | (L->l7 ? FLD_G_L7 : 0u) |
+           (L->router ? FLD_G_ROUTER : 0u) | L->enrich;
 }
 
 size_t
@@ -91,7 +92,7 @@ const char *
 fld_groups_text(uint32_t groups, char *buf, size_t len)
 {
     static const char *const names[] = {"ipv4", "ipv6", "tunnel", "stats", "splt", "l7", "ntop",
-                                        "as",   "prefix", "route", "direction"};
+                                        "as",   "prefix", "route", "direction", "router"};
     size_t o = 0;
 
     buf[0] = '\0';

@@ -33,6 +33,7 @@ enum {
     FLD_G_PREFIX = 1u << 8,    /* those or --route-lookup: prefix lengths */
     FLD_G_ROUTE = 1u << 9,     /* --route-lookup: next hop, egress interface */
     FLD_G_DIRECTION = 1u << 10, /* --local-networks: flowDirection */
+    FLD_G_ROUTER = 1u << 11,    /* the run exports: struct flow_router's fields (flow.h) */
 };
 
 /*

@@ -114,6 +114,26 @@ struct flow_enrich {
 /* MPLS label stack entries a flow keeps (pkt.h's PKT_MPLS_MAX). */
 #define FLOW_MPLS_MAX 3
 
+/*
+ * What a router exports (issue 13); [0] src2dst, [1] dst2src. Export-only: the CSV/JSON
+ * (NFStream's columns) never read them, so the slot has them (an extension, flow_router()) only
+ * when the run exports (mtr_config.router): a CSV run's flows are 64 bytes smaller and its
+ * packets skip their upkeep.
+ */
+struct flow_router {
+    uint64_t ip_octets[2];   /* IP header + payload (RFC 7012 octetDeltaCount), any mode */
+    uint64_t l2_octets[2];   /* link-layer octets (layer2OctetDeltaCount) */
+    uint32_t in_ifindex;     /* ingressInterface: the input's ifIndex, 0 = unknown */
+    uint16_t vlan_outer;     /* dot1qVlanId: the first packet's first 802.1Q tag */
+    uint16_t vlan_inner;     /* dot1qCustomerVlanId: its second (QinQ) tag */
+    uint8_t mpls[FLOW_MPLS_MAX][3]; /* the first packet's label stack top: label<<4|exp<<1|bos */
+    uint8_t tos[2];          /* ToS / traffic class of the direction's first packet */
+    uint8_t ttl_min[2];      /* TTL / hop limit range of the direction's packets */
+    uint8_t ttl_max[2];
+    uint8_t frag_flags[2];   /* union of fragmentFlags (DF 0x40, MF 0x20) */
+    uint16_t icmp_type_code[2]; /* ICMP type << 8 | code of the direction's first packet */
+};
+
 struct flow {
     struct flow_key key;
     uint32_t hash;
@@ -129,19 +149,6 @@ struct flow {
     uint8_t tcp_flags_or[3]; /* cumulative TCP flags: bidirectional, src2dst, dst2src */
     uint8_t src_mac[6];
     uint8_t dst_mac[6];
-    /* What a router exports (issue 13); [0] src2dst, [1] dst2src. Export-only: the CSV/JSON
-     * (NFStream's columns) never reads them. */
-    uint32_t in_ifindex;     /* ingressInterface: the input's ifIndex, 0 = unknown */
-    uint16_t vlan_outer;     /* dot1qVlanId: the first packet's first 802.1Q tag */
-    uint16_t vlan_inner;     /* dot1qCustomerVlanId: its second (QinQ) tag */
-    uint64_t ip_octets[2];   /* IP header + payload (RFC 7012 octetDeltaCount), any mode */
-    uint64_t l2_octets[2];   /* link-layer octets (layer2OctetDeltaCount) */
-    uint8_t mpls[FLOW_MPLS_MAX][3]; /* the first packet's label stack top: label<<4|exp<<1|bos */
-    uint8_t tos[2];          /* ToS / traffic class of the direction's first packet */
-    uint8_t ttl_min[2];      /* TTL / hop limit range of the direction's packets */
-    uint8_t ttl_max[2];
-    uint8_t frag_flags[2];   /* union of fragmentFlags (DF 0x40, MF 0x20) */
-    uint16_t icmp_type_code[2]; /* ICMP type << 8 | code of the direction's first packet */
     uint64_t id;         /* emission id, assigned when the flow leaves the meter */
     unsigned char ext[]; /* optional extensions, see mtr_layout */
 };
@@ -184,9 +191,9 @@ flow_dst_port(const struct flow *f)
 
 /* Label stack entry i (0 = top) of the first packet, label<<4|exp<<1|bos; 0 if none. */
 static inline uint32_t
-flow_mpls(const struct flow *f, unsigned i)
+flow_mpls(const struct flow_router *r, unsigned i)
 {
-    return (uint32_t)f->mpls[i][0] << 16 | (uint32_t)f->mpls[i][1] << 8 | f->mpls[i][2];
+    return (uint32_t)r->mpls[i][0] << 16 | (uint32_t)r->mpls[i][1] << 8 | r->mpls[i][2];
 }
 
 static inline uint64_t
@@ -208,6 +215,8 @@ struct flow_layout {
     bool plugins;      /* the plugins' block at plugin_off */
     uint32_t enrich;   /* FLD_G_AS/PREFIX/ROUTE/DIRECTION: what enrich.c fills; when not 0,
                         * struct flow_enrich at enrich_off (flow_enrich()) */
+    bool router;       /* struct flow_router at router_off (flow_router()): the run exports */
+    size_t router_off;
     size_t enrich_off;
     size_t splt_off;
     size_t l7_off;
@@ -226,6 +235,12 @@ flow_l7(const struct flow_layout *L, const struct flow *f)
     _Generic((f), const struct flow *: (const struct flow_enrich *)(const void *)((f)->ext + \
                                                                        (L)->enrich_off),     \
              struct flow *: (struct flow_enrich *)(void *)((f)->ext + (L)->enrich_off))
+
+/* The router fields of f; valid only when L->router. */
+#define flow_router(L, f)                                                                   \
+    _Generic((f), const struct flow *: (const struct flow_router *)(const void *)((f)->ext + \
+                                                                       (L)->router_off),     \
+             struct flow *: (struct flow_router *)(void *)((f)->ext + (L)->router_off))
 
 /* The plugins' per-flow block of f (plugin.c lays it out); valid only when L->plugins. */
 static inline unsigned char *

@@ -427,6 +427,9 @@ open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
 
     struct enr_config ec = enrich_config(c);
     wc.mc.enrich = enr_groups(&ec);
+    /* The router fields serve exports only: a run that reads files and writes files (CSV,
+     * JSON) goes without them. Live, SIGHUP may add collectors: flows always have them. */
+    wc.mc.router = c->n_files == 0 || c->n_collectors > 0 || c->n_zmq_binds > 0;
 
     if (a->zmq != NULL) { /* the ntopng sink's per-flow state; live updates via the ring */
         wc.sink_ext = zsink_meter_ext(a->zmq);
@@ -437,8 +440,10 @@ open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
         wc.files = c->files;
         wc.n_files = c->n_files;
         wc.mc.ifindex = c->input_ifindex;
-        /* One worker: its ring keeps the meter's (NFStream's) order and ids. */
-        wc.ring_slots = 16384;
+        /* One worker: its ring keeps the meter's (NFStream's) order and ids. A file waits
+         * for the output thread (no packet is lost), so the ring only has to let both run in
+         * batches (a quarter of it per wake-up, ring.h); a live ring absorbs bursts. */
+        wc.ring_slots = 4096;
         wc.doorbell = ring_doorbell;
         wc.doorbell_ctx = a->loop;
         a->workers[0] = wrk_new(&wc, err, errlen);

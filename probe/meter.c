@@ -39,6 +39,8 @@ static size_t
 ext_layout(const struct mtr_config *c, const size_t *sizes, size_t n, size_t *offs)
 {
     size_t off = (c->statistics ? FLOW_STATS_SIZE : 0) + feat_splt_size(c->splt_n);
+    if (c->router) /* struct flow_router: updated per packet, so next to the flow's own lines */
+        off = ((off + 7) & ~(size_t)7) + sizeof(struct flow_router);
     if (c->enrich != 0) /* struct flow_enrich, the output thread's (flow.h): routes or not */
         off = ((off + 7) & ~(size_t)7) +
               (c->enrich & FLD_G_ROUTE ? sizeof(struct flow_enrich) : FLOW_ENRICH_BASE_SIZE);
@@ -108,13 +110,16 @@ mtr_new(const struct mtr_config *c, const struct mtr_ext *exts, size_t n_ext, mt
         mt->ext[i].ext_off = offs[i];
     }
     mt->n_ext = n_ext;
+    size_t router_off = (mt->feat.splt_off + feat_splt_size(c->splt_n) + 7) & ~(size_t)7;
     mt->layout = (struct flow_layout){
         .tunnel_id = c->tunnel_id,
         .statistics = c->statistics,
         .splt_n = c->splt_n,
         .splt_off = mt->feat.splt_off,
+        .router = c->router,
+        .router_off = router_off,
         .enrich = c->enrich,
-        .enrich_off = (mt->feat.splt_off + feat_splt_size(c->splt_n) + 7) & ~(size_t)7,
+        .enrich_off = router_off + (c->router ? sizeof(struct flow_router) : 0),
     };
     for (size_t i = 0; i < n_ext; i++) {
         if (exts[i].kind == MTR_EXT_L7) {
@@ -244,39 +249,45 @@ emit_flow(struct meter *mt, struct flow *f, int8_t expiration_id, uint8_t end_re
 static inline void
 router_init(const struct meter *mt, struct flow *f, const struct pkt_meta *m)
 {
-    f->in_ifindex = mt->cfg.ifindex;
-    f->vlan_outer = m->vlan_outer;
-    f->vlan_inner = m->vlan_inner;
-    f->ip_octets[0] = m->ip_octets;
-    f->l2_octets[0] = m->wire_len;
+    if (!mt->layout.router)
+        return;
+    struct flow_router *r = flow_router(&mt->layout, f);
+    r->in_ifindex = mt->cfg.ifindex;
+    r->vlan_outer = m->vlan_outer;
+    r->vlan_inner = m->vlan_inner;
+    r->ip_octets[0] = m->ip_octets;
+    r->l2_octets[0] = m->wire_len;
     for (unsigned i = 0; i < m->mpls_n && i < FLOW_MPLS_MAX; i++) {
-        f->mpls[i][0] = (uint8_t)(m->mpls[i] >> 16);
-        f->mpls[i][1] = (uint8_t)(m->mpls[i] >> 8);
-        f->mpls[i][2] = (uint8_t)m->mpls[i];
+        r->mpls[i][0] = (uint8_t)(m->mpls[i] >> 16);
+        r->mpls[i][1] = (uint8_t)(m->mpls[i] >> 8);
+        r->mpls[i][2] = (uint8_t)m->mpls[i];
     }
-    f->tos[0] = m->tos;
-    f->ttl_min[0] = f->ttl_max[0] = m->ttl;
-    f->frag_flags[0] = m->frag_flags;
-    f->icmp_type_code[0] = m->icmp_type_code;
+    r->tos[0] = m->tos;
+    r->ttl_min[0] = r->ttl_max[0] = m->ttl;
+    r->frag_flags[0] = m->frag_flags;
+    r->icmp_type_code[0] = m->icmp_type_code;
 }
 
 /* A later packet, after feat_update() set its direction. */
 static inline void
-router_update(struct flow *f, const struct pkt_meta *m)
+router_update(const struct meter *mt, struct flow *f, const struct pkt_meta *m)
 {
+    if (!mt->layout.router)
+        return;
+    struct flow_router *r = flow_router(&mt->layout, f);
     unsigned d = m->direction != 0;
     if (d == 1 && f->dir[FLOW_D2S].packets == 1) { /* dst2src's first packet */
-        f->tos[d] = m->tos;
-        f->ttl_min[d] = f->ttl_max[d] = m->ttl;
-        f->icmp_type_code[d] = m->icmp_type_code; /* an echo reply is not the request */
-    } else if (m->ttl < f->ttl_min[d]) {
-        f->ttl_min[d] = m->ttl;
-    } else if (m->ttl > f->ttl_max[d]) {
-        f->ttl_max[d] = m->ttl;
+        r->tos[d] = m->tos;
+        r->ttl_min[d] = r->ttl_max[d] = m->ttl;
+        r->icmp_type_code[d] = m->icmp_type_code; /* an echo reply is not the request */
+    } else if (m->ttl < r->ttl_min[d]) {
+        r->ttl_min[d] = m->ttl;
+    } else if (m->ttl > r->ttl_max[d]) {
+        r->ttl_max[d] = m->ttl;
     }
-    f->ip_octets[d] += m->ip_octets;
-    f->l2_octets[d] += m->wire_len;
-    f->frag_flags[d] |= m->frag_flags;
+    r->ip_octets[d] += m->ip_octets;
+    r->l2_octets[d] += m->wire_len;
+    r->frag_flags[d] |= m->frag_flags;
 }
 
 /* A custom expiration requested by an extension during this packet. */
@@ -366,7 +377,7 @@ mtr_packet(struct meter *mt, struct pkt_meta *m)
         create_flow(mt, &k, hash, src_hi, m);
     } else {
         feat_update(&mt->feat, f, m);
-        router_update(f, m);
+        router_update(mt, f, m);
         if (mt->cfg.expiry == MTR_EXPIRY_TIMELY && mt->lru_tail != ft_index(mt->tab, f)) {
             lru_unlink(mt, f);
             lru_append(mt, f);

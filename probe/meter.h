@@ -70,6 +70,7 @@ struct mtr_config {
     uint32_t enrich;         /* FLD_G_* the output thread fills (enr_groups()): when not 0,
                               * the slot has room for a struct flow_enrich (flow.h) */
     uint32_t ifindex;        /* the input's ifIndex, every flow's ingressInterface (0 = unknown) */
+    bool router;             /* keep struct flow_router (flow.h): the run exports */
 };
 
 /* Meter counters; a snapshot is taken with mtr_stats(). */

@@ -152,8 +152,9 @@ write_tmpl(void)
 
     for (size_t i = 0; i < n; i++) {
         const struct ipfix_field *f = &ipfix_fields[order[i]];
-        if (f->groups != 0)
-            printf("%-36s #%s\n", f->element, groups_text(f->groups));
+        uint32_t g = f->groups & ~(uint32_t)FLD_G_ROUTER; /* every exporting run has those */
+        if (g != 0)
+            printf("%-36s #%s\n", f->element, groups_text(g));
         else
             printf("%s\n", f->element);
     }

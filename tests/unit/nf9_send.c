@@ -256,6 +256,7 @@ main(int argc, char **argv)
             .max_flows = cfg.max_flows,
             .max_nflows = cfg.max_nflows,
             .seed = 1,
+            .router = true, /* it exports */
         },
         .n_dissections = cfg.n_dissections,
         .ndpi_protos = cfg.ndpi_protos,

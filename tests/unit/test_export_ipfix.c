@@ -57,20 +57,36 @@ struct slot {
 static struct feat_config feat = {.statistics = true, .splt_n = SPLT_N,
                                   .splt_off = FLOW_STATS_SIZE};
 
-static size_t l7_off(void);
+/* struct slot: statistics, SPLT, the router fields (every exporting run has them), L7. */
+static size_t
+router_off(void)
+{
+    return (FLOW_STATS_SIZE + feat_splt_size(SPLT_N) + 7) & ~(size_t)7;
+}
+
+static size_t
+l7_off(void)
+{
+    return router_off() + sizeof(struct flow_router);
+}
+
+static const struct flow_layout *
+rt_layout(void)
+{
+    static struct flow_layout l;
+    l.router = true;
+    l.router_off = router_off();
+    return &l;
+}
+#define RT(f) flow_router(rt_layout(), f)
 
 /* Every extension on, where struct slot has them. */
 static struct flow_layout
 full_layout(void)
 {
     return (struct flow_layout){.tunnel_id = true, .statistics = true, .splt_n = SPLT_N,
-                                .splt_off = feat.splt_off, .l7 = true, .l7_off = l7_off()};
-}
-
-static size_t
-l7_off(void)
-{
-    return (FLOW_STATS_SIZE + feat_splt_size(SPLT_N) + 7) & ~(size_t)7;
+                                .splt_off = feat.splt_off, .l7 = true, .l7_off = l7_off(),
+                                .router = true, .router_off = router_off()};
 }
 
 static size_t
@@ -131,28 +147,28 @@ make_flow(struct slot *s, unsigned i)
     f->tcp_flags_or[FLOW_BIDI] = 0x1b;
     f->tcp_flags_or[FLOW_S2D] = 0x1b;
     f->tcp_flags_or[FLOW_D2S] = 0x12;
-    f->in_ifindex = 7 + i;
-    f->vlan_outer = (uint16_t)(100 + i);
-    f->vlan_inner = (uint16_t)(200 + i);
-    f->ip_octets[0] = 860 + i;
-    f->ip_octets[1] = 560;
-    f->l2_octets[0] = 984 + i;
-    f->l2_octets[1] = 656;
-    f->tos[0] = (uint8_t)(0xb8 + i); /* DSCP 46 (EF) */
-    f->tos[1] = 0x28;
-    f->ttl_min[0] = 60;
-    f->ttl_max[0] = (uint8_t)(64 + i);
-    f->ttl_min[1] = 120;
-    f->ttl_max[1] = 128;
-    f->frag_flags[0] = 0x40;
-    f->frag_flags[1] = 0x20;
-    f->icmp_type_code[0] = (uint16_t)(0x0800 + i);
-    f->icmp_type_code[1] = (uint16_t)(0x0000 + i);
+    RT(f)->in_ifindex = 7 + i;
+    RT(f)->vlan_outer = (uint16_t)(100 + i);
+    RT(f)->vlan_inner = (uint16_t)(200 + i);
+    RT(f)->ip_octets[0] = 860 + i;
+    RT(f)->ip_octets[1] = 560;
+    RT(f)->l2_octets[0] = 984 + i;
+    RT(f)->l2_octets[1] = 656;
+    RT(f)->tos[0] = (uint8_t)(0xb8 + i); /* DSCP 46 (EF) */
+    RT(f)->tos[1] = 0x28;
+    RT(f)->ttl_min[0] = 60;
+    RT(f)->ttl_max[0] = (uint8_t)(64 + i);
+    RT(f)->ttl_min[1] = 120;
+    RT(f)->ttl_max[1] = 128;
+    RT(f)->frag_flags[0] = 0x40;
+    RT(f)->frag_flags[1] = 0x20;
+    RT(f)->icmp_type_code[0] = (uint16_t)(0x0800 + i);
+    RT(f)->icmp_type_code[1] = (uint16_t)(0x0000 + i);
     for (int k = 0; k < FLOW_MPLS_MAX; k++) { /* label 16000 + k + i, exp k, bos on the last */
         uint32_t lse = (16000u + (uint32_t)k + i) << 4 | (uint32_t)k << 1 | (k == 2);
-        f->mpls[k][0] = (uint8_t)(lse >> 16);
-        f->mpls[k][1] = (uint8_t)(lse >> 8);
-        f->mpls[k][2] = (uint8_t)lse;
+        RT(f)->mpls[k][0] = (uint8_t)(lse >> 16);
+        RT(f)->mpls[k][1] = (uint8_t)(lse >> 8);
+        RT(f)->mpls[k][2] = (uint8_t)lse;
     }
     for (int d = 0; d < 3; d++) {
         struct flow_stats *st = &flow_stats(f)[d];
@@ -244,6 +260,8 @@ params(struct capture *c, bool full)
         .pen = 32473,
         .max_msg = 1400,
         .layout.tunnel_id = true,
+        .layout.router = true,
+        .layout.router_off = router_off(),
         .export_time_s = EXPORT_TIME,
         .sink = capture_sink,
         .sink_ctx = c,
@@ -1136,7 +1154,7 @@ test_uniflow_upscale(void **state)
             const struct ipfix_rec *r = &d->rec[2 * i + (unsigned)dir];
             const struct flow_dir *fd = &f->dir[dir == 0 ? FLOW_S2D : FLOW_D2S];
             assert_int_equal(r->src2dst_packets, 10 * fd->packets);
-            assert_int_equal(r->src2dst_ip_bytes, 10 * f->ip_octets[dir]);
+            assert_int_equal(r->src2dst_ip_bytes, 10 * RT(f)->ip_octets[dir]);
         }
     }
     free(d);
@@ -1174,8 +1192,8 @@ test_uniflow_values(void **state)
             assert_int_equal(r->src2dst_last_seen_ms, fd->last_seen_ms);
             assert_int_equal(r->dst2src_packets, 0); /* no reverse element in the template */
             assert_int_equal(r->dst2src_bytes, 0);
-            assert_int_equal(r->src2dst_ip_bytes, f->ip_octets[dir]);
-            assert_int_equal(r->src2dst_l2_bytes, f->l2_octets[dir]);
+            assert_int_equal(r->src2dst_ip_bytes, RT(f)->ip_octets[dir]);
+            assert_int_equal(r->src2dst_l2_bytes, RT(f)->l2_octets[dir]);
             assert_int_equal(r->src2dst_tcp_flags, f->tcp_flags_or[dir == 0 ? FLOW_S2D : FLOW_D2S]);
             assert_int_equal(r->tcp_flags, f->tcp_flags_or[FLOW_BIDI]); /* the biflow union */
             assert_int_equal(r->src_port, dir == 0 ? flow_src_port(f) : flow_dst_port(f));

@@ -36,11 +36,15 @@
 #define C(n) (NF9_CUSTOM_BASE + (n))
 #define T0 UINT64_C(1700000000123) /* 2023-11-14 22:13:20.123 UTC */
 
-/* A flow slot as the meter's pool lays it: statistics, then the L7 extension. */
-#define L7_OFF FLOW_STATS_SIZE
+/* A flow slot as the meter's pool lays it: statistics, the router fields, the L7 extension. */
+#define ROUTER_OFF FLOW_STATS_SIZE
+#define L7_OFF (ROUTER_OFF + sizeof(struct flow_router))
 struct slot {
     _Alignas(struct flow) unsigned char raw[sizeof(struct flow) + L7_OFF + sizeof(struct flow_l7)];
 };
+/* The router fields of a flow of struct slot (every exporting run has them). */
+static const struct flow_layout rt_layout = {.router = true, .router_off = ROUTER_OFF};
+#define RT(f) flow_router(&rt_layout, f)
 
 static struct flow *
 slot_flow(struct slot *s)
@@ -165,22 +169,22 @@ random_flow(struct slot *s, uint64_t id)
     rng_str(l->user_agent, sizeof(l->user_agent));
     rng_str(l->content_type, sizeof(l->content_type));
     /* the router fields (drawn last: the values above stay those of the older goldens) */
-    f->in_ifindex = (uint32_t)rng();
-    f->vlan_outer = (uint16_t)rng_below(4096);
-    f->vlan_inner = (uint16_t)rng_below(4096);
+    RT(f)->in_ifindex = (uint32_t)rng();
+    RT(f)->vlan_outer = (uint16_t)rng_below(4096);
+    RT(f)->vlan_inner = (uint16_t)rng_below(4096);
     for (int d = 0; d < 2; d++) {
-        f->ip_octets[d] = rng_below(8) == 0 ? rng() : rng_below(100000000);
-        f->l2_octets[d] = rng_below(8) == 0 ? rng() : rng_below(100000000);
-        f->tos[d] = (uint8_t)rng();
-        f->ttl_min[d] = (uint8_t)rng();
-        f->ttl_max[d] = (uint8_t)rng();
-        f->frag_flags[d] = (uint8_t)(rng() & 0x60);
+        RT(f)->ip_octets[d] = rng_below(8) == 0 ? rng() : rng_below(100000000);
+        RT(f)->l2_octets[d] = rng_below(8) == 0 ? rng() : rng_below(100000000);
+        RT(f)->tos[d] = (uint8_t)rng();
+        RT(f)->ttl_min[d] = (uint8_t)rng();
+        RT(f)->ttl_max[d] = (uint8_t)rng();
+        RT(f)->frag_flags[d] = (uint8_t)(rng() & 0x60);
     }
-    f->icmp_type_code[0] = (uint16_t)rng();
-    f->icmp_type_code[1] = (uint16_t)rng();
+    RT(f)->icmp_type_code[0] = (uint16_t)rng();
+    RT(f)->icmp_type_code[1] = (uint16_t)rng();
     for (int k = 0; k < FLOW_MPLS_MAX; k++)
         for (int b = 0; b < 3; b++)
-            f->mpls[k][b] = (uint8_t)rng();
+            RT(f)->mpls[k][b] = (uint8_t)rng();
 }
 
 /* ------------------------------------------------------------------ expected fields */
@@ -247,9 +251,9 @@ expected_fields(const struct flow *f, const struct nf9_config *c, struct want_li
     want_uint(l, C(6), 8, f->id);
     want_uint(l, 152, 8, f->dir[0].first_seen_ms);
     want_uint(l, 153, 8, f->dir[0].last_seen_ms);
-    want_uint(l, 1, 8, f->ip_octets[0]);
+    want_uint(l, 1, 8, RT(f)->ip_octets[0]);
     want_uint(l, 2, 8, f->dir[1].packets);
-    want_uint(l, 23, 8, f->ip_octets[1]);
+    want_uint(l, 23, 8, RT(f)->ip_octets[1]);
     want_uint(l, 24, 8, f->dir[2].packets);
     want_bytes(l, v6 ? 27 : 8, v6 ? 16 : 4, src);
     want_bytes(l, v6 ? 28 : 12, v6 ? 16 : 4, dst);
@@ -322,17 +326,17 @@ expected_fields(const struct flow *f, const struct nf9_config *c, struct want_li
     want_uint(l, C(68), 8, f->dir[1].bytes);
     want_uint(l, C(69), 8, f->dir[2].bytes);
     want_uint(l, C(72), 1, f->tcp_flags_or[0]);
-    want_uint(l, 352, 8, f->l2_octets[0]);
-    want_uint(l, 10, 4, f->in_ifindex);
-    want_uint(l, 243, 2, f->vlan_outer);
-    want_uint(l, 245, 2, f->vlan_inner);
-    want_uint(l, 5, 1, f->tos[0]);
-    want_uint(l, 52, 1, f->ttl_min[0]);
-    want_uint(l, 53, 1, f->ttl_max[0]);
-    want_uint(l, 32, 2, f->icmp_type_code[0]); /* ICMP_TYPE for both: nfdump reads only 32 */
-    want_uint(l, 197, 1, f->frag_flags[0]);
+    want_uint(l, 352, 8, RT(f)->l2_octets[0]);
+    want_uint(l, 10, 4, RT(f)->in_ifindex);
+    want_uint(l, 243, 2, RT(f)->vlan_outer);
+    want_uint(l, 245, 2, RT(f)->vlan_inner);
+    want_uint(l, 5, 1, RT(f)->tos[0]);
+    want_uint(l, 52, 1, RT(f)->ttl_min[0]);
+    want_uint(l, 53, 1, RT(f)->ttl_max[0]);
+    want_uint(l, 32, 2, RT(f)->icmp_type_code[0]); /* ICMP_TYPE for both: nfdump reads only 32 */
+    want_uint(l, 197, 1, RT(f)->frag_flags[0]);
     for (int k = 0; k < FLOW_MPLS_MAX; k++)
-        want_bytes(l, (uint16_t)(70 + k), 3, f->mpls[k]);
+        want_bytes(l, (uint16_t)(70 + k), 3, RT(f)->mpls[k]);
     want_bytes(l, 57, 6, f->dst_mac); /* OUT_DST_MAC, OUT_SRC_MAC: a probe sees one frame */
     want_bytes(l, 81, 6, f->src_mac);
 }
@@ -400,10 +404,10 @@ fixed_flows(struct slot *s, size_t n)
         f->dir[2].bytes = 6000;
         f->dir[0].packets = f->dir[1].packets + 8;
         f->dir[0].bytes = f->dir[1].bytes + 6000;
-        f->ip_octets[0] = 860 + i; /* 10 + i packets' Ethernet headers less */
-        f->ip_octets[1] = 5888;
-        f->l2_octets[0] = f->dir[1].bytes;
-        f->l2_octets[1] = f->dir[2].bytes;
+        RT(f)->ip_octets[0] = 860 + i; /* 10 + i packets' Ethernet headers less */
+        RT(f)->ip_octets[1] = 5888;
+        RT(f)->l2_octets[0] = f->dir[1].bytes;
+        RT(f)->l2_octets[1] = f->dir[2].bytes;
         f->tcp_flags_or[0] = 0x1b;
         f->tcp_flags_or[1] = 0x1b;
         f->tcp_flags_or[2] = 0x12;
@@ -443,6 +447,8 @@ cfg_basic(struct nf9_config *c)
     c->source_id = 7;
     c->boot_ms = T0 - 60000;
     c->layout.l7_off = L7_OFF; /* where struct slot keeps it */
+    c->layout.router = true;
+    c->layout.router_off = ROUTER_OFF;
 }
 
 /* The application table as export.c hands it over (nDPI's names in the probe). */
@@ -1130,7 +1136,8 @@ test_encoder_ops(void **state)
     fixed_flows(s, 3);
     struct exp_enc_params p = {.observation_domain = 5, .pen = 32473, .max_msg = 1400,
                                .layout.statistics = true, .layout.tunnel_id = true, .layout.l7 = true,
-                               .layout.l7_off = L7_OFF, .app_name = app_name, .n_apps = 40,
+                               .layout.l7_off = L7_OFF, .layout.router = true,
+                               .layout.router_off = ROUTER_OFF, .app_name = app_name, .n_apps = 40,
                                .export_time_s = 1700000100, .sink = sink_msg, .sink_ctx = &k};
     const struct exp_encoder_ops *ops = &nf9_encoder_ops;
     assert_string_equal(ops->scheme, "v9");

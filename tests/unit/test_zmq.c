@@ -64,6 +64,11 @@ sub_recv(struct sub *b, const char *topic, uint8_t hdr[28], uint8_t *pl, size_t 
     }
 }
 
+/* The flows' layout: the router fields at ext[0] (an exporting run has them), then the sink's
+ * state (ZS_OFF). */
+static const struct flow_layout zl = {.router = true, .router_off = 0};
+#define ZS_OFF sizeof(struct flow_router)
+
 static struct zsink *
 open_sink(struct sub *b, uint32_t update_s)
 {
@@ -87,17 +92,16 @@ open_sink(struct sub *b, uint32_t update_s)
         usleep(10000);
     }
     assert_int_not_equal(st.subscribers, 0);
-    struct flow_layout L = {0};
-    zsink_bind(z, &L, 0, NULL);
+    zsink_bind(z, &zl, ZS_OFF, NULL);
     return z;
 }
 
-/* A TCP flow 10.0.0.1:40000 -> 10.0.0.2:443 with its sink state at ext[0]. */
+/* A TCP flow 10.0.0.1:40000 -> 10.0.0.2:443 with its sink state at ext[ZS_OFF]. */
 static struct flow *
 new_flow(struct zsink *z, struct mtr_ext *x, struct pkt_meta *m)
 {
     *x = zsink_meter_ext(z);
-    struct flow *f = calloc(1, sizeof(*f) + x->ext_size);
+    struct flow *f = calloc(1, sizeof(*f) + ZS_OFF + x->ext_size);
     f->key.lo_ip[0] = 10, f->key.lo_ip[3] = 1;
     f->key.hi_ip[0] = 10, f->key.hi_ip[3] = 2;
     f->key.lo_port = 40000;
@@ -111,8 +115,8 @@ new_flow(struct zsink *z, struct mtr_ext *x, struct pkt_meta *m)
     f->dir[FLOW_BIDI].first_seen_ms = f->dir[FLOW_BIDI].last_seen_ms = m->time_ms;
     f->dir[FLOW_S2D].packets = 1;
     f->dir[FLOW_S2D].bytes = 1014; /* --accounting-mode's: ntopng gets the IP octets */
-    f->ip_octets[0] = 1000;
-    x->on_init(x->ctx, f, f->ext, m);
+    flow_router(&zl, f)->ip_octets[0] = 1000;
+    x->on_init(x->ctx, f, f->ext + ZS_OFF, m);
     f->end_reason = FLOW_END_IDLE; /* what zsink_flow() gets is finished, unless a copy says */
     return f;
 }
@@ -128,13 +132,13 @@ add_packet(struct flow *f, int dir, uint64_t octets)
     union fld_value v;
     uint64_t before;
 
-    fld_get((enum fld_id)fld_by_ipfix(dir ? "reverseOctetDeltaCount" : "octetDeltaCount"), NULL,
+    fld_get((enum fld_id)fld_by_ipfix(dir ? "reverseOctetDeltaCount" : "octetDeltaCount"), &zl,
             f, &v);
     before = v.u;
     f->dir[FLOW_S2D + dir].packets++;
     f->dir[FLOW_S2D + dir].bytes += octets + 14;
-    f->ip_octets[dir] += octets;
-    fld_get((enum fld_id)fld_by_ipfix(dir ? "reverseOctetDeltaCount" : "octetDeltaCount"), NULL,
+    flow_router(&zl, f)->ip_octets[dir] += octets;
+    fld_get((enum fld_id)fld_by_ipfix(dir ? "reverseOctetDeltaCount" : "octetDeltaCount"), &zl,
             f, &v);
     assert_int_equal(v.u - before, octets);
 }
@@ -144,14 +148,14 @@ add_packet(struct flow *f, int dir, uint64_t octets)
 static void
 packet(struct zsink *z, struct flow *f, size_t size, struct pkt_meta *m)
 {
-    if (zsink_due(z, f, f->ext, m)) {
+    if (zsink_due(z, f, f->ext + ZS_OFF, m)) {
         struct flow *copy = malloc(size);
         memcpy(copy, f, size);
         copy->end_reason = 0;
         assert_true(wrk_is_update(copy));
         zsink_flow(z, copy);
         free(copy);
-        zsink_reported(z, f, f->ext);
+        zsink_reported(z, f, f->ext + ZS_OFF);
     }
 }
 
@@ -257,7 +261,7 @@ deltas_sum_across_updates(void **state)
         m.direction = (uint8_t)(i & 1);
         add_packet(f, m.direction, 1000);
         f->dir[FLOW_BIDI].last_seen_ms = m.time_ms;
-        packet(z, f, sizeof(*f) + x.ext_size, &m);
+        packet(z, f, sizeof(*f) + ZS_OFF + x.ext_size, &m);
     }
     zsink_flow(z, f);
     zsink_close(z, NULL, 1000);
@@ -294,7 +298,7 @@ deltas_stay_under_2_31(void **state)
     for (int i = 0; i < 80000; i++) {
         add_packet(f, 0, 65535);
         total += 65535;
-        packet(z, f, sizeof(*f) + x.ext_size, &m);
+        packet(z, f, sizeof(*f) + ZS_OFF + x.ext_size, &m);
     }
     zsink_flow(z, f);
     zsink_close(z, NULL, 1000);

@@ -224,8 +224,8 @@ kfk_parse_url(const char *url, char *brokers, size_t brokers_len, char *topic, s
 }
 
 /* True when the URL's query has format=ipfix (kfk_parse_url() checked the query). */
-static bool
-url_ipfix(const char *url)
+bool
+kfk_url_ipfix(const char *url)
 {
     const char *q = strchr(url, '?');
 
@@ -358,7 +358,7 @@ kfk_check(const struct kfk_config *c, char *err, size_t errlen)
     }
     rc = build_conf(c, conf, topic, sizeof(topic), err, errlen);
     size_t limit;
-    if (rc == 0 && url_ipfix(c->url))
+    if (rc == 0 && kfk_url_ipfix(c->url))
         rc = ipfix_batch_limit(conf, c->url, &limit, err, errlen);
     rd_kafka_conf_destroy(conf);
     if (rc == 0 && c->out != NULL && c->out->layout.splt_n > KFK_MAX_SPLT) {
@@ -526,7 +526,7 @@ kfk_new(const struct kfk_config *c, char *err, size_t errlen)
     if ((conf = rd_kafka_conf_new()) == NULL ||
         build_conf(c, conf, topic, sizeof(topic), err, errlen) != 0)
         goto fail;
-    if (url_ipfix(c->url)) {
+    if (kfk_url_ipfix(c->url)) {
         if (open_ipfix(k, c, conf, err, errlen) != 0)
             goto fail;
     } else {

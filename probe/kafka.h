@@ -78,6 +78,8 @@ struct kfk;
 
 /* True when url is a Kafka collector URL (starts with "kafka://"). */
 bool kfk_is_url(const char *url);
+/* True when a kafka:// URL asks for ?format=ipfix (the sink then encodes the export fields). */
+bool kfk_url_ipfix(const char *url);
 
 /*
  * Parses and checks a kafka:// URL without opening anything: brokers (HOST[:PORT], IPv6 in

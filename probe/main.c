@@ -385,6 +385,22 @@ describe_tables(char *buf, size_t len, const struct prb_config *c, const struct 
 }
 
 /* Creates the workers: one offline, or --workers per interface live. */
+/*
+ * The router fields (struct flow_router) serve exports only: a run that reads files and writes
+ * CSV, JSON or Kafka's JSON goes without them. Live, SIGHUP may add collectors: flows always
+ * have them.
+ */
+static bool
+needs_router_fields(const struct prb_config *c)
+{
+    if (c->n_files == 0 || c->n_zmq_binds > 0)
+        return true;
+    for (size_t i = 0; i < c->n_collectors; i++)
+        if (!kfk_is_url(c->collectors[i]) || kfk_url_ipfix(c->collectors[i]))
+            return true;
+    return false;
+}
+
 static int
 open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
 {
@@ -427,9 +443,7 @@ open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
 
     struct enr_config ec = enrich_config(c);
     wc.mc.enrich = enr_groups(&ec);
-    /* The router fields serve exports only: a run that reads files and writes files (CSV,
-     * JSON) goes without them. Live, SIGHUP may add collectors: flows always have them. */
-    wc.mc.router = c->n_files == 0 || c->n_collectors > 0 || c->n_zmq_binds > 0;
+    wc.mc.router = needs_router_fields(c);
 
     if (a->zmq != NULL) { /* the ntopng sink's per-flow state; live updates via the ring */
         wc.sink_ext = zsink_meter_ext(a->zmq);

@@ -557,6 +557,13 @@ reload(struct app *a)
     }
     struct prb_config old = a->cfg;
     struct exporter *x = NULL;
+    if (!wrk_layout(a->workers[0])->router && n_export_collectors(&next) > 0) {
+        /* Its flows have no router fields (needs_router_fields()): no octets to export. */
+        log_msg(LOG_WARNING, "SIGHUP: not reloaded: a run reading files that started without "
+                             "collectors gets them only on a restart");
+        cfg_free(&next);
+        return;
+    }
     bool new_exp = n_export_collectors(&old) > 0 || n_export_collectors(&next) > 0;
     if (!same_kafka(&old, &next))
         log_msg(LOG_WARNING, "SIGHUP: Kafka collectors change only on a restart: the running "

@@ -92,7 +92,7 @@ const char *
 fld_groups_text(uint32_t groups, char *buf, size_t len)
 {
     static const char *const names[] = {"ipv4", "ipv6", "tunnel", "stats", "splt", "l7", "ntop",
-                                        "as",   "prefix", "route", "direction", "router"};
+                                        "as",   "prefix", "route", "direction", "export"};
     size_t o = 0;
 
     buf[0] = '\0';

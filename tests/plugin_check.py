@@ -4,6 +4,8 @@
   plugin_check.py splt CSV...             udps.splt_* equal splt_* in every row
   plugin_check.py p666 CSV...             udps.packet_with_666_size against splt_ps (N=20)
   plugin_check.py slicer LIMIT FULL SLICED   NFStream's FlowSlicer semantics (spec 6.3)
+  plugin_check.py builtins PLAIN PLUGGED...  plugins that do not end flows leave every built-in
+                                          column as the run without them had it (pairs)
   plugin_check.py v9 DUMP CSV FIELD...    plugin fields in NetFlow v9 records equal the CSV's
                                           (DUMP: datagrams, each after its 4-octet length)
 
@@ -182,6 +184,25 @@ def check_v9(dump, csv_path, fields):
     return 0
 
 
+def check_builtins(pairs):
+    bad, n = [], 0
+    for i in range(0, len(pairs), 2):
+        plain, plugged = rows(pairs[i]), rows(pairs[i + 1])
+        if len(plain) != len(plugged):
+            bad.append('%s: %d flows, %s: %d' % (pairs[i], len(plain), pairs[i + 1], len(plugged)))
+            continue
+        for a, b in zip(plain, plugged):
+            n += 1
+            extra = [c for c in b if c not in a and not c.startswith('udps.')]
+            if extra or any(a[c] != b.get(c) for c in a):
+                bad.append('%s flow %s: built-in columns differ with plugins' % (pairs[i + 1],
+                                                                            a['id']))
+    print('built-in columns with plugins: %d flows, %d disagreements' % (n, len(bad)))
+    if n == 0:
+        bad.append('no flows at all')
+    return fail(bad)
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__)
@@ -190,6 +211,8 @@ def main(argv):
         return check_splt(argv[2:])
     if argv[1] == 'p666':
         return check_p666(argv[2:])
+    if argv[1] == 'builtins':
+        return check_builtins(argv[2:])
     if argv[1] == 'v9':
         return check_v9(argv[2], argv[3], argv[4:])
     if argv[1] == 'slicer':

@@ -1,8 +1,11 @@
 #!/bin/sh
 # The example plugins (probe/plugins): golden CSVs, and cross-checks against the built-in columns
 # on every shared capture.
-#  - goldens: tests/golden/plugins/NAME.csv, nfprobe's CSV with the splt, packet_with_666_size and
-#    slicer plugins (no DPI: no nDPI-version dependency). BLESS=1 rewrites them (read the diff).
+#  - golden: tests/golden/plugins/sample.csv, nfprobe's CSV of the bundled sample capture with the
+#    splt, packet_with_666_size and slicer plugins (no DPI: no nDPI-version dependency). BLESS=1
+#    rewrites it (read the diff). The shared captures are third-party data: no golden of theirs
+#    is committed; on them the splt and packet_with_666_size plugins must leave every built-in
+#    column as the run without plugins had it.
 #  - splt.so's udps.splt_* equal the built-in splt_* on every capture, in the four accounting
 #    modes; packet_with_666_size.so agrees with the 666s among the built-in splt_ps;
 #    slicer.so keeps NFStream's FlowSlicer semantics (tests/plugin_check.py says which).
@@ -38,11 +41,21 @@ golden() {
 [ -f "$BUILDDIR/sample.pcap" ] || { echo "FAIL: $BUILDDIR/sample.pcap not built"; exit 1; }
 golden sample "$BUILDDIR/sample.pcap"
 if [ -d "$SHARED/data" ]; then
-    golden 1kxun "$SHARED/data/nfstream/pcaps/1kxun.pcap"
-    golden http_ipv6 "$SHARED/data/nfstream/pcaps/http_ipv6.pcap"
-    golden syn_vlan "$SHARED/data/synthetic/pcaps/syn_vlan.pcap"
-    # The goldens agree with the built-in SPLT too (N=8, accounting mode 0 both).
-    $CHECK splt "$TMP"/golden.*.csv || failed=1
+    pairs=
+    for f in "$SHARED/data/nfstream/pcaps/1kxun.pcap" "$SHARED/data/nfstream/pcaps/http_ipv6.pcap" \
+        "$SHARED/data/synthetic/pcaps/syn_vlan.pcap"; do
+        b=$(basename "$f" .pcap)
+        "$NFPROBE" -r "$f" --n-dissections 0 --splt-analysis 8 --csv "$TMP/plain.$b.csv" ||
+            failed=1
+        "$NFPROBE" -r "$f" --n-dissections 0 --splt-analysis 8 \
+            --plugin "$PLUGINS/splt.so:sequence_length=8" \
+            --plugin "$PLUGINS/packet_with_666_size.so" --csv "$TMP/plugged.$b.csv" || failed=1
+        pairs="$pairs $TMP/plain.$b.csv $TMP/plugged.$b.csv"
+    done
+    # shellcheck disable=SC2086
+    $CHECK builtins $pairs || failed=1
+    # The plugged runs agree with the built-in SPLT too (N=8, accounting mode 0 both).
+    $CHECK splt "$TMP"/golden.*.csv "$TMP"/plugged.*.csv || failed=1
 else
     echo "shared data not found at $SHARED: only the sample's golden was compared"
     [ "$failed" = 0 ] && exit 0 || exit 1

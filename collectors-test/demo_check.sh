@@ -7,7 +7,7 @@
 
 command -v nfcapd >/dev/null 2>&1 || skip "nfcapd not installed (Debian package nfdump)"
 command -v python3 >/dev/null 2>&1 || skip "python3 not installed"
-[ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
+need_nfprobe
 collector_scratch
 mkdir "$TMP/t"
 

@@ -18,7 +18,7 @@
 
 need_nfdump
 command -v python3 >/dev/null 2>&1 || skip "python3 not installed"
-[ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
+need_nfprobe
 need_shared
 collector_scratch
 

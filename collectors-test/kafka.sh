@@ -22,7 +22,7 @@ KAFKA_MOCK=${KAFKA_MOCK:-$BUILDDIR/tools/kafka_mock}
 command -v kcat >/dev/null 2>&1 || skip "kcat not installed"
 command -v editcap >/dev/null 2>&1 || skip "editcap (wireshark-common) not installed"
 [ -x "$KAFKA_MOCK" ] || { echo "FAIL: $KAFKA_MOCK not built"; exit 1; }
-[ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
+need_nfprobe
 scratch
 trap ipfix_cleanup EXIT
 

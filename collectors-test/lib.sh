@@ -22,6 +22,16 @@ need_nfdump() {
     command -v nfdump >/dev/null 2>&1 || skip "nfdump not installed"
 }
 
+# need_tshark: skips the test unless tshark (Debian package tshark) is installed.
+need_tshark() {
+    command -v tshark >/dev/null 2>&1 || skip "tshark not installed"
+}
+
+# need_nfprobe: fails the test when the probe was not built.
+need_nfprobe() {
+    [ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
+}
+
 # router_capture: the router-fields capture $TMP/router.pcap and what each flow must show,
 # $TMP/want.json (collectors-test/router_pcap.py); sets PY to Debian's python3.
 router_capture() {

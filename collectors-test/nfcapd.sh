@@ -18,7 +18,7 @@
 
 need_nfdump
 command -v python3 >/dev/null 2>&1 || skip "python3 not installed"
-[ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
+need_nfprobe
 need_shared
 collector_scratch
 
@@ -57,21 +57,17 @@ for entry in $CAPTURES; do
     [ -n "$file" ] || { fail "$name: nfcapd wrote no file"; cat "$dir.log"; continue; }
     TZ=UTC nfdump -r "$file" -o raw >"$out.raw" 2>"$out.nfdump.err"
     nfdump -r "$file" -I >"$out.stat" 2>&1
-    if ! python3 - "$out.csv" "$out.raw" "$out.stat" "$dir.log" "$name" "$out.err" "$out.ip.csv" \
+    if ! PYTHONPATH="$SRCDIR/collectors-test" \
+        python3 - "$out.csv" "$out.raw" "$out.stat" "$dir.log" "$name" "$out.err" "$out.ip.csv" \
         "$out.tshark" <<'PY'
 import collections, csv, ipaddress, os, re, sys
+from ip_bytes import add_ip_bytes
 
 csv_path, raw_path, stat_path, log_path, name, err_path, ip_path, tshark_path = sys.argv[1:9]
 ip = lambda s: str(ipaddress.ip_address(s.strip()))
 want = list(csv.DictReader(open(csv_path)))
-# IP-layer octets per direction: the IP size of --accounting-mode 1 (same flows, same ids),
-# plus 40 per packet for IPv6, whose IP size is the payload length (NFStream's)
-ipw = list(csv.DictReader(open(ip_path)))
-assert [r["id"] for r in ipw] == [r["id"] for r in want], f"{name}: the two runs' flows differ"
-for r, q in zip(want, ipw):
-    for d in ("src2dst", "dst2src"):
-        r[f"{d}_ip_bytes"] = int(q[f"{d}_bytes"]) + \
-            (40 * int(q[f"{d}_packets"]) if q["ip_version"] == "6" else 0)
+# IP-layer octets per direction (collectors-test/ip_bytes.py)
+add_ip_bytes(want, ip_path, name)
 
 got, cur = [], None
 for line in open(raw_path):

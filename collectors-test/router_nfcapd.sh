@@ -18,8 +18,8 @@
 . "$(dirname "$0")/lib.sh"
 
 need_nfdump
-command -v tshark >/dev/null 2>&1 || skip "tshark not installed"
-[ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
+need_tshark
+need_nfprobe
 collector_scratch
 
 router_capture

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/ipfix_lib.sh"
 
 command -v python3 >/dev/null 2>&1 || skip "python3 not installed"
-[ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
+need_nfprobe
 need_shared
 collector_scratch
 

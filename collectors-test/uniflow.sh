@@ -15,7 +15,7 @@
 
 command -v nfacctd >/dev/null 2>&1 || skip "nfacctd not installed (Debian package pmacct)"
 command -v nfcapd >/dev/null 2>&1 || skip "nfcapd not installed (Debian package nfdump)"
-[ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
+need_nfprobe
 need_shared
 collector_scratch
 

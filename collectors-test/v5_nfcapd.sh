@@ -15,7 +15,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need_nfdump
-[ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
+need_nfprobe
 need_shared
 collector_scratch
 

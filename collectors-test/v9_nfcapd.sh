@@ -14,7 +14,7 @@
 need_nfdump
 NF9_SEND=${NF9_SEND:-$BUILDDIR/tests/unit/nf9_send}
 [ -x "$NF9_SEND" ] || { echo "FAIL: $NF9_SEND not built"; exit 1; }
-[ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
+need_nfprobe
 need_shared
 collector_scratch
 
@@ -47,9 +47,11 @@ for entry in $CAPTURES; do
         2>/dev/null
     TZ=UTC nfdump -r "$file" -o raw >"$TMP/$cap.raw" 2>"$TMP/$cap.nfdump.err"
     nfdump -E "$file" >"$TMP/$cap.exporters" 2>&1
-    if ! python3 - "$TMP/$cap.csv" "$TMP/$cap.raw" "$TMP/$cap.exporters" "$dir.log" "${sent:-0}" \
+    if ! PYTHONPATH="$SRCDIR/collectors-test" \
+        python3 - "$TMP/$cap.csv" "$TMP/$cap.raw" "$TMP/$cap.exporters" "$dir.log" "${sent:-0}" \
         "$cap${opt:+ $opt}" "$TMP/$cap.ip.csv" <<'PY'
 import collections, csv, ipaddress, re, sys
+from ip_bytes import add_ip_bytes
 
 csv_path, raw_path, exp_path, log_path, sent, name, ip_path = sys.argv[1:8]
 sent = int(sent)
@@ -74,13 +76,8 @@ with open(raw_path) as fp:
         if m and cur is not None:
             cur.setdefault(m.group(1).strip(), m.group(2).strip())
 
-# IP-layer octets per direction from the --accounting-mode 1 run (same flows, same ids)
-ipw = list(csv.DictReader(open(ip_path)))
-assert [r["id"] for r in ipw] == [r["id"] for r in want], f"{name}: the two runs' flows differ"
-for r, q in zip(want, ipw):
-    for d in ("src2dst", "dst2src"):
-        r[f"{d}_ip_bytes"] = int(q[f"{d}_bytes"]) + \
-            (40 * int(q[f"{d}_packets"]) if q["ip_version"] == "6" else 0)
+# IP-layer octets per direction (collectors-test/ip_bytes.py)
+add_ip_bytes(want, ip_path, name)
 
 def key_csv(r):
     return (norm_ip(r["src_ip"]), norm_ip(r["dst_ip"]), int(r["src_port"]), int(r["dst_port"]),

@@ -7,7 +7,7 @@
 # packet, no expert warning or error, every flow record found, sequence numbers 0, 1, 2, ...
 . "$(dirname "$0")/lib.sh"
 
-command -v tshark >/dev/null 2>&1 || skip "tshark not installed"
+need_tshark
 NF9_SEND=${NF9_SEND:-$BUILDDIR/tests/unit/nf9_send}
 [ -x "$NF9_SEND" ] || { echo "FAIL: $NF9_SEND not built"; exit 1; }
 need_shared

@@ -27,7 +27,7 @@
 . "$(dirname "$0")/ipfix_lib.sh"
 
 command -v python3 >/dev/null 2>&1 || skip "python3 not installed"
-[ -x "$NFPROBE" ] || { echo "FAIL: $NFPROBE not built"; exit 1; }
+need_nfprobe
 ZC=$BUILDDIR/tools/zmq_collect
 [ -x "$ZC" ] || { echo "FAIL: $ZC not built"; exit 1; }
 need_shared

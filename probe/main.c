@@ -384,7 +384,6 @@ describe_tables(char *buf, size_t len, const struct prb_config *c, const struct 
                  : "--max-flows wins: it is smaller than what the budget holds");
 }
 
-/* Creates the workers: one offline, or --workers per interface live. */
 /*
  * The router fields (struct flow_router) serve exports only: a run that reads files and writes
  * CSV, JSON or Kafka's JSON goes without them. Live, SIGHUP may add collectors: flows always
@@ -401,6 +400,7 @@ needs_router_fields(const struct prb_config *c)
     return false;
 }
 
+/* Creates the workers: one offline, or --workers per interface live. */
 static int
 open_workers(struct app *a, uint64_t seed, char *err, size_t errlen)
 {
